@@ -1,0 +1,194 @@
+// Package app is the one place where Switchboard is put together: it opens the
+// database, runs migrations, builds the services and the HTTP surface, and
+// runs them until the context ends.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/switchboard-hq/switchboard/internal/auth"
+	"github.com/switchboard-hq/switchboard/internal/blob"
+	"github.com/switchboard-hq/switchboard/internal/config"
+	"github.com/switchboard-hq/switchboard/internal/httpapi"
+	"github.com/switchboard-hq/switchboard/internal/store"
+	"github.com/switchboard-hq/switchboard/internal/team"
+	"github.com/switchboard-hq/switchboard/web"
+)
+
+// App is a running Switchboard.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	DB      *store.DB
+	blobs   *blob.Disk
+	Team    *team.Service
+	Auth    *auth.Service
+	Handler http.Handler
+	wg      sync.WaitGroup
+}
+
+// Open connects to the database and applies pending migrations; it is what
+// every command that touches data starts with.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.Database(), store.Options{SQLiteSynchronous: cfg.SQLiteSynchronous})
+	if err != nil {
+		return nil, err
+	}
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("applied database migrations", slog.Int("count", n), slog.String("engine", db.Engine()))
+	}
+	return db, nil
+}
+
+// New builds the whole application. On an empty database it creates the first
+// administrator and tells out how to log in.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, version string, out io.Writer) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	db, err := Open(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a, err := build(ctx, cfg, log, db, version)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	admin, password, err := a.Team.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("app: create the first administrator: %w", err)
+	}
+	if admin.ID != 0 {
+		fmt.Fprintf(out, "Created the administrator %s.\n", admin.Email)
+		if password != "" {
+			fmt.Fprintf(out, "Its one-time password is: %s\n(It is not stored anywhere readable; change it after logging in.)\n", password)
+		}
+	}
+	return a, nil
+}
+
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB, version string) (*App, error) {
+	blobs, err := blob.OpenDisk(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		return nil, err
+	}
+	passwords := auth.NewPasswords(runtime.NumCPU())
+	authService, err := auth.NewService(ctx, db, passwords, auth.Config{Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdle})
+	if err != nil {
+		blobs.Close()
+		return nil, err
+	}
+	teamService := team.NewService(db, passwords, blobs)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for name, pool := range db.Pools() {
+		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
+	}
+	handler, err := httpapi.New(httpapi.Deps{
+		Auth: authService, Team: teamService, Blobs: blobs, Health: db,
+		Registerer: reg, Gatherer: reg, Log: log, Web: web.FS,
+		SecureCookies: cfg.SecureCookies(), Version: version,
+	})
+	if err != nil {
+		blobs.Close()
+		return nil, err
+	}
+	return &App{cfg: cfg, log: log, DB: db, blobs: blobs, Team: teamService, Auth: authService, Handler: handler}, nil
+}
+
+// Run serves HTTP on the configured address until ctx ends, then shuts down
+// gracefully.
+func (a *App) Run(ctx context.Context, out io.Writer) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("app: listen on %s: %w", a.cfg.Addr, err)
+	}
+	return a.Serve(ctx, ln, out)
+}
+
+// Serve serves HTTP on ln until ctx ends.
+func (a *App) Serve(ctx context.Context, ln net.Listener, out io.Writer) error {
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.wg.Go(func() { a.sweepSessions(ctx) })
+
+	url := "http://" + ln.Addr().String()
+	if a.cfg.PublicURL != "" {
+		url = a.cfg.PublicURL
+	}
+	fmt.Fprintf(out, "Switchboard is running on %s (database: %s)\nOpen %s in a browser.\n", ln.Addr(), a.describeDatabase(), url)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	err := srv.Shutdown(shutdown)
+	a.wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (a *App) describeDatabase() string {
+	if a.DB.Engine() == "postgres" {
+		return "PostgreSQL"
+	}
+	return "SQLite " + a.cfg.Database() + ", files in " + filepath.Join(a.cfg.DataDir, "files")
+}
+
+// sweepSessions deletes expired sessions every hour.
+func (a *App) sweepSessions(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := a.Auth.Sweep(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("sweeping expired sessions failed", slog.Any("error", err))
+		} else if n > 0 {
+			a.log.Debug("swept expired sessions", slog.Int64("count", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close releases the database and files.
+func (a *App) Close() error {
+	return errors.Join(a.blobs.Close(), a.DB.Close())
+}
+

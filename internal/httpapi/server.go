@@ -1,0 +1,129 @@
+// Package httpapi is Switchboard's HTTP surface: the JSON API under /api/v1,
+// the workspace UI, public avatars, and health and metrics endpoints. Handlers
+// only decode, call a service with the request's actor, and encode; the
+// services decide what the actor may do.
+package httpapi
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/switchboard-hq/switchboard/internal/auth"
+	"github.com/switchboard-hq/switchboard/internal/blob"
+	"github.com/switchboard-hq/switchboard/internal/team"
+)
+
+// Health is what /readyz asks of the database.
+type Health interface {
+	Ping(ctx context.Context) error
+	MigrationsCurrent(ctx context.Context) (bool, error)
+}
+
+// Deps are the services the HTTP surface calls.
+type Deps struct {
+	Auth          *auth.Service
+	Team          *team.Service
+	Blobs         blob.Store
+	Health        Health
+	Registerer    prometheus.Registerer
+	Gatherer      prometheus.Gatherer
+	Log           *slog.Logger
+	Web           fs.FS
+	SecureCookies bool
+	Version       string
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	auth          *auth.Service
+	team          *team.Service
+	blobs         blob.Store
+	health        Health
+	gatherer      prometheus.Gatherer
+	log           *slog.Logger
+	metrics       *httpMetrics
+	workspace     *workspace
+	secureCookies bool
+	version       string
+}
+
+// New builds the router with every route of the HTTP surface.
+func New(d Deps) (http.Handler, error) {
+	ws, err := newWorkspace(d.Web)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		auth: d.Auth, team: d.Team, blobs: d.Blobs, health: d.Health, gatherer: d.Gatherer,
+		log: d.Log, metrics: newHTTPMetrics(d.Registerer), workspace: ws,
+		secureCookies: d.SecureCookies, version: d.Version,
+	}
+	return s.routes(), nil
+}
+
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.observe, securityHeaders, middleware.GetHead)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, errorBody{errorDetail{Code: "not_found", Message: "no such route"}})
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{errorDetail{Code: "method_not_allowed", Message: "method not allowed on this route"}})
+	})
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Handle("/metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
+	r.Get("/avatars/{name}", s.avatar)
+	r.Get("/", s.workspace.index)
+	r.Get("/assets/*", s.workspace.asset)
+
+	// Cookie-authenticated writes are refused when they come from another
+	// origin (Sec-Fetch-Site / Origin checks), which replaces CSRF tokens.
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusForbidden, errorBody{errorDetail{Code: "cross_origin", Message: "cross-origin requests may not change anything"}})
+	}))
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(csrf.Handler)
+		r.Get("/openapi.json", s.openAPI)
+		r.Post("/auth/login", s.login)
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireSession)
+			r.Post("/auth/logout", s.logout)
+			r.Get("/me", s.me)
+			r.Put("/me/presence", s.setPresence)
+			r.Put("/me/password", s.changePassword)
+
+			r.Get("/agents", s.listAgents)
+			r.Post("/agents", s.createAgent)
+			r.Get("/agents/{id}", s.withID(s.getAgent))
+			r.Patch("/agents/{id}", s.withID(s.updateAgent))
+			r.Post("/agents/{id}/password", s.withID(s.resetPassword))
+			r.Put("/agents/{id}/avatar", s.withID(s.setAgentAvatar))
+			r.Delete("/agents/{id}/avatar", s.withID(s.removeAgentAvatar))
+
+			r.Get("/groups", s.listGroups)
+			r.Post("/groups", s.createGroup)
+			r.Get("/groups/{id}", s.withID(s.getGroup))
+			r.Patch("/groups/{id}", s.withID(s.updateGroup))
+			r.Delete("/groups/{id}", s.withID(s.deleteGroup))
+
+			r.Get("/departments", s.listDepartments)
+			r.Post("/departments", s.createDepartment)
+			r.Get("/departments/{id}", s.withID(s.getDepartment))
+			r.Patch("/departments/{id}", s.withID(s.updateDepartment))
+			r.Delete("/departments/{id}", s.withID(s.deleteDepartment))
+			r.Put("/departments/{id}/avatar", s.withID(s.setDepartmentAvatar))
+			r.Delete("/departments/{id}/avatar", s.withID(s.removeDepartmentAvatar))
+		})
+	})
+	return r
+}

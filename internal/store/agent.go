@@ -1,0 +1,223 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/switchboard-hq/switchboard/internal/auth"
+	"github.com/switchboard-hq/switchboard/internal/errs"
+	"github.com/switchboard-hq/switchboard/internal/team"
+)
+
+const agentColumns = `id, email, name, avatar, is_admin, active, presence, presence_since, created_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanAgent(row scanner) (team.Agent, error) {
+	var a team.Agent
+	var since, created int64
+	err := row.Scan(&a.ID, &a.Email, &a.Name, &a.Avatar, &a.Admin, &a.Active, &a.Presence, &since, &created)
+	a.PresenceSince, a.CreatedAt = fromMillis(since), fromMillis(created)
+	a.GroupIDs = []int64{}
+	return a, err
+}
+
+// CreateAgent stores a new agent.
+func (db *DB) CreateAgent(ctx context.Context, a team.Agent, passwordHash string) (team.Agent, error) {
+	err := db.tx(ctx, func(tx *txn) error {
+		now := millis(tx.now)
+		row := tx.queryRow(ctx, `INSERT INTO agents (email, name, password_hash, avatar, is_admin, active, presence, presence_since, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+agentColumns,
+			a.Email, a.Name, passwordHash, a.Avatar, a.Admin, a.Active, a.Presence, now, now, now)
+		var err error
+		a, err = scanAgent(row)
+		return err
+	})
+	if isUniqueViolation(err) {
+		return team.Agent{}, errs.Taken("email", "an agent with this email already exists")
+	}
+	if err != nil {
+		return team.Agent{}, fmt.Errorf("store: create agent: %w", err)
+	}
+	return a, nil
+}
+
+// Agent returns one agent with its groups.
+func (db *DB) Agent(ctx context.Context, id int64) (team.Agent, error) {
+	return db.agentWhere(ctx, `id = ?`, id)
+}
+
+// AgentByEmail returns the agent with a normalized email.
+func (db *DB) AgentByEmail(ctx context.Context, email string) (team.Agent, error) {
+	return db.agentWhere(ctx, `email = ?`, email)
+}
+
+func (db *DB) agentWhere(ctx context.Context, where string, arg any) (team.Agent, error) {
+	r := db.reader()
+	a, err := scanAgent(r.queryRow(ctx, `SELECT `+agentColumns+` FROM agents WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return team.Agent{}, errs.NotFound("agent")
+	}
+	if err != nil {
+		return team.Agent{}, fmt.Errorf("store: agent %v: %w", arg, err)
+	}
+	members, err := groupMembers(ctx, r, `WHERE agent_id = ?`, a.ID)
+	if err != nil {
+		return team.Agent{}, err
+	}
+	for _, m := range members {
+		a.GroupIDs = append(a.GroupIDs, m.group)
+	}
+	return a, nil
+}
+
+// Agents lists every agent, active ones first, then by name.
+func (db *DB) Agents(ctx context.Context) ([]team.Agent, error) {
+	r := db.reader()
+	rows, err := r.query(ctx, `SELECT `+agentColumns+` FROM agents ORDER BY active DESC, lower(name), id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list agents: %w", err)
+	}
+	defer rows.Close()
+	agents := []team.Agent{}
+	index := map[int64]int{}
+	for rows.Next() {
+		a, err := scanAgent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list agents: %w", err)
+		}
+		index[a.ID] = len(agents)
+		agents = append(agents, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list agents: %w", err)
+	}
+	members, err := groupMembers(ctx, r, ``)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range members {
+		if i, ok := index[m.agent]; ok {
+			agents[i].GroupIDs = append(agents[i].GroupIDs, m.group)
+		}
+	}
+	return agents, nil
+}
+
+// CountAgents counts every agent, active or not.
+func (db *DB) CountAgents(ctx context.Context) (int, error) {
+	var n int
+	if err := db.reader().queryRow(ctx, `SELECT COUNT(*) FROM agents`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count agents: %w", err)
+	}
+	return n, nil
+}
+
+// UpdateAgent stores an agent's details; see team.Store.
+func (db *DB) UpdateAgent(ctx context.Context, a team.Agent) (team.Agent, error) {
+	err := db.tx(ctx, func(tx *txn) error {
+		now := millis(tx.now)
+		res, err := tx.exec(ctx, `UPDATE agents SET email = ?, name = ?, avatar = ?, is_admin = ?, active = ?, updated_at = ? WHERE id = ?`,
+			a.Email, a.Name, a.Avatar, a.Admin, a.Active, now, a.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.NotFound("agent")
+		}
+		if !a.Active {
+			if _, err := tx.exec(ctx, `UPDATE agents SET presence = 'offline', presence_since = ? WHERE id = ? AND presence <> 'offline'`, now, a.ID); err != nil {
+				return err
+			}
+			if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE agent_id = ?`, a.ID); err != nil {
+				return err
+			}
+		}
+		var admins int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM agents WHERE is_admin = ? AND active = ?`, true, true).Scan(&admins); err != nil {
+			return err
+		}
+		if admins == 0 {
+			return errs.Conflict("last_admin", "this would leave no active administrator")
+		}
+		return nil
+	})
+	if isUniqueViolation(err) {
+		return team.Agent{}, errs.Taken("email", "an agent with this email already exists")
+	}
+	if err != nil {
+		return team.Agent{}, wrap(err, "update agent %d", a.ID)
+	}
+	return db.Agent(ctx, a.ID)
+}
+
+// SetAgentPassword stores a new password hash and ends the agent's other sessions.
+func (db *DB) SetAgentPassword(ctx context.Context, id int64, passwordHash, keepSession string) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		res, err := tx.exec(ctx, `UPDATE agents SET password_hash = ?, updated_at = ? WHERE id = ?`, passwordHash, millis(tx.now), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.NotFound("agent")
+		}
+		_, err = tx.exec(ctx, `DELETE FROM sessions WHERE agent_id = ? AND token_hash <> ?`, id, keepSession)
+		return err
+	})
+	return wrap(err, "set password of agent %d", id)
+}
+
+// SetPresence stores an agent's operator status; the time it started changes
+// only when the status does.
+func (db *DB) SetPresence(ctx context.Context, id int64, p team.Presence) (team.Agent, error) {
+	err := db.tx(ctx, func(tx *txn) error {
+		res, err := tx.exec(ctx, `UPDATE agents SET presence = ?, presence_since = CASE WHEN presence = ? THEN presence_since ELSE ? END WHERE id = ?`,
+			p, p, millis(tx.now), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.NotFound("agent")
+		}
+		return nil
+	})
+	if err != nil {
+		return team.Agent{}, wrap(err, "set presence of agent %d", id)
+	}
+	return db.Agent(ctx, id)
+}
+
+// Credentials finds the password hash of an agent by normalized email.
+func (db *DB) Credentials(ctx context.Context, email string) (auth.Credentials, error) {
+	var c auth.Credentials
+	err := db.reader().queryRow(ctx, `SELECT id, password_hash, active FROM agents WHERE email = ?`, email).Scan(&c.AgentID, &c.PasswordHash, &c.Active)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, errs.NotFound("agent")
+	}
+	return c, wrap(err, "credentials")
+}
+
+// PasswordHash returns an agent's password hash.
+func (db *DB) PasswordHash(ctx context.Context, agentID int64) (string, error) {
+	var hash string
+	err := db.reader().queryRow(ctx, `SELECT password_hash FROM agents WHERE id = ?`, agentID).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errs.NotFound("agent")
+	}
+	return hash, wrap(err, "password of agent %d", agentID)
+}
+
+// wrap prefixes a storage error with what was being done; domain errors pass
+// through unchanged so their kind and message survive.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	var domain *errs.Error
+	if errors.As(err, &domain) {
+		return err
+	}
+	return fmt.Errorf("store: "+format+": %w", append(args, err)...)
+}

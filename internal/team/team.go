@@ -1,0 +1,88 @@
+// Package team is the administration of the people who work requests: agents,
+// the groups that carry their access rights, departments, and operator status.
+package team
+
+import (
+	"context"
+	"time"
+
+	"github.com/switchboard-hq/switchboard/internal/access"
+)
+
+// Presence is an agent's operator status; it decides auto-assignment.
+type Presence string
+
+// The operator statuses.
+const (
+	Online  Presence = "online"
+	Away    Presence = "away"
+	Offline Presence = "offline"
+)
+
+// Valid reports whether p is a known operator status.
+func (p Presence) Valid() bool { return p == Online || p == Away || p == Offline }
+
+// Agent is a person who works requests. Agents with history are never
+// deleted, only deactivated.
+type Agent struct {
+	ID    int64
+	Email string
+	Name  string
+	// Avatar is the blob name of the avatar image, empty when there is none.
+	Avatar        string
+	Admin         bool
+	Active        bool
+	Presence      Presence
+	PresenceSince time.Time
+	GroupIDs      []int64
+	CreatedAt     time.Time
+}
+
+// Group is a set of agents and the rights they get from it.
+type Group struct {
+	ID        int64
+	Name      string
+	Rights    []access.Right
+	MemberIDs []int64
+	CreatedAt time.Time
+}
+
+// Department is where a request belongs; its display name and avatar are what
+// widget visitors see when a single department avatar is shown.
+type Department struct {
+	ID          int64
+	Name        string
+	DisplayName string
+	Avatar      string
+	CreatedAt   time.Time
+}
+
+// Store is the persistence the team service needs.
+type Store interface {
+	// CreateAgent stores a new agent; a taken email is a conflict.
+	CreateAgent(ctx context.Context, a Agent, passwordHash string) (Agent, error)
+	Agent(ctx context.Context, id int64) (Agent, error)
+	AgentByEmail(ctx context.Context, email string) (Agent, error)
+	Agents(ctx context.Context) ([]Agent, error)
+	CountAgents(ctx context.Context) (int, error)
+	// UpdateAgent stores name, email, admin flag, active flag and avatar.
+	// Deactivation ends the agent's sessions and sets them Offline. It fails
+	// with a conflict when it would leave no active administrator.
+	UpdateAgent(ctx context.Context, a Agent) (Agent, error)
+	// SetAgentPassword stores a new password hash and ends every session of
+	// the agent except keepSession (a token hash, may be empty).
+	SetAgentPassword(ctx context.Context, id int64, passwordHash, keepSession string) error
+	SetPresence(ctx context.Context, id int64, p Presence) (Agent, error)
+
+	CreateGroup(ctx context.Context, g Group) (Group, error)
+	Group(ctx context.Context, id int64) (Group, error)
+	Groups(ctx context.Context) ([]Group, error)
+	UpdateGroup(ctx context.Context, g Group) (Group, error)
+	DeleteGroup(ctx context.Context, id int64) error
+
+	CreateDepartment(ctx context.Context, d Department) (Department, error)
+	Department(ctx context.Context, id int64) (Department, error)
+	Departments(ctx context.Context) ([]Department, error)
+	UpdateDepartment(ctx context.Context, d Department) (Department, error)
+	DeleteDepartment(ctx context.Context, id int64) error
+}

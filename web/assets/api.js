@@ -1,0 +1,127 @@
+// Thin client for the Switchboard JSON API (same origin, cookie session).
+
+const BASE = '/api/v1';
+
+// ApiError carries the server's {"error":{code,message,field}} payload.
+export class ApiError extends Error {
+  constructor(status, code, message, field) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field || null;
+  }
+}
+
+let unauthorizedHandler = null;
+
+// onUnauthorized registers the callback run when a call answers 401
+// (the session is gone); the login call opts out.
+export function onUnauthorized(fn) {
+  unauthorizedHandler = fn;
+}
+
+function fallbackMessage(status) {
+  switch (status) {
+    case 400: return 'The request was not accepted.';
+    case 401: return 'Please sign in again.';
+    case 403: return 'You are not allowed to do this.';
+    case 404: return 'Not found. It may have been removed.';
+    case 409: return 'This conflicts with existing data.';
+    case 413: return 'The file is too large.';
+    case 415: return 'This file type is not supported.';
+    case 422: return 'Please check the highlighted field.';
+    case 429: return 'Too many requests, try again in a minute.';
+    default: return `The server answered with an error (${status}). Please try again.`;
+  }
+}
+
+// request performs one API call. opts.json is sent as a JSON body,
+// opts.file as a raw body with the file's own content type.
+// opts.keep401(err) returning true stops the global 401 handling.
+export async function request(method, path, opts = {}) {
+  const headers = { Accept: 'application/json' };
+  let body;
+  if (opts.file) {
+    body = opts.file;
+    headers['Content-Type'] = opts.file.type || 'application/octet-stream';
+  } else {
+    headers['Content-Type'] = 'application/json';
+    if (opts.json !== undefined) body = JSON.stringify(opts.json);
+  }
+
+  let res;
+  try {
+    res = await fetch(BASE + path, { method, headers, body, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'network_error', 'Could not reach the server. Check your connection and try again.');
+  }
+
+  let data = null;
+  if (res.status !== 204) {
+    const text = await res.text();
+    if (text) {
+      try { data = JSON.parse(text); } catch { data = null; }
+    }
+  }
+
+  if (!res.ok) {
+    const e = (data && data.error) || {};
+    const err = new ApiError(res.status, e.code || `http_${res.status}`, e.message || fallbackMessage(res.status), e.field);
+    if (res.status === 401 && unauthorizedHandler && !(opts.keep401 && opts.keep401(err))) {
+      unauthorizedHandler(err);
+    }
+    throw err;
+  }
+  return data;
+}
+
+const id = (v) => encodeURIComponent(String(v));
+
+// Auth and the current agent.
+export const login = (email, password) =>
+  request('POST', '/auth/login', { json: { email, password }, keep401: () => true });
+export const logout = () => request('POST', '/auth/logout');
+export const getMe = () => request('GET', '/me');
+export const setPresence = (presence) => request('PUT', '/me/presence', { json: { presence } });
+export const changePassword = (current_password, new_password) =>
+  request('PUT', '/me/password', {
+    json: { current_password, new_password },
+    // A wrong current password must not end the session in the UI.
+    keep401: (err) => err.field === 'current_password' || err.code === 'invalid_credentials' || err.code === 'wrong_password',
+  });
+
+// Agents.
+export const listAgents = async () => (await request('GET', '/agents')).agents || [];
+export const createAgent = (body) => request('POST', '/agents', { json: body });
+export const updateAgent = (agentId, patch) => request('PATCH', `/agents/${id(agentId)}`, { json: patch });
+export const resetAgentPassword = (agentId, password) =>
+  request('POST', `/agents/${id(agentId)}/password`, { json: password ? { password } : {} });
+export const uploadAgentAvatar = (agentId, file) => request('PUT', `/agents/${id(agentId)}/avatar`, { file });
+export const deleteAgentAvatar = (agentId) => request('DELETE', `/agents/${id(agentId)}/avatar`);
+
+// Groups.
+export const listGroups = async () => (await request('GET', '/groups')).groups || [];
+export const createGroup = (body) => request('POST', '/groups', { json: body });
+export const updateGroup = (groupId, patch) => request('PATCH', `/groups/${id(groupId)}`, { json: patch });
+export const deleteGroup = (groupId) => request('DELETE', `/groups/${id(groupId)}`);
+
+// Departments.
+export const listDepartments = async () => (await request('GET', '/departments')).departments || [];
+export const createDepartment = (body) => request('POST', '/departments', { json: body });
+export const updateDepartment = (depId, patch) => request('PATCH', `/departments/${id(depId)}`, { json: patch });
+export const deleteDepartment = (depId) => request('DELETE', `/departments/${id(depId)}`);
+export const uploadDepartmentAvatar = (depId, file) => request('PUT', `/departments/${id(depId)}/avatar`, { file });
+export const deleteDepartmentAvatar = (depId) => request('DELETE', `/departments/${id(depId)}/avatar`);
+
+// Avatar upload limits, mirrored from the server so users get a quick answer.
+export const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+export const AVATAR_MAX_BYTES = 1 << 20;
+
+// checkAvatarFile returns an error message, or '' when the file looks acceptable.
+export function checkAvatarFile(file) {
+  if (!AVATAR_TYPES.includes(file.type)) return 'Choose a PNG, JPEG, GIF or WebP image.';
+  if (file.size > AVATAR_MAX_BYTES) return 'The image is larger than 1 MiB.';
+  if (file.size === 0) return 'The file is empty.';
+  return '';
+}

@@ -1,0 +1,76 @@
+// Navigation model and hash routing (#/unassigned, #/admin/agents, …).
+import { useEffect, useState } from 'preact/hooks';
+
+export const CHANNELS = [
+  { key: 'chat', label: 'Chat' },
+  { key: 'facebook', label: 'Facebook' },
+  { key: 'vk', label: 'VK' },
+  { key: 'viber', label: 'Viber' },
+  { key: 'ok', label: 'OK' },
+  { key: 'telegram', label: 'Telegram' },
+  { key: 'instagram', label: 'Instagram Direct' },
+  { key: 'whatsapp', label: 'WhatsApp' },
+];
+
+// hasRight checks the effective rights computed by the server (used as-is).
+export function hasRight(me, right) {
+  return Array.isArray(me && me.rights) && me.rights.includes(right);
+}
+
+export function isAdmin(me) {
+  return !!(me && me.is_admin);
+}
+
+// hasWorkspaceAccess: agents with neither Omnichannel nor admin see no sections.
+export function hasWorkspaceAccess(me) {
+  return hasRight(me, 'omnichannel') || isAdmin(me);
+}
+
+// NAV_ITEMS in sidebar order; allowed(me) decides visibility.
+export const NAV_ITEMS = [
+  { key: 'management', label: 'Management', allowed: (me) => hasRight(me, 'omnichannel.management') },
+  { key: 'unassigned', label: 'Unassigned', allowed: (me) => hasRight(me, 'omnichannel.unassigned') },
+  { key: 'all', label: 'All chats', allowed: (me) => hasRight(me, 'omnichannel') },
+  ...CHANNELS.map((c) => ({ ...c, channel: true, allowed: (me) => hasRight(me, 'omnichannel') })),
+  { key: 'settings', label: 'Settings', allowed: (me) => hasRight(me, 'omnichannel.settings') },
+  { key: 'admin', label: 'Administration', allowed: (me) => isAdmin(me) },
+];
+
+export function visibleNav(me) {
+  if (!hasWorkspaceAccess(me)) return [];
+  return NAV_ITEMS.filter((item) => item.allowed(me));
+}
+
+export function findNavItem(key) {
+  return NAV_ITEMS.find((item) => item.key === key) || null;
+}
+
+// parseRoute turns "#/admin/agents" into {section: "admin", sub: "agents"}.
+export function parseRoute(hash) {
+  const path = String(hash || '').replace(/^#\/?/, '');
+  const parts = path.split('/').filter(Boolean);
+  return { section: parts[0] || '', sub: parts[1] || '' };
+}
+
+export function useRoute() {
+  const [hash, setHash] = useState(window.location.hash);
+  useEffect(() => {
+    const onChange = () => setHash(window.location.hash);
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return parseRoute(hash);
+}
+
+// redirect replaces the current history entry, so Back skips default routes.
+export function redirect(path) {
+  const target = `#/${path}`;
+  if (window.location.hash !== target) window.location.replace(target);
+}
+
+// clearRoute drops the hash (after logout, so the next user gets their default).
+export function clearRoute() {
+  if (window.location.hash) {
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+  }
+}

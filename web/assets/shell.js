@@ -1,0 +1,149 @@
+// Workspace shell: header (presence switch, user menu), sidebar nav, content.
+import { useEffect, useState } from 'preact/hooks';
+import { html } from './html.js';
+import * as api from './api.js';
+import { Avatar, Modal, PRESENCE_LABELS, Status, inv, useAction } from './ui.js';
+import { findNavItem, hasRight, hasWorkspaceAccess, redirect, useRoute, visibleNav } from './nav.js';
+import { ForbiddenSection, NoAccess, NotFoundSection, PlaceholderSection, hasPlaceholder } from './sections.js';
+import { AdminSection } from './admin/admin.js';
+
+function PresenceSwitch({ agent, onAgent }) {
+  const action = useAction();
+  const value = PRESENCE_LABELS[agent.presence] ? agent.presence : 'offline';
+
+  async function change(e) {
+    const presence = e.currentTarget.value;
+    const res = await action.run(() => api.setPresence(presence), { pending: '', done: '' });
+    if (res.ok && res.value) onAgent(res.value);
+  }
+
+  return html`<div class="presence-switch" title="Your operator status">
+    <span class="dot dot-${value}" aria-hidden="true"></span>
+    <label class="visually-hidden" for="presence">Operator status</label>
+    <select id="presence" value=${value} disabled=${action.busy} onChange=${change}>
+      <option value="online">Online</option>
+      <option value="away">Away</option>
+      <option value="offline">Offline</option>
+    </select>
+    ${action.error ? html`<span class="inline-error" role="alert">${action.error.message}</span>` : null}
+  </div>`;
+}
+
+function PasswordDialog({ onClose }) {
+  const action = useAction();
+  const [form, setForm] = useState({ current: '', next: '', confirm: '' });
+  const set = (k) => (e) => setForm((f) => ({ ...f, [k]: e.currentTarget.value }));
+
+  async function submit(e) {
+    e.preventDefault();
+    if (action.busy) return;
+    if (!form.current) return action.fail('Enter your current password.', 'current_password');
+    if (!form.next) return action.fail('Enter a new password.', 'new_password');
+    if (form.next !== form.confirm) return action.fail('The new passwords do not match.', 'confirm_password');
+    const res = await action.run(() => api.changePassword(form.current, form.next), { done: 'Password changed.' });
+    if (res.ok) setForm({ current: '', next: '', confirm: '' });
+  }
+
+  return html`<${Modal} id="password-dialog" title="Change password" onClose=${onClose}>
+    <form class="stack" onSubmit=${submit} noValidate>
+      <label class="field">
+        <span>Current password</span>
+        <input id="current-password" name="current_password" type="password" autocomplete="current-password"
+          value=${form.current} onInput=${set('current')} aria-invalid=${inv(action, 'current_password')} />
+      </label>
+      <label class="field">
+        <span>New password</span>
+        <input id="new-password" name="new_password" type="password" autocomplete="new-password"
+          value=${form.next} onInput=${set('next')} aria-invalid=${inv(action, 'new_password', 'password')} />
+      </label>
+      <label class="field">
+        <span>Repeat new password</span>
+        <input id="confirm-password" name="confirm_password" type="password" autocomplete="new-password"
+          value=${form.confirm} onInput=${set('confirm')} aria-invalid=${inv(action, 'confirm_password')} />
+      </label>
+      <${Status} action=${action} id="password-status" />
+      <div class="form-actions">
+        <button id="password-save" type="submit" class="btn btn-primary" disabled=${action.busy}>
+          ${action.busy ? 'Saving…' : 'Change password'}
+        </button>
+        <button type="button" class="btn btn-ghost" onClick=${onClose}>Close</button>
+      </div>
+    </form>
+  <//>`;
+}
+
+function Header({ me, onAgent, onLogout }) {
+  const [pwOpen, setPwOpen] = useState(false);
+  const [loggingOut, setLoggingOut] = useState(false);
+  const agent = me.agent;
+
+  async function logout() {
+    setLoggingOut(true);
+    await onLogout();
+    setLoggingOut(false);
+  }
+
+  return html`<header class="topbar">
+    <div class="brand"><span class="brand-mark" aria-hidden="true"></span>Switchboard</div>
+    <div class="topbar-right">
+      ${hasRight(me, 'omnichannel') ? html`<${PresenceSwitch} agent=${agent} onAgent=${onAgent} />` : null}
+      <div class="user-menu" id="user-menu">
+        <${Avatar} url=${agent.avatar_url} name=${agent.name} size="sm" />
+        <span class="user-name" id="user-name">${agent.name}</span>
+        <button type="button" id="change-password" class="btn btn-small btn-ghost" onClick=${() => setPwOpen(true)}>Change password</button>
+        <button type="button" id="logout" class="btn btn-small" disabled=${loggingOut} onClick=${logout}>
+          ${loggingOut ? 'Signing out…' : 'Log out'}
+        </button>
+      </div>
+    </div>
+    ${pwOpen ? html`<${PasswordDialog} onClose=${() => setPwOpen(false)} />` : null}
+  </header>`;
+}
+
+function Sidebar({ items, active }) {
+  return html`<aside class="sidebar">
+    <nav id="nav" aria-label="Sections">
+      ${items.map((item) => html`<a
+        data-nav=${item.key}
+        href="#/${item.key}"
+        class=${`nav-link${item.channel ? ' nav-sub' : ''}${item.key === active ? ' active' : ''}`}
+        aria-current=${item.key === active ? 'page' : undefined}>${item.label}</a>`)}
+    </nav>
+  </aside>`;
+}
+
+function Content({ me, route, refreshMe }) {
+  if (!hasWorkspaceAccess(me)) return html`<${NoAccess} />`;
+  if (!route.section) return null; // redirecting to the default section
+  const item = findNavItem(route.section);
+  if (!item) return html`<${NotFoundSection} />`;
+  if (!item.allowed(me)) return html`<${ForbiddenSection} />`;
+  if (item.key === 'admin') return html`<${AdminSection} me=${me} sub=${route.sub} refreshMe=${refreshMe} />`;
+  if (hasPlaceholder(item.key)) return html`<${PlaceholderSection} section=${item.key} />`;
+  return html`<${NotFoundSection} />`;
+}
+
+export function Shell({ me, setMe, refreshMe, onLogout }) {
+  const route = useRoute();
+  const items = visibleNav(me);
+  const first = items.length ? items[0].key : '';
+
+  useEffect(() => {
+    if (!route.section && first) redirect(first);
+  }, [route.section, first]);
+
+  useEffect(() => {
+    const item = findNavItem(route.section);
+    document.title = item ? `${item.label} · Switchboard` : 'Switchboard';
+  }, [route.section]);
+
+  const onAgent = (agent) => setMe((m) => (m ? { ...m, agent } : m));
+
+  return html`<div class="shell ${items.length ? '' : 'shell-no-nav'}">
+    <${Header} me=${me} onAgent=${onAgent} onLogout=${onLogout} />
+    <${Sidebar} items=${items} active=${route.section} />
+    <main class="content" id="content">
+      <${Content} me=${me} route=${route} refreshMe=${refreshMe} />
+    </main>
+  </div>`;
+}

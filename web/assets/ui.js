@@ -1,0 +1,140 @@
+// Small shared UI pieces: avatars, presence dots, action feedback, dialogs.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { html } from './html.js';
+import { ApiError, AVATAR_TYPES, checkAvatarFile } from './api.js';
+
+export const PRESENCE_LABELS = { online: 'Online', away: 'Away', offline: 'Offline' };
+
+function initials(name) {
+  const parts = String(name || '').trim().split(/\s+/).filter(Boolean);
+  if (!parts.length) return '?';
+  const first = parts[0][0] || '';
+  const last = parts.length > 1 ? parts[parts.length - 1][0] || '' : '';
+  return (first + last).toUpperCase();
+}
+
+function colourIndex(name) {
+  let n = 0;
+  for (const ch of String(name || '')) n = (n * 31 + ch.codePointAt(0)) >>> 0;
+  return n % 6;
+}
+
+// Avatar shows the image when there is one, otherwise coloured initials.
+export function Avatar({ url, name, size = 'md' }) {
+  if (url) {
+    return html`<img class="avatar avatar-${size}" src=${url} alt="" loading="lazy" />`;
+  }
+  return html`<span class="avatar avatar-${size} avatar-c${colourIndex(name)}" aria-hidden="true">${initials(name)}</span>`;
+}
+
+export function PresenceDot({ presence, withLabel = false }) {
+  const p = PRESENCE_LABELS[presence] ? presence : 'offline';
+  return html`<span class="presence">
+    <span class="dot dot-${p}" title=${PRESENCE_LABELS[p]} aria-hidden="true"></span>
+    ${withLabel ? html`<span class="presence-label">${PRESENCE_LABELS[p]}</span>` : html`<span class="visually-hidden">${PRESENCE_LABELS[p]}</span>`}
+  </span>`;
+}
+
+// useAction tracks one in-flight request with its feedback text.
+// run(fn, {pending, done}) resolves to {ok, value}; it never throws.
+export function useAction() {
+  const [state, setState] = useState({ busy: false, error: null, message: '' });
+  const alive = useRef(true);
+  useEffect(() => () => { alive.current = false; }, []);
+
+  const run = useCallback(async (fn, { pending = 'Saving…', done = 'Saved.' } = {}) => {
+    setState({ busy: true, error: null, message: pending });
+    try {
+      const value = await fn();
+      if (alive.current) setState({ busy: false, error: null, message: done || '' });
+      return { ok: true, value };
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError(0, 'client_error', e && e.message ? e.message : 'Something went wrong.');
+      if (alive.current) setState({ busy: false, error: err, message: '' });
+      return { ok: false, error: err };
+    }
+  }, []);
+
+  const fail = useCallback((message, field) => {
+    setState({ busy: false, error: new ApiError(0, 'client_validation', message, field), message: '' });
+  }, []);
+  const reset = useCallback(() => setState({ busy: false, error: null, message: '' }), []);
+
+  return { ...state, run, fail, reset };
+}
+
+// inv returns "true" for aria-invalid when the action's error names this field.
+export function inv(action, ...fields) {
+  return action.error && action.error.field && fields.includes(action.error.field) ? 'true' : undefined;
+}
+
+// Status renders the feedback line of an action (always present for screen readers).
+export function Status({ action, id, className = '' }) {
+  const { busy, error, message } = action;
+  if (error) {
+    return html`<p id=${id} class="status status-error ${className}" role="alert">${error.message}</p>`;
+  }
+  return html`<p id=${id} class="status ${busy ? 'status-pending' : message ? 'status-ok' : ''} ${className}" role="status">${message}</p>`;
+}
+
+// Modal is a native <dialog> shown as modal while mounted.
+export function Modal({ id, title, onClose, children }) {
+  const ref = useRef(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    return () => { if (d && d.open) d.close(); };
+  }, []);
+  const titleId = `${id}-title`;
+  return html`<dialog id=${id} class="modal" ref=${ref} aria-labelledby=${titleId} onClose=${onClose}>
+    <div class="modal-head">
+      <h2 id=${titleId}>${title}</h2>
+      <button type="button" class="icon-btn" aria-label="Close" onClick=${onClose}>×</button>
+    </div>
+    ${children}
+  </dialog>`;
+}
+
+// AvatarInput is a button-looking label around a file input. It checks type
+// and size locally, then hands the file to onFile.
+export function AvatarInput({ label = 'Upload avatar', disabled, onFile, onInvalid, className = '' }) {
+  function changed(e) {
+    const input = e.currentTarget;
+    const file = input.files && input.files[0];
+    input.value = '';
+    if (!file) return;
+    const problem = checkAvatarFile(file);
+    if (problem) onInvalid(problem);
+    else onFile(file);
+  }
+  return html`<label class="btn btn-small file-btn ${disabled ? 'is-disabled' : ''} ${className}">
+    ${label}
+    <input type="file" class="visually-hidden" accept=${AVATAR_TYPES.join(',')} disabled=${disabled} onChange=${changed} />
+  </label>`;
+}
+
+// OneTimeSecret shows a generated password once, with a copy button.
+export function OneTimeSecret({ id, className = '', value, note, onDismiss }) {
+  const [copied, setCopied] = useState(false);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  }
+  return html`<div class="onetime" role="status">
+    <div class="onetime-row">
+      <code id=${id} class="onetime-value ${className}">${value}</code>
+      ${navigator.clipboard ? html`<button type="button" class="btn btn-small" onClick=${copy}>${copied ? 'Copied' : 'Copy'}</button>` : null}
+      ${onDismiss ? html`<button type="button" class="btn btn-small btn-ghost" onClick=${onDismiss}>Done</button>` : null}
+    </div>
+    <p class="onetime-note">${note}</p>
+  </div>`;
+}
+
+// EmptyState is the one-sentence placeholder for sections without data.
+export function EmptyState({ children, id }) {
+  return html`<div class="empty-state" id=${id}><p>${children}</p></div>`;
+}
