@@ -191,4 +191,3 @@ func (a *App) sweepSessions(ctx context.Context) {
 func (a *App) Close() error {
 	return errors.Join(a.blobs.Close(), a.DB.Close())
 }
-
