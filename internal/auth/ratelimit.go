@@ -7,11 +7,12 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// limiter hands out one token bucket per key (an IP, an email) and forgets
-// buckets that have been idle long enough to be full again.
-type limiter struct {
+// failures counts failed attempts per key (an IP, an email) in token buckets:
+// a key is blocked while its bucket is empty. Buckets idle long enough to be
+// full again are forgotten, so memory stays bounded.
+type failures struct {
 	mu      sync.Mutex
-	every   rate.Limit
+	rate    rate.Limit
 	burst   int
 	buckets map[string]*bucket
 	swept   time.Time
@@ -22,28 +23,36 @@ type bucket struct {
 	used time.Time
 }
 
-func newLimiter(perMinute, burst int) *limiter {
-	return &limiter{every: rate.Limit(float64(perMinute) / 60), burst: burst, buckets: map[string]*bucket{}}
+func newFailures(perMinute, burst int) *failures {
+	return &failures{rate: rate.Limit(float64(perMinute) / 60), burst: burst, buckets: map[string]*bucket{}}
 }
 
-// allow takes a token for key at now.
-func (l *limiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.swept) > time.Minute {
-		full := time.Duration(float64(l.burst)/float64(l.every)) * time.Second
-		for k, b := range l.buckets {
-			if now.Sub(b.used) > full {
-				delete(l.buckets, k)
+// blocked reports whether key has used up its failed attempts.
+func (f *failures) blocked(key string, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.buckets[key]
+	return ok && b.lim.TokensAt(now) < 1
+}
+
+// record counts one failed attempt of key.
+func (f *failures) record(key string, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if now.Sub(f.swept) > time.Minute {
+		refill := time.Duration(float64(f.burst) / float64(f.rate) * float64(time.Second))
+		for k, b := range f.buckets {
+			if now.Sub(b.used) > refill {
+				delete(f.buckets, k)
 			}
 		}
-		l.swept = now
+		f.swept = now
 	}
-	b, ok := l.buckets[key]
+	b, ok := f.buckets[key]
 	if !ok {
-		b = &bucket{lim: rate.NewLimiter(l.every, l.burst)}
-		l.buckets[key] = b
+		b = &bucket{lim: rate.NewLimiter(f.rate, f.burst)}
+		f.buckets[key] = b
 	}
 	b.used = now
-	return b.lim.AllowN(now, 1)
+	b.lim.AllowN(now, 1)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/switchboard-hq/switchboard/internal/access"
@@ -27,8 +28,8 @@ type Service struct {
 	passwords *Passwords
 	cfg       Config
 	now       func() time.Time
-	perIP     *limiter
-	perEmail  *limiter
+	perIP     *failures
+	perEmail  *failures
 	// dummyHash is verified against when the email is unknown, so that a
 	// login takes as long whether or not the account exists.
 	dummyHash string
@@ -45,10 +46,11 @@ func NewService(ctx context.Context, store Store, passwords *Passwords, cfg Conf
 	}
 	return &Service{
 		store: store, passwords: passwords, cfg: cfg, now: time.Now,
-		// An IP gets 20 attempts a minute (an office behind one NAT), an
-		// account 5 after a burst of 10: enough for typos, useless for guessing.
-		perIP:     newLimiter(20, 20),
-		perEmail:  newLimiter(5, 10),
+		// Only failures count. An IP may fail 20 times a minute (an office
+		// behind one NAT), an account 5 after a burst of 10: enough for
+		// typos, useless for guessing.
+		perIP:     newFailures(20, 20),
+		perEmail:  newFailures(5, 10),
 		dummyHash: dummy,
 	}, nil
 }
@@ -58,8 +60,8 @@ func NewService(ctx context.Context, store Store, passwords *Passwords, cfg Conf
 func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (string, Session, error) {
 	email = team.NormalizeEmail(email)
 	now := s.now()
-	if !s.perIP.allow(ip, now) || !s.perEmail.allow(email, now) {
-		return "", Session{}, errs.RateLimited("too many login attempts, try again in a minute")
+	if s.perIP.blocked(ip, now) || s.perEmail.blocked(email, now) {
+		return "", Session{}, errs.RateLimited("too many failed login attempts, try again in a minute")
 	}
 	creds, err := s.store.Credentials(ctx, email)
 	if err != nil && !errors.Is(err, errs.ErrNotFound) {
@@ -71,6 +73,8 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	}
 	ok, verr := s.passwords.Verify(ctx, hash, password)
 	if err != nil || verr != nil || !ok || !creds.Active {
+		s.perIP.record(ip, now)
+		s.perEmail.record(email, now)
 		return "", Session{}, errs.Unauthenticated("invalid_credentials", "wrong email or password")
 	}
 	token := rand.Text() + rand.Text()
@@ -156,5 +160,5 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n]
+	return strings.ToValidUTF8(s[:n], "")
 }

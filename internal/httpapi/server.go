@@ -80,7 +80,7 @@ func (s *Server) routes() http.Handler {
 
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
-	r.Handle("/metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
+	r.Get("/metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}).ServeHTTP)
 	r.Get("/avatars/{name}", s.avatar)
 	r.Get("/", s.workspace.index)
 	r.Get("/assets/*", s.workspace.asset)

@@ -1,0 +1,132 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/switchboard-hq/switchboard/internal/storetest"
+)
+
+// routes is every route of the HTTP surface, written by hand with the path
+// under which openapi.json documents it. TestOpenAPIDocumentsEveryRoute checks
+// it against the real router and the served document, both ways.
+var routes = []struct{ method, route, documented string }{
+	{"GET", "/", "/"},
+	{"GET", "/assets/*", "/assets/{path}"},
+	{"GET", "/avatars/{name}", "/avatars/{name}"},
+	{"GET", "/healthz", "/healthz"},
+	{"GET", "/readyz", "/readyz"},
+	{"GET", "/metrics", "/metrics"},
+	{"GET", "/api/v1/openapi.json", "/api/v1/openapi.json"},
+	{"POST", "/api/v1/auth/login", "/api/v1/auth/login"},
+	{"POST", "/api/v1/auth/logout", "/api/v1/auth/logout"},
+	{"GET", "/api/v1/me", "/api/v1/me"},
+	{"PUT", "/api/v1/me/presence", "/api/v1/me/presence"},
+	{"PUT", "/api/v1/me/password", "/api/v1/me/password"},
+	{"GET", "/api/v1/agents", "/api/v1/agents"},
+	{"POST", "/api/v1/agents", "/api/v1/agents"},
+	{"GET", "/api/v1/agents/{id}", "/api/v1/agents/{id}"},
+	{"PATCH", "/api/v1/agents/{id}", "/api/v1/agents/{id}"},
+	{"POST", "/api/v1/agents/{id}/password", "/api/v1/agents/{id}/password"},
+	{"PUT", "/api/v1/agents/{id}/avatar", "/api/v1/agents/{id}/avatar"},
+	{"DELETE", "/api/v1/agents/{id}/avatar", "/api/v1/agents/{id}/avatar"},
+	{"GET", "/api/v1/groups", "/api/v1/groups"},
+	{"POST", "/api/v1/groups", "/api/v1/groups"},
+	{"GET", "/api/v1/groups/{id}", "/api/v1/groups/{id}"},
+	{"PATCH", "/api/v1/groups/{id}", "/api/v1/groups/{id}"},
+	{"DELETE", "/api/v1/groups/{id}", "/api/v1/groups/{id}"},
+	{"GET", "/api/v1/departments", "/api/v1/departments"},
+	{"POST", "/api/v1/departments", "/api/v1/departments"},
+	{"GET", "/api/v1/departments/{id}", "/api/v1/departments/{id}"},
+	{"PATCH", "/api/v1/departments/{id}", "/api/v1/departments/{id}"},
+	{"DELETE", "/api/v1/departments/{id}", "/api/v1/departments/{id}"},
+	{"PUT", "/api/v1/departments/{id}/avatar", "/api/v1/departments/{id}/avatar"},
+	{"DELETE", "/api/v1/departments/{id}/avatar", "/api/v1/departments/{id}/avatar"},
+}
+
+// openAPIDoc is the part of the served document the tests read.
+type openAPIDoc struct {
+	// Paths maps a path to its operations by lower-case method (and to
+	// "parameters", which is no operation).
+	Paths map[string]map[string]json.RawMessage `json:"paths"`
+}
+
+func fetchOpenAPI(t *testing.T, e *env) openAPIDoc {
+	t.Helper()
+	res := e.anonymous().call("GET", "/api/v1/openapi.json", nil)
+	if res.status != http.StatusOK {
+		t.Fatalf("openapi.json: %d", res.status)
+	}
+	var doc openAPIDoc
+	res.decode(t, &doc)
+	return doc
+}
+
+// documents reports whether the document lists status for method on the
+// route (a chi pattern, translated through the routes table).
+func (d openAPIDoc) documents(method, route string, status int) bool {
+	documented := route
+	for _, r := range routes {
+		if r.route == route {
+			documented = r.documented
+		}
+	}
+	var op struct {
+		Responses map[string]any `json:"responses"`
+	}
+	if json.Unmarshal(d.Paths[documented][strings.ToLower(method)], &op) != nil {
+		return false
+	}
+	_, ok := op.Responses[strconv.Itoa(status)]
+	return ok
+}
+
+func sqliteEngine(t *testing.T) storetest.Engine { return storetest.SQLite(t) }
+
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	e := newEnv(t, sqliteEngine(t))
+	doc := fetchOpenAPI(t, e)
+
+	listed := map[string]bool{}
+	for _, r := range routes {
+		listed[r.method+" "+r.route] = true
+		if _, ok := doc.Paths[r.documented][strings.ToLower(r.method)]; !ok {
+			t.Errorf("%s %s is not documented in openapi.json (as %s)", r.method, r.route, r.documented)
+		}
+	}
+	registered := map[string]bool{}
+	err := chi.Walk(e.app.Handler.(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		registered[method+" "+route] = true
+		if !listed[method+" "+route] {
+			t.Errorf("the router serves %s %s, which the routes table (and so openapi.json) lacks", method, route)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key := range listed {
+		if !registered[key] {
+			t.Errorf("routes table lists %s, which the router does not serve", key)
+		}
+	}
+	documentedPaths := map[string]bool{}
+	for _, r := range routes {
+		documentedPaths[r.method+" "+r.documented] = true
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if method == "parameters" {
+				continue
+			}
+			if !documentedPaths[strings.ToUpper(method)+" "+path] {
+				t.Errorf("openapi.json documents %s %s, which no route serves", strings.ToUpper(method), path)
+			}
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/switchboard-hq/switchboard/internal/access"
+)
+
+// The right-sets of the matrix, in column order. Every column but anonymous
+// is a real agent whose only group grants exactly these rights.
+var rightSets = []struct {
+	name   string
+	admin  bool
+	rights []access.Right
+}{
+	{name: "anonymous"},
+	{name: "no rights"},
+	{name: "omnichannel", rights: []access.Right{access.Omnichannel}},
+	{name: "unassigned alone", rights: []access.Right{access.Unassigned}},
+	{name: "management alone", rights: []access.Right{access.Management}},
+	{name: "settings alone", rights: []access.Right{access.Settings}},
+	{name: "telephony alone", rights: []access.Right{access.Telephony}},
+	{name: "omnichannel+unassigned", rights: []access.Right{access.Omnichannel, access.Unassigned}},
+	{name: "omnichannel+management", rights: []access.Right{access.Omnichannel, access.Management}},
+	{name: "omnichannel+settings", rights: []access.Right{access.Omnichannel, access.Settings}},
+	{name: "omnichannel+telephony", rights: []access.Right{access.Omnichannel, access.Telephony}},
+	{name: "administrator", admin: true},
+}
+
+type statuses [12]int
+
+// Shorthands for the common shapes of a row; columns follow rightSets.
+func everyone(s int) statuses { return statuses{s, s, s, s, s, s, s, s, s, s, s, s} }
+func loggedIn(s int) statuses { return statuses{401, s, s, s, s, s, s, s, s, s, s, s} }
+func omnichannel(s int) statuses {
+	return statuses{401, 403, s, 403, 403, 403, 403, s, s, s, s, s}
+}
+func managementOrSettings(s int) statuses {
+	return statuses{401, 403, 403, 403, 403, 403, 403, 403, s, s, 403, s}
+}
+func adminOnly(s int) statuses {
+	return statuses{401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, s}
+}
+
+// rightsRow is one endpoint of the API. {id} in route is replaced by the
+// fixture named by id.
+type rightsRow struct {
+	method, route string
+	id            string
+	body          func(col int) any
+	want          statuses
+}
+
+func jsonBody(v any) func(int) any { return func(int) any { return v } }
+
+func passwordOf(col int) string { return "password-" + strconv.Itoa(col) }
+
+// rightsTable is written by hand: a new route without a row here fails
+// TestEveryAPIRouteHasARightsRow. Logout comes last: it ends the sessions.
+var rightsTable = []rightsRow{
+	{"GET", "/api/v1/openapi.json", "", nil, everyone(200)},
+	// A login with a wrong password answers the same to everyone (one email
+	// per column, so that the per-account failure limit stays out of the way).
+	{"POST", "/api/v1/auth/login", "", func(col int) any {
+		return map[string]string{"email": fmt.Sprintf("col%d@example.com", col), "password": "wrong-password"}
+	}, everyone(401)},
+	{"GET", "/api/v1/me", "", nil, loggedIn(200)},
+	{"PUT", "/api/v1/me/presence", "", jsonBody(map[string]string{"presence": "online"}), omnichannel(200)},
+	{"PUT", "/api/v1/me/password", "", func(col int) any {
+		return map[string]string{"current_password": passwordOf(col), "new_password": passwordOf(col)}
+	}, loggedIn(204)},
+
+	{"GET", "/api/v1/agents", "", nil, omnichannel(200)},
+	{"POST", "/api/v1/agents", "", func(col int) any {
+		return map[string]string{"email": fmt.Sprintf("new-%d@example.com", col), "name": "New"}
+	}, adminOnly(201)},
+	{"GET", "/api/v1/agents/{id}", "agent", nil, omnichannel(200)},
+	{"PATCH", "/api/v1/agents/{id}", "agent", jsonBody(map[string]string{"name": "Target"}), adminOnly(200)},
+	{"POST", "/api/v1/agents/{id}/password", "agent", jsonBody(map[string]string{}), adminOnly(200)},
+	{"PUT", "/api/v1/agents/{id}/avatar", "agent", jsonBody(raw{"image/png", pngBytes}), adminOnly(200)},
+	{"DELETE", "/api/v1/agents/{id}/avatar", "agent", nil, adminOnly(200)},
+
+	{"GET", "/api/v1/groups", "", nil, managementOrSettings(200)},
+	{"POST", "/api/v1/groups", "", func(col int) any {
+		return map[string]any{"name": fmt.Sprintf("New %d", col), "rights": []string{"omnichannel"}}
+	}, adminOnly(201)},
+	{"GET", "/api/v1/groups/{id}", "group", nil, managementOrSettings(200)},
+	{"PATCH", "/api/v1/groups/{id}", "group", jsonBody(map[string]any{"rights": []string{"telephony"}}), adminOnly(200)},
+	{"DELETE", "/api/v1/groups/{id}", "fresh group", nil, adminOnly(204)},
+
+	{"GET", "/api/v1/departments", "", nil, omnichannel(200)},
+	{"POST", "/api/v1/departments", "", func(col int) any {
+		return map[string]string{"name": fmt.Sprintf("Department %d", col)}
+	}, adminOnly(201)},
+	{"GET", "/api/v1/departments/{id}", "department", nil, omnichannel(200)},
+	{"PATCH", "/api/v1/departments/{id}", "department", jsonBody(map[string]string{"display_name": "Help desk"}), adminOnly(200)},
+	{"DELETE", "/api/v1/departments/{id}", "fresh department", nil, adminOnly(204)},
+	{"PUT", "/api/v1/departments/{id}/avatar", "department", jsonBody(raw{"image/png", pngBytes}), adminOnly(200)},
+	{"DELETE", "/api/v1/departments/{id}/avatar", "department", nil, adminOnly(200)},
+
+	{"POST", "/api/v1/auth/logout", "", nil, loggedIn(204)},
+}
+
+func TestRightsMatrix(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		admin := e.admin()
+		doc := fetchOpenAPI(t, e)
+
+		// One agent per right-set, logged in once.
+		clients := make([]*client, len(rightSets))
+		for col, set := range rightSets {
+			if col == 0 {
+				clients[col] = e.anonymous()
+				continue
+			}
+			email := fmt.Sprintf("col%d@example.com", col)
+			admin.create("/api/v1/agents", map[string]any{"email": email, "name": set.name, "password": passwordOf(col), "is_admin": set.admin})
+			if len(set.rights) > 0 {
+				id := agentID(t, admin, email)
+				admin.create("/api/v1/groups", map[string]any{"name": "rights " + set.name, "rights": set.rights, "member_ids": []int64{id}})
+			}
+			clients[col] = e.login(email, passwordOf(col))
+		}
+		fixtures := map[string]func() int64{
+			"agent":      constant(admin.create("/api/v1/agents", map[string]string{"email": "target@example.com", "name": "Target"})),
+			"group":      constant(admin.create("/api/v1/groups", map[string]any{"name": "Target group"})),
+			"department": constant(admin.create("/api/v1/departments", map[string]string{"name": "Support"})),
+			"fresh group": func() int64 {
+				return admin.create("/api/v1/groups", map[string]any{"name": "Doomed " + strconv.Itoa(counter())})
+			},
+			"fresh department": func() int64 {
+				return admin.create("/api/v1/departments", map[string]any{"name": "Doomed " + strconv.Itoa(counter())})
+			},
+		}
+
+		for _, row := range rightsTable {
+			for col, set := range rightSets {
+				path := row.route
+				if row.id != "" {
+					path = strings.Replace(path, "{id}", strconv.FormatInt(fixtures[row.id](), 10), 1)
+				}
+				var body any
+				if row.body != nil {
+					body = row.body(col)
+				}
+				res := clients[col].call(row.method, path, body)
+				if res.status != row.want[col] {
+					t.Errorf("%s %s as %s: status %d, want %d (%s)", row.method, row.route, set.name, res.status, row.want[col], res.body)
+				}
+				if !doc.documents(row.method, row.route, res.status) {
+					t.Errorf("%s %s answered %d, which openapi.json does not document", row.method, row.route, res.status)
+				}
+			}
+		}
+	})
+}
+
+func TestEveryAPIRouteHasARightsRow(t *testing.T) {
+	e := newEnv(t, sqliteEngine(t))
+	inTable := map[string]bool{}
+	for _, row := range rightsTable {
+		inTable[row.method+" "+row.route] = true
+	}
+	err := chi.Walk(e.app.Handler.(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if strings.HasPrefix(route, "/api/v1/") && method != "HEAD" && !inTable[method+" "+route] {
+			t.Errorf("%s %s has no row in rightsTable", method, route)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func constant(id int64) func() int64 { return func() int64 { return id } }
+
+var count int
+
+func counter() int { count++; return count }
+
+func agentID(t *testing.T, admin *client, email string) int64 {
+	t.Helper()
+	var list struct {
+		Agents []struct {
+			ID    int64
+			Email string
+		}
+	}
+	admin.call("GET", "/api/v1/agents", nil).decode(t, &list)
+	for _, a := range list.Agents {
+		if a.Email == email {
+			return a.ID
+		}
+	}
+	t.Fatalf("no agent %s", email)
+	return 0
+}
