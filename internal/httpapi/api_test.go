@@ -185,7 +185,9 @@ func TestAvatarsAreServedPublicly(t *testing.T) {
 	admin := e.admin()
 	dept := admin.create("/api/v1/departments", map[string]string{"name": "Sales", "display_name": "Sales team"})
 	res := admin.call("PUT", fmt.Sprintf("/api/v1/departments/%d/avatar", dept), raw{"image/png", pngBytes})
-	var d struct{ AvatarURL string `json:"avatar_url"` }
+	var d struct {
+		AvatarURL string `json:"avatar_url"`
+	}
 	res.decode(t, &d)
 	if res.status != 200 || !strings.HasPrefix(d.AvatarURL, "/avatars/") {
 		t.Fatalf("upload: %d %s", res.status, res.body)
