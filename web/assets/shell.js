@@ -9,11 +9,16 @@ import { AdminSection } from './admin/admin.js';
 
 function PresenceSwitch({ agent, onAgent }) {
   const action = useAction();
-  const value = PRESENCE_LABELS[agent.presence] ? agent.presence : 'offline';
+  // While the request runs, show the chosen value; afterwards the stored one.
+  const [pending, setPending] = useState(null);
+  const stored = PRESENCE_LABELS[agent.presence] ? agent.presence : 'offline';
+  const value = pending || stored;
 
   async function change(e) {
     const presence = e.currentTarget.value;
+    setPending(presence);
     const res = await action.run(() => api.setPresence(presence), { pending: '', done: '' });
+    setPending(null);
     if (res.ok && res.value) onAgent(res.value);
   }
 
@@ -29,7 +34,7 @@ function PresenceSwitch({ agent, onAgent }) {
   </div>`;
 }
 
-function PasswordDialog({ onClose }) {
+function PasswordDialog({ email, onClose }) {
   const action = useAction();
   const [form, setForm] = useState({ current: '', next: '', confirm: '' });
   const set = (k) => (e) => setForm((f) => ({ ...f, [k]: e.currentTarget.value }));
@@ -46,6 +51,7 @@ function PasswordDialog({ onClose }) {
 
   return html`<${Modal} id="password-dialog" title="Change password" onClose=${onClose}>
     <form class="stack" onSubmit=${submit} noValidate>
+      <input type="email" name="username" autocomplete="username" value=${email} readOnly hidden />
       <label class="field">
         <span>Current password</span>
         <input id="current-password" name="current_password" type="password" autocomplete="current-password"
@@ -96,7 +102,7 @@ function Header({ me, onAgent, onLogout }) {
         </button>
       </div>
     </div>
-    ${pwOpen ? html`<${PasswordDialog} onClose=${() => setPwOpen(false)} />` : null}
+    ${pwOpen ? html`<${PasswordDialog} email=${agent.email} onClose=${() => setPwOpen(false)} />` : null}
   </header>`;
 }
 

@@ -6,11 +6,10 @@ import { ApiError, AVATAR_TYPES, checkAvatarFile } from './api.js';
 export const PRESENCE_LABELS = { online: 'Online', away: 'Away', offline: 'Offline' };
 
 function initials(name) {
-  const parts = String(name || '').trim().split(/\s+/).filter(Boolean);
+  const letter = (word) => (word.match(/[\p{L}\p{N}]/u) || [''])[0];
+  const parts = String(name || '').trim().split(/\s+/).map(letter).filter(Boolean);
   if (!parts.length) return '?';
-  const first = parts[0][0] || '';
-  const last = parts.length > 1 ? parts[parts.length - 1][0] || '' : '';
-  return (first + last).toUpperCase();
+  return (parts[0] + (parts.length > 1 ? parts[parts.length - 1] : '')).toUpperCase();
 }
 
 function colourIndex(name) {

@@ -168,18 +168,22 @@ function AgentRow({ agent, isSelf, groupNames, panel, setPanel, onAgent }) {
   return html`
     <tr data-agent-email=${agent.email} class=${agent.active ? '' : 'row-inactive'}>
       <td class="cell-avatar"><${Avatar} url=${agent.avatar_url} name=${agent.name} /></td>
-      <td class="cell-name">${agent.name}${isSelf ? html` <span class="muted">(you)</span>` : null}</td>
-      <td class="cell-email">${agent.email}</td>
-      <td>${agent.is_admin ? html`<span class="badge badge-admin">Admin</span>` : null}</td>
-      <td>${agent.active
-        ? html`<span class="badge badge-ok agent-status">Active</span>`
-        : html`<span class="badge badge-off agent-status">Deactivated</span>`}</td>
+      <td>
+        <div class="cell-name">${agent.name}${isSelf ? html` <span class="muted">(you)</span>` : null}</div>
+        <div class="cell-email">${agent.email}</div>
+      </td>
+      <td>
+        ${agent.active
+          ? html`<span class="badge badge-ok agent-status">Active</span>`
+          : html`<span class="badge badge-off agent-status">Deactivated</span>`}
+        ${agent.is_admin ? html`<span class="badge badge-admin agent-admin">Admin</span>` : null}
+      </td>
       <td><${PresenceDot} presence=${agent.presence} withLabel=${true} /></td>
       <td class="cell-groups">${groupNames.length ? groupNames.join(', ') : html`<span class="muted">—</span>`}</td>
-      <td class="cell-actions">
+      <td class="cell-actions"><div class="row-actions">
         <button type="button" class="btn btn-small" data-action="edit" disabled=${busy}
           onClick=${() => openPanel('edit')}>Edit</button>
-        <${AvatarInput} className="avatar-upload" label="Avatar…" disabled=${busy} onFile=${uploadAvatar}
+        <${AvatarInput} className="avatar-upload" label="Upload avatar" disabled=${busy} onFile=${uploadAvatar}
           onInvalid=${(msg) => action.fail(msg)} />
         ${agent.avatar_url ? html`<button type="button" class="btn btn-small" data-action="remove-avatar"
           disabled=${busy} onClick=${removeAvatar}>Remove avatar</button>` : null}
@@ -190,10 +194,10 @@ function AgentRow({ agent, isSelf, groupNames, panel, setPanel, onAgent }) {
           disabled=${busy || (isSelf && agent.active)}
           title=${isSelf && agent.active ? 'You cannot deactivate yourself' : undefined}
           onClick=${toggleActive}>${agent.active ? 'Deactivate' : 'Reactivate'}</button>
-      </td>
+      </div></td>
     </tr>
     ${showPanel ? html`<tr class="row-panel" data-agent-panel=${agent.email}>
-      <td colspan="8">
+      <td colspan="6">
         ${open === 'edit' ? html`<${EditAgentForm} agent=${agent} action=${action}
           onSaved=${(a) => { onAgent(a); setPanel(null); }} onCancel=${() => { action.reset(); setPanel(null); }} />` : null}
         ${open === 'reset' ? html`<${ResetPasswordForm} agent=${agent} action=${action}
@@ -250,7 +254,7 @@ export function AgentsPage({ me, refreshMe }) {
       <table class="table" id="agents-table">
         <thead><tr>
           <th class="cell-avatar"><span class="visually-hidden">Avatar</span></th>
-          <th>Name</th><th>Email</th><th>Role</th><th>Status</th><th>Presence</th><th>Groups</th>
+          <th>Agent</th><th>Status</th><th>Presence</th><th>Groups</th>
           <th><span class="visually-hidden">Actions</span></th>
         </tr></thead>
         <tbody>

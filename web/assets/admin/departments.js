@@ -54,18 +54,18 @@ function DepartmentRow({ department, editing, busy, confirming, onEdit, onAskDel
     <td class="cell-avatar"><${Avatar} url=${department.avatar_url} name=${department.display_name || department.name} /></td>
     <td class="cell-name">${department.name}</td>
     <td>${department.display_name}</td>
-    <td class="cell-actions">
+    <td class="cell-actions"><div class="row-actions">
       ${confirming ? html`<span class="confirm">
           <span>Delete this department?</span>
           <button type="button" class="btn btn-small btn-danger" data-action="confirm-delete" disabled=${busy} onClick=${onDelete}>Delete</button>
           <button type="button" class="btn btn-small btn-ghost" data-action="cancel-delete" onClick=${onCancelDelete}>Cancel</button>
         </span>`
         : html`<button type="button" class="btn btn-small" data-action="edit" disabled=${busy} onClick=${onEdit}>Edit</button>
-          <${AvatarInput} className="avatar-upload" label="Avatar…" disabled=${busy} onFile=${onAvatar} onInvalid=${onInvalidFile} />
+          <${AvatarInput} className="avatar-upload" label="Upload avatar" disabled=${busy} onFile=${onAvatar} onInvalid=${onInvalidFile} />
           ${department.avatar_url ? html`<button type="button" class="btn btn-small" data-action="remove-avatar"
             disabled=${busy} onClick=${onRemoveAvatar}>Remove avatar</button>` : null}
           <button type="button" class="btn btn-small btn-danger-outline" data-action="delete" disabled=${busy} onClick=${onAskDelete}>Delete</button>`}
-    </td>
+    </div></td>
   </tr>`;
 }
 

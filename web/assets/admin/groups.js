@@ -99,7 +99,7 @@ function GroupRow({ group, editing, busy, confirming, onEdit, onAskDelete, onDel
       ? (group.rights || []).map((r) => html`<span class="badge" key=${r}>${shortLabel(r)}</span>`)
       : html`<span class="muted">No rights</span>`}</td>
     <td class="cell-count" title=${memberNames}>${(group.member_ids || []).length}</td>
-    <td class="cell-actions">
+    <td class="cell-actions"><div class="row-actions">
       ${confirming ? html`<span class="confirm">
           <span>Delete this group?</span>
           <button type="button" class="btn btn-small btn-danger" data-action="confirm-delete" disabled=${busy} onClick=${onDelete}>Delete</button>
@@ -107,7 +107,7 @@ function GroupRow({ group, editing, busy, confirming, onEdit, onAskDelete, onDel
         </span>`
         : html`<button type="button" class="btn btn-small" data-action="edit" disabled=${busy} onClick=${onEdit}>Edit</button>
           <button type="button" class="btn btn-small btn-danger-outline" data-action="delete" disabled=${busy} onClick=${onAskDelete}>Delete</button>`}
-    </td>
+    </div></td>
   </tr>`;
 }
 
