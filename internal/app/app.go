@@ -93,11 +93,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		return nil, err
 	}
 	passwords := auth.NewPasswords(runtime.NumCPU())
-	authService, err := auth.NewService(ctx, db, passwords, auth.Config{Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdle})
-	if err != nil {
-		blobs.Close()
-		return nil, err
-	}
+	authService := auth.NewService(db, passwords, auth.Config{Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdle})
 	teamService := team.NewService(db, passwords, blobs)
 
 	reg := prometheus.NewRegistry()

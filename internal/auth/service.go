@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchboard-hq/switchboard/internal/access"
@@ -31,19 +32,16 @@ type Service struct {
 	perIP     *failures
 	perEmail  *failures
 	// dummyHash is verified against when the email is unknown, so that a
-	// login takes as long whether or not the account exists.
-	dummyHash string
+	// login takes as long whether or not the account exists. It is made on
+	// first use: hashing takes 19 MiB that an idle server need not hold.
+	dummyHash func() (string, error)
 }
 
 // touchEvery limits how often a session's last use is written.
 const touchEvery = time.Minute
 
 // NewService returns an authentication service.
-func NewService(ctx context.Context, store Store, passwords *Passwords, cfg Config) (*Service, error) {
-	dummy, err := passwords.Hash(ctx, rand.Text())
-	if err != nil {
-		return nil, err
-	}
+func NewService(store Store, passwords *Passwords, cfg Config) *Service {
 	return &Service{
 		store: store, passwords: passwords, cfg: cfg, now: time.Now,
 		// Only failures count. An IP may fail 20 times a minute (an office
@@ -51,8 +49,10 @@ func NewService(ctx context.Context, store Store, passwords *Passwords, cfg Conf
 		// typos, useless for guessing.
 		perIP:     newFailures(20, 20),
 		perEmail:  newFailures(5, 10),
-		dummyHash: dummy,
-	}, nil
+		dummyHash: sync.OnceValues(func() (string, error) {
+			return passwords.Hash(context.Background(), rand.Text())
+		}),
+	}
 }
 
 // Login checks an email and password and opens a session. It returns the
@@ -64,15 +64,21 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		return "", Session{}, errs.RateLimited("too many failed login attempts, try again in a minute")
 	}
 	creds, err := s.store.Credentials(ctx, email)
-	if err != nil && !errors.Is(err, errs.ErrNotFound) {
+	unknown := errors.Is(err, errs.ErrNotFound)
+	if err != nil && !unknown {
 		return "", Session{}, err
 	}
 	hash := creds.PasswordHash
-	if hash == "" {
-		hash = s.dummyHash
+	if unknown {
+		if hash, err = s.dummyHash(); err != nil {
+			return "", Session{}, err
+		}
 	}
-	ok, verr := s.passwords.Verify(ctx, hash, password)
-	if err != nil || verr != nil || !ok || !creds.Active {
+	ok, err := s.passwords.Verify(ctx, hash, password)
+	if err != nil {
+		return "", Session{}, err
+	}
+	if unknown || !ok || !creds.Active {
 		s.perIP.record(ip, now)
 		s.perEmail.record(email, now)
 		return "", Session{}, errs.Unauthenticated("invalid_credentials", "wrong email or password")
