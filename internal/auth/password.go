@@ -77,6 +77,11 @@ func (p *Passwords) Verify(ctx context.Context, hash, password string) (bool, er
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil {
 		return false, errBadHash
 	}
+	// argon2 panics on parameters below its minimum; a stored hash asking
+	// for more than 1 GiB or 16 passes is no hash of ours.
+	if time < 1 || time > 16 || threads < 1 || memory < 8*uint32(threads) || memory > 1<<20 {
+		return false, errBadHash
+	}
 	b64 := base64.RawStdEncoding
 	salt, err1 := b64.DecodeString(parts[4])
 	want, err2 := b64.DecodeString(parts[5])

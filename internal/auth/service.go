@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,8 +48,8 @@ func NewService(store Store, passwords *Passwords, cfg Config) *Service {
 		// Only failures count. An IP may fail 20 times a minute (an office
 		// behind one NAT), an account 5 after a burst of 10: enough for
 		// typos, useless for guessing.
-		perIP:     newFailures(20, 20),
-		perEmail:  newFailures(5, 10),
+		perIP:    newFailures(20, 20),
+		perEmail: newFailures(5, 10),
 		dummyHash: sync.OnceValues(func() (string, error) {
 			return passwords.Hash(context.Background(), rand.Text())
 		}),
@@ -60,7 +61,13 @@ func NewService(store Store, passwords *Passwords, cfg Config) *Service {
 func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (string, Session, error) {
 	email = team.NormalizeEmail(email)
 	now := s.now()
-	if s.perIP.blocked(ip, now) || s.perEmail.blocked(email, now) {
+	ipOK, ipAllowed := s.perIP.attempt(ip, now)
+	if !ipAllowed {
+		return "", Session{}, errs.RateLimited("too many failed login attempts, try again in a minute")
+	}
+	emailOK, emailAllowed := s.perEmail.attempt(email, now)
+	if !emailAllowed {
+		ipOK()
 		return "", Session{}, errs.RateLimited("too many failed login attempts, try again in a minute")
 	}
 	creds, err := s.store.Credentials(ctx, email)
@@ -79,10 +86,10 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		return "", Session{}, err
 	}
 	if unknown || !ok || !creds.Active {
-		s.perIP.record(ip, now)
-		s.perEmail.record(email, now)
 		return "", Session{}, errs.Unauthenticated("invalid_credentials", "wrong email or password")
 	}
+	ipOK()
+	emailOK()
 	token := rand.Text() + rand.Text()
 	sess := Session{
 		TokenHash: HashToken(token), AgentID: creds.AgentID,
@@ -129,6 +136,11 @@ func (s *Service) Logout(ctx context.Context, tokenHash string) error {
 // ChangePassword changes the actor's own password after checking the current
 // one, and ends the actor's other sessions.
 func (s *Service) ChangePassword(ctx context.Context, actor access.Actor, sess Session, current, next string) error {
+	// A stolen session must not become a way to guess the password.
+	succeeded, allowed := s.perEmail.attempt("agent:"+strconv.FormatInt(actor.AgentID, 10), s.now())
+	if !allowed {
+		return errs.RateLimited("too many wrong passwords, try again in a minute")
+	}
 	hash, err := s.store.PasswordHash(ctx, actor.AgentID)
 	if err != nil {
 		return err
@@ -140,6 +152,7 @@ func (s *Service) ChangePassword(ctx context.Context, actor access.Actor, sess S
 	if !ok {
 		return errs.Invalid("current_password", "the current password is wrong")
 	}
+	succeeded()
 	if err := team.CheckPassword("new_password", next); err != nil {
 		return err
 	}

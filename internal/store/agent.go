@@ -119,6 +119,14 @@ func (db *DB) CountAgents(ctx context.Context) (int, error) {
 func (db *DB) UpdateAgent(ctx context.Context, a team.Agent) (team.Agent, error) {
 	err := db.tx(ctx, func(tx *txn) error {
 		now := millis(tx.now)
+		if !a.Admin || !a.Active {
+			// Lock every active administrator's row first: on PostgreSQL two
+			// administrators demoting each other at once would otherwise each
+			// count the other and leave none.
+			if _, err := tx.exec(ctx, `UPDATE agents SET is_admin = is_admin WHERE is_admin = ? AND active = ?`, true, true); err != nil {
+				return err
+			}
+		}
 		res, err := tx.exec(ctx, `UPDATE agents SET email = ?, name = ?, avatar = ?, is_admin = ?, active = ?, updated_at = ? WHERE id = ?`,
 			a.Email, a.Name, a.Avatar, a.Admin, a.Active, now, a.ID)
 		if err != nil {

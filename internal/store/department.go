@@ -68,6 +68,7 @@ func (db *DB) Departments(ctx context.Context) ([]team.Department, error) {
 
 // UpdateDepartment stores a department's names and avatar.
 func (db *DB) UpdateDepartment(ctx context.Context, d team.Department) (team.Department, error) {
+	id := d.ID
 	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		d, err = scanDepartment(tx.queryRow(ctx, `UPDATE departments SET name = ?, display_name = ?, avatar = ?, updated_at = ? WHERE id = ? RETURNING `+departmentColumns,
@@ -77,7 +78,7 @@ func (db *DB) UpdateDepartment(ctx context.Context, d team.Department) (team.Dep
 		}
 		return err
 	})
-	return d, departmentError(err, fmt.Sprintf("update department %d", d.ID))
+	return d, departmentError(err, fmt.Sprintf("update department %d", id))
 }
 
 // DeleteDepartment removes a department.
