@@ -30,34 +30,16 @@ var passwordHash = sync.OnceValues(func() (string, error) {
 	return auth.NewPasswords(1).Hash(context.Background(), password)
 })
 
-// clock is a settable clock for the service.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type fixture struct {
 	db    *store.DB
 	svc   *auth.Service
-	clock *clock
+	clock *storetest.Clock
 }
 
 func setup(t *testing.T, db *store.DB) fixture {
 	t.Helper()
 	svc := auth.NewService(db, auth.NewPasswords(2), auth.Config{Lifetime: lifetime, IdleTimeout: idle})
-	clk := &clock{now: time.Date(2030, 6, 1, 9, 0, 0, 0, time.UTC)}
+	clk := storetest.NewClock(time.Date(2030, 6, 1, 9, 0, 0, 0, time.UTC))
 	auth.SetClock(svc, clk.Now)
 	// An active administrator, so that agents may be deactivated.
 	agent(t, db, "admin@example.com", true)

@@ -581,29 +581,11 @@ func Team(t *testing.T, db *store.DB) {
 	})
 }
 
-// clock is a settable clock for db.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // useClock makes db's clock a fake starting at start (whole milliseconds, as
 // stored) until the test ends.
-func useClock(t *testing.T, db *store.DB, start time.Time) *clock {
+func useClock(t *testing.T, db *store.DB, start time.Time) *Clock {
 	t.Helper()
-	c := &clock{now: start.Truncate(time.Millisecond).UTC()}
+	c := NewClock(start.Truncate(time.Millisecond).UTC())
 	old := db.Now
 	db.Now = c.Now
 	t.Cleanup(func() { db.Now = old })
