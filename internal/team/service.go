@@ -63,7 +63,7 @@ type AgentPatch struct {
 
 // Agents lists every agent, active first, then by name.
 func (s *Service) Agents(ctx context.Context, actor access.Actor) ([]Agent, error) {
-	if err := actor.RequireAny(access.Omnichannel); err != nil {
+	if err := actor.Require(access.Omnichannel); err != nil {
 		return nil, err
 	}
 	return s.store.Agents(ctx)
