@@ -41,8 +41,10 @@ func startServer(t *testing.T) server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.Start(ctx)
 	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(func() { srv.Close(); a.Close() })
+	t.Cleanup(func() { srv.Close(); cancel(); a.Wait(); a.Close() })
 	return server{url: srv.URL, app: a}
 }
 

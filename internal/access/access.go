@@ -33,6 +33,9 @@ type Actor struct {
 	Admin   bool
 	// Granted is the union of the rights of the agent's groups, as stored.
 	Granted []Right
+	// Groups are the ids of the agent's groups: they decide which unassigned
+	// requests the agent sees.
+	Groups []int64
 }
 
 // Can reports whether the actor effectively holds r: administrators hold every

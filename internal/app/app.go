@@ -21,10 +21,14 @@ import (
 
 	"github.com/switchboard-hq/switchboard/internal/auth"
 	"github.com/switchboard-hq/switchboard/internal/blob"
+	"github.com/switchboard-hq/switchboard/internal/channel"
 	"github.com/switchboard-hq/switchboard/internal/config"
+	"github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/httpapi"
+	"github.com/switchboard-hq/switchboard/internal/realtime"
 	"github.com/switchboard-hq/switchboard/internal/store"
 	"github.com/switchboard-hq/switchboard/internal/team"
+	"github.com/switchboard-hq/switchboard/internal/templates"
 	"github.com/switchboard-hq/switchboard/web"
 )
 
@@ -34,10 +38,13 @@ type App struct {
 	log     *slog.Logger
 	DB      *store.DB
 	blobs   *blob.Disk
-	Team    *team.Service
-	Auth    *auth.Service
-	Handler http.Handler
-	wg      sync.WaitGroup
+	Team          *team.Service
+	Auth          *auth.Service
+	Conversations *conversation.Service
+	Channels      *channel.Service
+	Hub           *realtime.Hub
+	Handler       http.Handler
+	wg            sync.WaitGroup
 }
 
 // Open connects to the database and applies pending migrations; it is what
@@ -95,6 +102,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	passwords := auth.NewPasswords(runtime.NumCPU())
 	authService := auth.NewService(db, passwords, auth.Config{Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdle})
 	teamService := team.NewService(db, passwords, blobs)
+	conversations := conversation.NewService(db, blobs)
+	channels := channel.NewService(db)
+	hub := realtime.NewHub(db, log)
+	db.OnCommit = hub.Notify
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -102,7 +113,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
 	handler, err := httpapi.New(httpapi.Deps{
-		Auth: authService, Team: teamService, Blobs: blobs, Health: db,
+		Auth: authService, Team: teamService, Conversations: conversations, Catalog: conversation.NewCatalog(db),
+		Templates: templates.NewService(db), Channels: channels, Hub: hub, Blobs: blobs, Health: db,
 		Registerer: reg, Gatherer: reg, Log: log, Web: web.FS,
 		SecureCookies: cfg.SecureCookies(), Version: version,
 	})
@@ -110,7 +122,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		blobs.Close()
 		return nil, err
 	}
-	return &App{cfg: cfg, log: log, DB: db, blobs: blobs, Team: teamService, Auth: authService, Handler: handler}, nil
+	return &App{cfg: cfg, log: log, DB: db, blobs: blobs, Team: teamService, Auth: authService,
+		Conversations: conversations, Channels: channels, Hub: hub, Handler: handler}, nil
 }
 
 // Run serves HTTP on the configured address until ctx ends, then shuts down
@@ -133,7 +146,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, out io.Writer) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a.wg.Go(func() { a.sweepSessions(ctx) })
+	a.Start(ctx)
 
 	url := "http://" + ln.Addr().String()
 	if a.cfg.PublicURL != "" {
@@ -164,6 +177,20 @@ func (a *App) describeDatabase() string {
 	}
 	return "SQLite " + a.cfg.Database() + ", files in " + filepath.Join(a.cfg.DataDir, "files")
 }
+
+// Start runs the background work until ctx ends: the real-time hub, its
+// wake-ups from other instances on PostgreSQL, and the session sweeper. Serve
+// calls it; tests that mount Handler themselves call it too.
+func (a *App) Start(ctx context.Context) {
+	a.wg.Go(func() { a.Hub.Run(ctx) })
+	if channel := a.DB.NotifyChannel(); channel != "" {
+		a.wg.Go(func() { realtime.ListenPostgres(ctx, a.cfg.Database(), channel, a.Hub, a.log) })
+	}
+	a.wg.Go(func() { a.sweepSessions(ctx) })
+}
+
+// Wait waits for the background work started by Start to end.
+func (a *App) Wait() { a.wg.Wait() }
 
 // sweepSessions deletes expired sessions every hour.
 func (a *App) sweepSessions(ctx context.Context) {

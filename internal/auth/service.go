@@ -128,6 +128,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, acce
 	return sess, actor, nil
 }
 
+// StillValid reports whether the session with this token hash is still live:
+// long-lived connections re-check it.
+func (s *Service) StillValid(ctx context.Context, tokenHash string) bool {
+	sess, _, err := s.store.Session(ctx, tokenHash)
+	now := s.now()
+	return err == nil && now.Before(sess.ExpiresAt) && now.Sub(sess.LastSeenAt) <= s.cfg.IdleTimeout
+}
+
 // Logout ends the session with the given token hash.
 func (s *Service) Logout(ctx context.Context, tokenHash string) error {
 	return s.store.DeleteSession(ctx, tokenHash)

@@ -70,3 +70,6 @@ func Invalid(field, message string) error {
 func RateLimited(message string) error {
 	return &Error{Kind: ErrRateLimited, Code: "rate_limited", Message: message}
 }
+
+// IsNotFound reports whether err is of the not-found kind.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

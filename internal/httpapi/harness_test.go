@@ -41,9 +41,13 @@ func newEnv(t testing.TB, e storetest.Engine) *env {
 	if err != nil {
 		t.Fatalf("start app on %s: %v", e.Name, err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.Start(ctx)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(func() {
 		srv.Close()
+		cancel()
+		a.Wait()
 		a.Close()
 	})
 	return &env{t: t, srv: srv, app: a}

@@ -17,7 +17,11 @@ import (
 
 	"github.com/switchboard-hq/switchboard/internal/auth"
 	"github.com/switchboard-hq/switchboard/internal/blob"
+	"github.com/switchboard-hq/switchboard/internal/channel"
+	"github.com/switchboard-hq/switchboard/internal/conversation"
+	"github.com/switchboard-hq/switchboard/internal/realtime"
 	"github.com/switchboard-hq/switchboard/internal/team"
+	"github.com/switchboard-hq/switchboard/internal/templates"
 )
 
 // Health is what /readyz asks of the database.
@@ -30,6 +34,11 @@ type Health interface {
 type Deps struct {
 	Auth          *auth.Service
 	Team          *team.Service
+	Conversations *conversation.Service
+	Catalog       *conversation.Catalog
+	Templates     *templates.Service
+	Channels      *channel.Service
+	Hub           *realtime.Hub
 	Blobs         blob.Store
 	Health        Health
 	Registerer    prometheus.Registerer
@@ -44,6 +53,11 @@ type Deps struct {
 type Server struct {
 	auth          *auth.Service
 	team          *team.Service
+	conversations *conversation.Service
+	catalog       *conversation.Catalog
+	templates     *templates.Service
+	channels      *channel.Service
+	hub           *realtime.Hub
 	blobs         blob.Store
 	health        Health
 	gatherer      prometheus.Gatherer
@@ -61,7 +75,8 @@ func New(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	s := &Server{
-		auth: d.Auth, team: d.Team, blobs: d.Blobs, health: d.Health, gatherer: d.Gatherer,
+		auth: d.Auth, team: d.Team, conversations: d.Conversations, catalog: d.Catalog, templates: d.Templates,
+		channels: d.Channels, hub: d.Hub, blobs: d.Blobs, health: d.Health, gatherer: d.Gatherer,
 		log: d.Log, metrics: newHTTPMetrics(d.Registerer), workspace: ws,
 		secureCookies: d.SecureCookies, version: d.Version,
 	}
@@ -92,11 +107,54 @@ func (s *Server) routes() http.Handler {
 		writeJSON(w, http.StatusForbidden, errorBody{errorDetail{Code: "cross_origin", Message: "cross-origin requests may not change anything"}})
 	}))
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(csrf.Handler)
-		r.Get("/openapi.json", s.openAPI)
-		r.Post("/auth/login", s.login)
+		// A channel's own endpoints: authenticated by the channel's API
+		// token, not by a browser session, so no same-origin check applies.
+		r.Post("/channels/{id}/inbound", s.withID(s.inbound))
+		r.Post("/channels/{id}/typing", s.withID(s.inboundTyping))
+
+		r.With(csrf.Handler).Get("/openapi.json", s.openAPI)
+		r.With(csrf.Handler).Post("/auth/login", s.login)
 		r.Group(func(r chi.Router) {
-			r.Use(s.requireSession)
+			r.Use(csrf.Handler, s.requireSession)
+			r.Get("/ws", s.agentSocket)
+
+			r.Get("/conversations", s.listConversations)
+			r.Get("/conversations/{id}", s.withID(s.getConversation))
+			r.Post("/conversations/{id}/take", s.withID(s.takeConversation))
+			r.Get("/conversations/{id}/messages", s.withID(s.listMessages))
+			r.Post("/conversations/{id}/messages", s.withID(s.postMessage))
+			r.Post("/conversations/{id}/transfer", s.withID(s.transferConversation))
+			r.Post("/conversations/{id}/close", s.withID(s.closeConversation))
+			r.Post("/conversations/{id}/classic", s.withID(s.classicConversation))
+			r.Put("/conversations/{id}/status", s.withID(s.setConversationStatus))
+			r.Post("/conversations/{id}/read", s.withID(s.readConversation))
+			r.Get("/conversations/{id}/client", s.withID(s.getClient))
+			r.Patch("/conversations/{id}/client", s.withID(s.updateClient))
+			r.Get("/conversations/{id}/previous", s.withID(s.previousRequests))
+			r.Get("/messages/{id}/attachments/{index}", s.withID(s.attachment))
+
+			r.Get("/channels", s.listChannels)
+			r.Post("/channels", s.createChannel)
+			r.Get("/channels/{id}", s.withID(s.getChannel))
+			r.Patch("/channels/{id}", s.withID(s.updateChannel))
+			r.Delete("/channels/{id}", s.withID(s.removeChannel))
+			r.Post("/channels/{id}/token", s.withID(s.rotateChannelToken))
+
+			r.Get("/statuses", s.listStatuses)
+			r.Post("/statuses", s.createStatus)
+			r.Patch("/statuses/{id}", s.withID(s.updateStatus))
+			r.Delete("/statuses/{id}", s.withID(s.deleteStatus))
+
+			r.Get("/templates", s.listTemplates)
+			r.Post("/templates", s.createTemplate)
+			r.Patch("/templates/{id}", s.withID(s.updateTemplate))
+			r.Delete("/templates/{id}", s.withID(s.deleteTemplate))
+
+			r.Get("/custom-fields", s.listCustomFields)
+			r.Post("/custom-fields", s.createCustomField)
+			r.Patch("/custom-fields/{id}", s.withID(s.updateCustomField))
+			r.Delete("/custom-fields/{id}", s.withID(s.deleteCustomField))
+
 			r.Post("/auth/logout", s.logout)
 			r.Get("/me", s.me)
 			r.Put("/me/presence", s.setPresence)

@@ -44,6 +44,13 @@ type DB struct {
 	dialect dialect
 	// Now is the clock of every write; tests may replace it.
 	Now func() time.Time
+	// OnCommit is called after every transaction that appended events, with
+	// the last seq it appended: it wakes the real-time hubs of this instance.
+	OnCommit func(seq int64)
+	// eventLock and notifyChannel keep the event log's lock and wake-ups to
+	// this database (schema) on a shared PostgreSQL server.
+	eventLock     int64
+	notifyChannel string
 }
 
 // Open connects to the database named by url: "postgres://…" or
@@ -64,10 +71,12 @@ func openPostgres(ctx context.Context, dbURL string) (*DB, error) {
 	pool.SetMaxIdleConns(16)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{write: pool, read: pool, dialect: postgres, Now: time.Now}
-	if err := pool.PingContext(ctx); err != nil {
+	var schema string
+	if err := pool.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("store: connect to postgres: %w", err)
 	}
+	db.eventLock, db.notifyChannel = schemaKeys(schema)
 	return db, nil
 }
 
@@ -132,6 +141,10 @@ func (db *DB) Pools() map[string]*sql.DB {
 	return map[string]*sql.DB{"write": db.write, "read": db.read}
 }
 
+// NotifyChannel is the PostgreSQL channel on which commits announce new
+// events; empty on SQLite.
+func (db *DB) NotifyChannel() string { return db.notifyChannel }
+
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.read.PingContext(ctx); err != nil {
@@ -192,13 +205,16 @@ func (db *DB) tx(ctx context.Context, fn func(tx *txn) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	t := &txn{run: run{q: sqlTx, d: db.dialect}, now: db.Now().UTC()}
+	t := &txn{run: run{q: sqlTx, d: db.dialect}, db: db, now: db.Now().UTC()}
 	if err := fn(t); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	if t.lastSeq > 0 && db.OnCommit != nil {
+		db.OnCommit(t.lastSeq)
 	}
 	return nil
 }
@@ -233,7 +249,9 @@ func (r run) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 // txn is a write transaction with its single clock reading.
 type txn struct {
 	run
-	now time.Time
+	db      *DB
+	now     time.Time
+	lastSeq int64
 }
 
 // millis is how times are stored: unix milliseconds on both engines.

@@ -39,16 +39,18 @@ func (db *DB) Session(ctx context.Context, tokenHash string) (auth.Session, acce
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMillis(created), fromMillis(seen), fromMillis(expires)
 	actor.AgentID = s.AgentID
-	rows, err := r.query(ctx, `SELECT g.rights FROM group_members m JOIN agent_groups g ON g.id = m.group_id WHERE m.agent_id = ?`, s.AgentID)
+	rows, err := r.query(ctx, `SELECT g.id, g.rights FROM group_members m JOIN agent_groups g ON g.id = m.group_id WHERE m.agent_id = ? ORDER BY g.id`, s.AgentID)
 	if err != nil {
 		return s, actor, wrap(err, "session rights")
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var group int64
 		var rights string
-		if err := rows.Scan(&rights); err != nil {
+		if err := rows.Scan(&group, &rights); err != nil {
 			return s, actor, wrap(err, "session rights")
 		}
+		actor.Groups = append(actor.Groups, group)
 		actor.Granted = append(actor.Granted, splitRights(rights)...)
 	}
 	return s, actor, wrap(rows.Err(), "session rights")

@@ -1,0 +1,214 @@
+// Package conversation is the heart of Switchboard: requests (conversations),
+// their messages, clients and the channels they come from, and the one write
+// path every change goes through. JSON tags give the shape the API and the
+// real-time events share.
+package conversation
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// ChannelKind names a platform.
+type ChannelKind string
+
+// The channel kinds.
+const (
+	API       ChannelKind = "api"
+	Widget    ChannelKind = "widget"
+	Telegram  ChannelKind = "telegram"
+	WhatsApp  ChannelKind = "whatsapp"
+	Messenger ChannelKind = "messenger"
+	Instagram ChannelKind = "instagram"
+	Viber     ChannelKind = "viber"
+	VK        ChannelKind = "vk"
+	OK        ChannelKind = "ok"
+)
+
+// ChannelKinds lists every kind in the order of the workspace tabs.
+var ChannelKinds = []ChannelKind{Widget, Messenger, VK, Viber, OK, Telegram, Instagram, WhatsApp, API}
+
+// Valid reports whether k is a known kind.
+func (k ChannelKind) Valid() bool {
+	for _, c := range ChannelKinds {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Channel is one connected account.
+type Channel struct {
+	ID           int64       `json:"id"`
+	Kind         ChannelKind `json:"kind"`
+	Name         string      `json:"name"`
+	DepartmentID int64       `json:"department_id,omitempty"`
+	GroupID      int64       `json:"group_id,omitempty"`
+	Active       bool        `json:"active"`
+	CreatedAt    time.Time   `json:"created_at"`
+}
+
+// StatusClass is what the product logic knows of a status.
+type StatusClass string
+
+// The status classes. Closing a request sets the default status of Closed.
+const (
+	ClassNew     StatusClass = "new"
+	ClassOpen    StatusClass = "open"
+	ClassWaiting StatusClass = "waiting"
+	ClassClosed  StatusClass = "closed"
+)
+
+// Valid reports whether c is a known class.
+func (c StatusClass) Valid() bool {
+	return c == ClassNew || c == ClassOpen || c == ClassWaiting || c == ClassClosed
+}
+
+// Status is one entry of the configurable list of request statuses.
+type Status struct {
+	ID       int64       `json:"id"`
+	Name     string      `json:"name"`
+	Class    StatusClass `json:"class"`
+	Position int         `json:"position"`
+	Default  bool        `json:"is_default"`
+}
+
+// Mode says where a request is worked.
+type Mode string
+
+// Live requests are in the Omnichannel lists; classic ones left live chat by
+// "Close and open the request" and are worked asynchronously.
+const (
+	Live    Mode = "live"
+	Classic Mode = "classic"
+)
+
+// Conversation is a request: one client issue on one channel. Its ID is the
+// request number shown to people. Zero ids mean "none".
+type Conversation struct {
+	ID                 int64       `json:"id"`
+	ChannelID          int64       `json:"channel_id"`
+	ChannelKind        ChannelKind `json:"channel_kind"`
+	ClientID           int64       `json:"client_id"`
+	ClientName         string      `json:"client_name"`
+	DepartmentID       int64       `json:"department_id,omitempty"`
+	GroupID            int64       `json:"group_id,omitempty"`
+	AssigneeID         int64       `json:"assignee_id,omitempty"`
+	PreviousAssigneeID int64       `json:"previous_assignee_id,omitempty"`
+	StatusID           int64       `json:"status_id"`
+	Mode               Mode        `json:"mode"`
+	Subject            string      `json:"subject"`
+	Unread             int         `json:"unread"`
+	LastMessageAt      time.Time   `json:"last_message_at"`
+	LastMessageKind    MessageKind `json:"last_message_kind"`
+	LastMessagePreview string      `json:"last_message_preview"`
+	CreatedAt          time.Time   `json:"created_at"`
+	ClosedAt           *time.Time  `json:"closed_at"`
+}
+
+// Open reports whether the request is not closed.
+func (c Conversation) Open() bool { return c.ClosedAt == nil }
+
+// MessageKind says who wrote a message and who sees it.
+type MessageKind string
+
+// The message kinds. Notes never reach the client.
+const (
+	FromClient MessageKind = "client"
+	Reply      MessageKind = "reply"
+	Note       MessageKind = "note"
+	EventLine  MessageKind = "event"
+	Transcript MessageKind = "transcript"
+)
+
+// Attachment is a file stored in the blob store.
+type Attachment struct {
+	Blob        string `json:"blob"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+}
+
+// Delivery states of a reply on its channel.
+const (
+	DeliveryQueued    = "queued"
+	DeliverySent      = "sent"
+	DeliveryDelivered = "delivered"
+	DeliveryRead      = "read"
+	DeliveryFailed    = "failed"
+)
+
+// Message is one line of the correspondence.
+type Message struct {
+	ID             int64        `json:"id"`
+	ConversationID int64        `json:"conversation_id"`
+	Kind           MessageKind  `json:"kind"`
+	AuthorID       int64        `json:"author_id,omitempty"`
+	Body           string       `json:"body"`
+	Attachments    []Attachment `json:"attachments"`
+	Delivery       string       `json:"delivery,omitempty"`
+	DeliveryError  string       `json:"delivery_error,omitempty"`
+	CreatedAt      time.Time    `json:"created_at"`
+}
+
+// Profile is what a channel tells about a client's identity: links to the
+// profile and the correspondence on the platform, and for the widget where the
+// visitor came from.
+type Profile struct {
+	Name     string `json:"name,omitempty"`
+	URL      string `json:"url,omitempty"`
+	ChatURL  string `json:"chat_url,omitempty"`
+	PageURL  string `json:"page_url,omitempty"`
+	Referrer string `json:"referrer,omitempty"`
+	IP       string `json:"ip,omitempty"`
+}
+
+// Identity is a client as one platform knows it.
+type Identity struct {
+	ID         int64       `json:"id"`
+	Kind       ChannelKind `json:"kind"`
+	ExternalID string      `json:"external_id"`
+	Profile    Profile     `json:"profile"`
+}
+
+// Client is a customer.
+type Client struct {
+	ID         int64            `json:"id"`
+	Name       string           `json:"name"`
+	Email      string           `json:"email"`
+	Phone      string           `json:"phone"`
+	Identities []Identity       `json:"identities"`
+	Fields     map[int64]string `json:"fields"`
+	Requests   int              `json:"requests"`
+	CreatedAt  time.Time        `json:"created_at"`
+}
+
+// Event is one committed change, in the global order of seq.
+type Event struct {
+	Seq            int64           `json:"seq"`
+	Kind           string          `json:"kind"`
+	ConversationID int64           `json:"conversation_id,omitempty"`
+	Data           json.RawMessage `json:"data"`
+	CreatedAt      time.Time       `json:"created_at"`
+	// Who may see it: the assignee before and after the change, the serving
+	// group, and whether the request was or is in the Unassigned queue.
+	AssigneeID     int64 `json:"-"`
+	PrevAssigneeID int64 `json:"-"`
+	GroupID        int64 `json:"-"`
+	Queued         bool  `json:"-"`
+}
+
+// Event kinds.
+const (
+	EventConversationCreated     = "conversation.created"
+	EventConversationUpdated     = "conversation.updated"
+	EventConversationAssigned    = "conversation.assigned"
+	EventConversationClosed      = "conversation.closed"
+	EventMessageCreated          = "message.created"
+	EventConversationTransferred = "conversation.transferred"
+	EventConversationStatus      = "conversation.status_changed"
+	EventConversationRead        = "conversation.read"
+	EventAgentPresence           = "agent.presence"
+	EventTyping                  = "typing"
+)

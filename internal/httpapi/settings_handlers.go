@@ -1,0 +1,157 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/switchboard-hq/switchboard/internal/channel"
+	cv "github.com/switchboard-hq/switchboard/internal/conversation"
+	"github.com/switchboard-hq/switchboard/internal/templates"
+)
+
+type channelInput struct {
+	Kind         *cv.ChannelKind `json:"kind"`
+	Name         *string         `json:"name"`
+	DepartmentID *int64          `json:"department_id"`
+	GroupID      *int64          `json:"group_id"`
+	Active       *bool           `json:"active"`
+}
+
+func (c channelInput) patch() channel.Patch {
+	return channel.Patch{Kind: c.Kind, Name: c.Name, DepartmentID: c.DepartmentID, GroupID: c.GroupID, Active: c.Active}
+}
+
+func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
+	list, err := s.channels.List(r.Context(), actorFrom(r.Context()))
+	respond(s, w, r, http.StatusOK, map[string]any{"channels": list}, err)
+}
+
+func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, id int64) {
+	c, err := s.channels.Get(r.Context(), actorFrom(r.Context()), id)
+	respond(s, w, r, http.StatusOK, c, err)
+}
+
+func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
+	var in channelInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, token, err := s.channels.Create(r.Context(), actorFrom(r.Context()), in.patch())
+	respond(s, w, r, http.StatusCreated, map[string]any{"channel": c, "token": token}, err)
+}
+
+func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, id int64) {
+	var in channelInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.channels.Update(r.Context(), actorFrom(r.Context()), id, in.patch())
+	respond(s, w, r, http.StatusOK, c, err)
+}
+
+func (s *Server) rotateChannelToken(w http.ResponseWriter, r *http.Request, id int64) {
+	token, err := s.channels.RotateToken(r.Context(), actorFrom(r.Context()), id)
+	respond(s, w, r, http.StatusOK, map[string]string{"token": token}, err)
+}
+
+func (s *Server) removeChannel(w http.ResponseWriter, r *http.Request, id int64) {
+	respond(s, w, r, http.StatusNoContent, nil, s.channels.Remove(r.Context(), actorFrom(r.Context()), id))
+}
+
+type statusInput struct {
+	Name     *string         `json:"name"`
+	Class    *cv.StatusClass `json:"class"`
+	Position *int            `json:"position"`
+	Default  *bool           `json:"is_default"`
+}
+
+func (s *Server) listStatuses(w http.ResponseWriter, r *http.Request) {
+	list, err := s.catalog.Statuses(r.Context(), actorFrom(r.Context()))
+	respond(s, w, r, http.StatusOK, map[string]any{"statuses": list}, err)
+}
+
+func (s *Server) saveStatus(w http.ResponseWriter, r *http.Request, id int64, status int) {
+	var in statusInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st, err := s.catalog.SaveStatus(r.Context(), actorFrom(r.Context()), id, cv.StatusPatch{Name: in.Name, Class: in.Class, Position: in.Position, Default: in.Default})
+	respond(s, w, r, status, st, err)
+}
+
+func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
+	s.saveStatus(w, r, 0, http.StatusCreated)
+}
+
+func (s *Server) updateStatus(w http.ResponseWriter, r *http.Request, id int64) {
+	s.saveStatus(w, r, id, http.StatusOK)
+}
+
+func (s *Server) deleteStatus(w http.ResponseWriter, r *http.Request, id int64) {
+	respond(s, w, r, http.StatusNoContent, nil, s.catalog.DeleteStatus(r.Context(), actorFrom(r.Context()), id))
+}
+
+func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
+	list, err := s.templates.List(r.Context(), actorFrom(r.Context()), cv.ChannelKind(r.URL.Query().Get("channel")))
+	respond(s, w, r, http.StatusOK, map[string]any{"templates": list}, err)
+}
+
+func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, id int64, status int) {
+	var in struct {
+		Tag      string           `json:"tag"`
+		Content  string           `json:"content"`
+		Channels []cv.ChannelKind `json:"channels"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	t, err := s.templates.Save(r.Context(), actorFrom(r.Context()), templates.Template{ID: id, Tag: in.Tag, Content: in.Content, Channels: in.Channels})
+	respond(s, w, r, status, t, err)
+}
+
+func (s *Server) createTemplate(w http.ResponseWriter, r *http.Request) {
+	s.saveTemplate(w, r, 0, http.StatusCreated)
+}
+
+func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request, id int64) {
+	s.saveTemplate(w, r, id, http.StatusOK)
+}
+
+func (s *Server) deleteTemplate(w http.ResponseWriter, r *http.Request, id int64) {
+	respond(s, w, r, http.StatusNoContent, nil, s.templates.Delete(r.Context(), actorFrom(r.Context()), id))
+}
+
+func (s *Server) listCustomFields(w http.ResponseWriter, r *http.Request) {
+	list, err := s.catalog.CustomFields(r.Context(), actorFrom(r.Context()))
+	respond(s, w, r, http.StatusOK, map[string]any{"custom_fields": list}, err)
+}
+
+func (s *Server) saveCustomField(w http.ResponseWriter, r *http.Request, id int64, status int) {
+	var in struct {
+		Name     string       `json:"name"`
+		Type     cv.FieldType `json:"type"`
+		Options  []string     `json:"options"`
+		Position int          `json:"position"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f, err := s.catalog.SaveCustomField(r.Context(), actorFrom(r.Context()), cv.CustomField{ID: id, Name: in.Name, Type: in.Type, Options: in.Options, Position: in.Position})
+	respond(s, w, r, status, f, err)
+}
+
+func (s *Server) createCustomField(w http.ResponseWriter, r *http.Request) {
+	s.saveCustomField(w, r, 0, http.StatusCreated)
+}
+
+func (s *Server) updateCustomField(w http.ResponseWriter, r *http.Request, id int64) {
+	s.saveCustomField(w, r, id, http.StatusOK)
+}
+
+func (s *Server) deleteCustomField(w http.ResponseWriter, r *http.Request, id int64) {
+	respond(s, w, r, http.StatusNoContent, nil, s.catalog.DeleteCustomField(r.Context(), actorFrom(r.Context()), id))
+}

@@ -1,0 +1,98 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+
+	cv "github.com/switchboard-hq/switchboard/internal/conversation"
+	"github.com/switchboard-hq/switchboard/internal/errs"
+)
+
+// frame is what the agent websocket sends: an event, or "hello" with the
+// current head when the stream starts.
+type frame struct {
+	Seq            int64           `json:"seq"`
+	Kind           string          `json:"kind"`
+	ConversationID int64           `json:"conversation_id,omitempty"`
+	Data           json.RawMessage `json:"data,omitempty"`
+	At             time.Time       `json:"at"`
+}
+
+const (
+	wsWriteTimeout = 10 * time.Second
+	// wsRecheck is how often a socket re-checks its session, so a revoked
+	// session or a deactivated agent stops receiving within this time.
+	wsRecheck = 30 * time.Second
+)
+
+// agentSocket streams the events the agent may see. ?after=SEQ replays
+// everything after SEQ first (a reconnect); without it the stream starts now.
+// Events are sent in seq order; ephemeral ones (typing) carry seq 0.
+func (s *Server) agentSocket(w http.ResponseWriter, r *http.Request) {
+	actor := actorFrom(r.Context())
+	if err := actor.Require("omnichannel"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	after := s.hub.Head()
+	if v := r.URL.Query().Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			s.writeError(w, r, errs.Invalid("after", "must be an event sequence number"))
+			return
+		}
+		after = n
+	}
+	conn, err := websocket.Accept(w, r, nil) // checks that Origin is this host
+	if err != nil {
+		return
+	}
+	defer conn.CloseNow()
+	ctx := conn.CloseRead(context.Background())
+	viewer := cv.ViewerOf(actor)
+	sub := s.hub.Subscribe(after, viewer.Sees)
+	defer sub.Close()
+
+	send := func(f frame) error {
+		data, _ := json.Marshal(f)
+		wctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
+		defer cancel()
+		return conn.Write(wctx, websocket.MessageText, data)
+	}
+	if err := send(frame{Kind: "hello", Seq: after, At: time.Now().UTC()}); err != nil {
+		return
+	}
+	token := sessionFrom(r.Context()).TokenHash
+	recheck := time.Now().Add(wsRecheck)
+	for {
+		nctx, cancel := context.WithDeadline(ctx, recheck)
+		evs, err := sub.Next(nctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil && nctx.Err() == nil {
+			s.log.Warn("agent socket: read events", slog.Any("error", err))
+			conn.Close(websocket.StatusInternalError, "event stream failed")
+			return
+		}
+		for _, e := range evs {
+			if err := send(frame{Seq: e.Seq, Kind: e.Kind, ConversationID: e.ConversationID, Data: e.Data, At: e.CreatedAt}); err != nil {
+				return // the client reconnects with its last seq and catches up
+			}
+		}
+		if time.Now().After(recheck) {
+			if !s.auth.StillValid(ctx, token) {
+				conn.Close(websocket.StatusPolicyViolation, "session ended")
+				return
+			}
+			recheck = time.Now().Add(wsRecheck)
+		}
+	}
+}

@@ -1,0 +1,233 @@
+// Package realtime streams committed events to agents (and later visitors).
+// One Hub per instance reads each new batch of events from the log once and
+// fans it out in memory; a subscriber that is behind the in-memory window
+// (a reconnect after a long gap) catches up from the table. Because sequence
+// numbers become visible strictly in order, "everything after seq N" is
+// always complete, so reconnecting clients never lose or repeat an event.
+package realtime
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	cv "github.com/switchboard-hq/switchboard/internal/conversation"
+)
+
+// Source is the event log.
+type Source interface {
+	EventsAfter(ctx context.Context, after int64, limit int) ([]cv.Event, error)
+	LastSeq(ctx context.Context) (int64, error)
+}
+
+const (
+	// window is how many recent events stay in memory for fan-out.
+	window = 4096
+	// batch is how many events one read takes from the log.
+	batch = 1000
+	// poll is the safety net: the hub looks for events this often even
+	// without a wake-up (a lost NOTIFY, a commit by a crashed instance).
+	poll = time.Second
+)
+
+// Hub fans committed events out to subscribers.
+type Hub struct {
+	src  Source
+	log  *slog.Logger
+	wake chan struct{}
+
+	mu     sync.RWMutex
+	head   int64      // last seq read from the log
+	recent []cv.Event // the last events up to head, oldest first
+	subs   map[*Subscriber]struct{}
+}
+
+// NewHub returns a hub reading from src. Call Run to start it.
+func NewHub(src Source, log *slog.Logger) *Hub {
+	return &Hub{src: src, log: log, wake: make(chan struct{}, 1), subs: map[*Subscriber]struct{}{}}
+}
+
+// Notify tells the hub that events up to seq were committed. It never blocks.
+func (h *Hub) Notify(seq int64) {
+	h.mu.RLock()
+	behind := seq > h.head
+	h.mu.RUnlock()
+	if behind {
+		select {
+		case h.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run reads new events until ctx ends.
+func (h *Hub) Run(ctx context.Context) {
+	head, err := h.src.LastSeq(ctx)
+	if err != nil && ctx.Err() == nil {
+		h.log.Error("realtime: read the event head", slog.Any("error", err))
+	}
+	h.mu.Lock()
+	h.head = head
+	h.mu.Unlock()
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.wake:
+		case <-t.C:
+		}
+		for h.readMore(ctx) {
+		}
+	}
+}
+
+// readMore reads one batch after head and wakes subscribers; it reports
+// whether there may be more.
+func (h *Hub) readMore(ctx context.Context) bool {
+	h.mu.RLock()
+	head := h.head
+	h.mu.RUnlock()
+	evs, err := h.src.EventsAfter(ctx, head, batch)
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.Warn("realtime: read events", slog.Int64("seq", head), slog.Any("error", err))
+		}
+		return false
+	}
+	if len(evs) == 0 {
+		return false
+	}
+	h.mu.Lock()
+	h.recent = append(h.recent, evs...)
+	if over := len(h.recent) - window; over > 0 {
+		h.recent = append(h.recent[:0:0], h.recent[over:]...)
+	}
+	h.head = evs[len(evs)-1].Seq
+	for s := range h.subs {
+		s.signal()
+	}
+	h.mu.Unlock()
+	return len(evs) == batch
+}
+
+// Head returns the last seq the hub has read.
+func (h *Hub) Head() int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.head
+}
+
+// Publish sends an ephemeral event (typing) to current subscribers; it is not
+// stored and not replayed.
+func (h *Hub) Publish(e cv.Event) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for s := range h.subs {
+		if s.sees(e) {
+			select {
+			case s.ephemeral <- e:
+			default: // a slow subscriber misses a typing indicator, nothing more
+			}
+		}
+	}
+}
+
+// Subscriber receives the events after its position that its filter lets through.
+type Subscriber struct {
+	hub       *Hub
+	pos       int64
+	sees      func(cv.Event) bool
+	notify    chan struct{}
+	ephemeral chan cv.Event
+}
+
+// Subscribe starts a subscription after seq (use Head for "from now on").
+func (h *Hub) Subscribe(after int64, sees func(cv.Event) bool) *Subscriber {
+	s := &Subscriber{hub: h, pos: after, sees: sees, notify: make(chan struct{}, 1), ephemeral: make(chan cv.Event, 16)}
+	h.mu.Lock()
+	h.subs[s] = struct{}{}
+	h.mu.Unlock()
+	s.signal()
+	return s
+}
+
+// Close ends the subscription.
+func (s *Subscriber) Close() {
+	s.hub.mu.Lock()
+	delete(s.hub.subs, s)
+	s.hub.mu.Unlock()
+}
+
+func (s *Subscriber) signal() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Next waits for events after the subscriber's position and returns those it
+// may see (possibly none, when every new event was filtered out), advancing
+// the position past everything examined. Ephemeral events come alone.
+func (s *Subscriber) Next(ctx context.Context) ([]cv.Event, error) {
+	for {
+		evs, more, err := s.pending(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) > 0 {
+			return evs, nil
+		}
+		if more {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case e := <-s.ephemeral:
+			return []cv.Event{e}, nil
+		case <-s.notify:
+		}
+	}
+}
+
+// pending returns the visible events after pos from memory, or from the log
+// when pos is older than the in-memory window.
+func (s *Subscriber) pending(ctx context.Context) (visible []cv.Event, more bool, err error) {
+	h := s.hub
+	h.mu.RLock()
+	head := h.head
+	var evs []cv.Event
+	inWindow := len(h.recent) > 0 && h.recent[0].Seq <= s.pos+1
+	if inWindow {
+		evs = h.recent[sort.Search(len(h.recent), func(i int) bool { return h.recent[i].Seq > s.pos }):]
+	}
+	h.mu.RUnlock()
+	if s.pos >= head {
+		return nil, false, nil
+	}
+	if !inWindow {
+		if evs, err = h.src.EventsAfter(ctx, s.pos, batch); err != nil {
+			return nil, false, err
+		}
+		if len(evs) == 0 {
+			return nil, false, nil
+		}
+	}
+	for _, e := range evs {
+		if e.Seq > head {
+			break
+		}
+		if s.sees(e) {
+			visible = append(visible, e)
+		}
+		s.pos = e.Seq
+	}
+	return visible, s.pos < head, nil
+}
+
+// Position returns the last seq the subscriber has examined.
+func (s *Subscriber) Position() int64 { return s.pos }

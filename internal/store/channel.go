@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	cv "github.com/switchboard-hq/switchboard/internal/conversation"
+	"github.com/switchboard-hq/switchboard/internal/errs"
+)
+
+const channelColumns = `id, kind, name, department_id, group_id, active, created_at`
+
+func scanChannel(row scanner) (cv.Channel, error) {
+	var c cv.Channel
+	var dept, group nullInt
+	var created int64
+	err := row.Scan(&c.ID, &c.Kind, &c.Name, &dept, &group, &c.Active, &created)
+	c.DepartmentID, c.GroupID, c.CreatedAt = dept.id(), group.id(), fromMillis(created)
+	return c, err
+}
+
+// Channel returns a channel that has not been removed.
+func (db *DB) Channel(ctx context.Context, id int64) (cv.Channel, error) {
+	c, err := scanChannel(db.reader().queryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE id = ? AND removed_at IS NULL`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, errs.NotFound("channel")
+	}
+	return c, wrap(err, "channel %d", id)
+}
+
+// ChannelToken returns the hash of a channel's API token.
+func (db *DB) ChannelToken(ctx context.Context, id int64) (string, error) {
+	var hash string
+	err := db.reader().queryRow(ctx, `SELECT token_hash FROM channels WHERE id = ? AND removed_at IS NULL`, id).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errs.NotFound("channel")
+	}
+	return hash, wrap(err, "channel %d token", id)
+}
+
+// Channels lists the channels that have not been removed, by kind and name.
+func (db *DB) Channels(ctx context.Context) ([]cv.Channel, error) {
+	rows, err := db.reader().query(ctx, `SELECT `+channelColumns+` FROM channels WHERE removed_at IS NULL ORDER BY kind, lower(name), id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list channels: %w", err)
+	}
+	defer rows.Close()
+	out := []cv.Channel{}
+	for rows.Next() {
+		c, err := scanChannel(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list channels: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, wrap(rows.Err(), "list channels")
+}
+
+func channelError(err error, doing string) error {
+	if isForeignKeyViolation(err) {
+		return errs.Invalid("department_id", "unknown department or group")
+	}
+	return wrap(err, "%s", doing)
+}
+
+// CreateChannel stores a channel with the hash of its API token.
+func (db *DB) CreateChannel(ctx context.Context, c cv.Channel, tokenHash string) (cv.Channel, error) {
+	err := db.tx(ctx, func(tx *txn) error {
+		now := millis(tx.now)
+		var err error
+		c, err = scanChannel(tx.queryRow(ctx, `INSERT INTO channels (kind, name, department_id, group_id, active, token_hash, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+channelColumns, c.Kind, c.Name, nullID(c.DepartmentID), nullID(c.GroupID), c.Active, tokenHash, now, now))
+		return err
+	})
+	return c, channelError(err, "create channel")
+}
+
+// UpdateChannel stores a channel's name, department, group and activity.
+func (db *DB) UpdateChannel(ctx context.Context, c cv.Channel) (cv.Channel, error) {
+	id := c.ID
+	err := db.tx(ctx, func(tx *txn) error {
+		var err error
+		c, err = scanChannel(tx.queryRow(ctx, `UPDATE channels SET name = ?, department_id = ?, group_id = ?, active = ?, updated_at = ?
+			WHERE id = ? AND removed_at IS NULL RETURNING `+channelColumns, c.Name, nullID(c.DepartmentID), nullID(c.GroupID), c.Active, millis(tx.now), id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.NotFound("channel")
+		}
+		return err
+	})
+	return c, channelError(err, fmt.Sprintf("update channel %d", id))
+}
+
+// SetChannelToken replaces a channel's API token hash.
+func (db *DB) SetChannelToken(ctx context.Context, id int64, tokenHash string) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		res, err := tx.exec(ctx, `UPDATE channels SET token_hash = ?, updated_at = ? WHERE id = ? AND removed_at IS NULL`, tokenHash, millis(tx.now), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.NotFound("channel")
+		}
+		return nil
+	})
+	return wrap(err, "set token of channel %d", id)
+}
+
+// RemoveChannel hides a channel and stops it; its requests and history stay.
+func (db *DB) RemoveChannel(ctx context.Context, id int64) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		now := millis(tx.now)
+		res, err := tx.exec(ctx, `UPDATE channels SET removed_at = ?, active = ?, token_hash = '', updated_at = ? WHERE id = ? AND removed_at IS NULL`, now, false, now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.NotFound("channel")
+		}
+		return nil
+	})
+	return wrap(err, "remove channel %d", id)
+}

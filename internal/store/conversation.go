@@ -1,0 +1,563 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	cv "github.com/switchboard-hq/switchboard/internal/conversation"
+	"github.com/switchboard-hq/switchboard/internal/errs"
+)
+
+const conversationColumns = `c.id, c.channel_id, c.channel_kind, c.client_id, cl.name, c.department_id, c.group_id, c.assignee_id,
+	c.previous_assignee_id, c.status_id, c.mode, c.subject, c.unread, c.last_message_at, c.last_message_kind,
+	c.last_message_preview, c.created_at, c.closed_at`
+
+const conversationFrom = ` FROM conversations c JOIN clients cl ON cl.id = c.client_id `
+
+func scanConversation(row scanner) (cv.Conversation, error) {
+	var c cv.Conversation
+	var dept, group, assignee, prev nullInt
+	var last, created int64
+	var closed sql.NullInt64
+	err := row.Scan(&c.ID, &c.ChannelID, &c.ChannelKind, &c.ClientID, &c.ClientName, &dept, &group, &assignee, &prev,
+		&c.StatusID, &c.Mode, &c.Subject, &c.Unread, &last, &c.LastMessageKind, &c.LastMessagePreview, &created, &closed)
+	c.DepartmentID, c.GroupID, c.AssigneeID, c.PreviousAssigneeID = dept.id(), group.id(), assignee.id(), prev.id()
+	c.LastMessageAt, c.CreatedAt = fromMillis(last), fromMillis(created)
+	if closed.Valid {
+		t := fromMillis(closed.Int64)
+		c.ClosedAt = &t
+	}
+	return c, err
+}
+
+// conversationData is the payload of every conversation event: the list row,
+// and the message when one was added.
+type conversationData struct {
+	Conversation cv.Conversation `json:"conversation"`
+	Message      *cv.Message     `json:"message,omitempty"`
+}
+
+// Conversation returns one request.
+func (db *DB) Conversation(ctx context.Context, id int64) (cv.Conversation, error) {
+	return loadConversation(ctx, db.reader(), id, false)
+}
+
+func loadConversation(ctx context.Context, r run, id int64, lock bool) (cv.Conversation, error) {
+	q := `SELECT ` + conversationColumns + conversationFrom + `WHERE c.id = ?`
+	if lock && r.d == postgres {
+		q += ` FOR UPDATE OF c`
+	}
+	c, err := scanConversation(r.queryRow(ctx, q, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, errs.NotFound("request")
+	}
+	return c, wrap(err, "request %d", id)
+}
+
+// Ingest stores a client message; see conversation.Store.
+func (db *DB) Ingest(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.IngestResult, error) {
+	var res cv.IngestResult
+	errDuplicate := errors.New("duplicate")
+	err := db.tx(ctx, func(tx *txn) error {
+		now := millis(tx.now)
+		clientID, err := tx.identity(ctx, ch.Kind, in.Sender)
+		if err != nil {
+			return err
+		}
+		c, err := scanConversation(tx.queryRow(ctx, `SELECT `+conversationColumns+conversationFrom+
+			`WHERE c.channel_id = ? AND c.client_id = ? AND c.closed_at IS NULL`, ch.ID, clientID))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if c, err = tx.openConversation(ctx, ch, clientID, in); err != nil {
+				return err
+			}
+			res.Created = true
+		case err != nil:
+			return err
+		}
+		m := cv.Message{ConversationID: c.ID, Kind: cv.FromClient, Body: in.Text, Attachments: in.Attachments, CreatedAt: tx.now}
+		var external any
+		if in.ExternalID != "" {
+			external = in.ExternalID
+		}
+		atts, _ := json.Marshal(nonNil(m.Attachments))
+		err = tx.queryRow(ctx, `INSERT INTO messages (conversation_id, channel_id, kind, body, attachments, external_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`,
+			c.ID, ch.ID, m.Kind, m.Body, string(atts), external, now).Scan(&m.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			// Stored before: roll back whatever this delivery created.
+			return errDuplicate
+		}
+		if err != nil {
+			return err
+		}
+		c.Unread++
+		c.LastMessageAt, c.LastMessageKind, c.LastMessagePreview = tx.now, m.Kind, cv.Preview(m)
+		if _, err := tx.exec(ctx, `UPDATE conversations SET unread = ?, last_message_at = ?, last_message_kind = ?, last_message_preview = ?, updated_at = ? WHERE id = ?`,
+			c.Unread, now, c.LastMessageKind, c.LastMessagePreview, now, c.ID); err != nil {
+			return err
+		}
+		res.ConversationID, res.MessageID = c.ID, m.ID
+		var evs []cv.Event
+		if res.Created {
+			evs = append(evs, conversationEvent(cv.EventConversationCreated, c, c.AssigneeID, conversationData{Conversation: c}))
+		}
+		evs = append(evs, conversationEvent(cv.EventMessageCreated, c, c.AssigneeID, conversationData{Conversation: c, Message: &m}))
+		return tx.appendEvents(ctx, evs...)
+	})
+	if errors.Is(err, errDuplicate) || (err != nil && isUniqueViolation(err) && in.ExternalID != "") {
+		return db.duplicate(ctx, ch.ID, in.ExternalID)
+	}
+	if err != nil && isUniqueViolation(err) {
+		// Two first messages of one client raced to open a request: the
+		// loser retries and joins the winner's request.
+		return db.Ingest(ctx, ch, in)
+	}
+	return res, wrap(err, "ingest on channel %d", ch.ID)
+}
+
+func (db *DB) duplicate(ctx context.Context, channelID int64, externalID string) (cv.IngestResult, error) {
+	res := cv.IngestResult{Duplicate: true}
+	err := db.reader().queryRow(ctx, `SELECT id, conversation_id FROM messages WHERE channel_id = ? AND external_id = ?`, channelID, externalID).
+		Scan(&res.MessageID, &res.ConversationID)
+	return res, wrap(err, "find duplicate message")
+}
+
+// identity finds or creates the client behind a channel identity.
+func (tx *txn) identity(ctx context.Context, kind cv.ChannelKind, s cv.Sender) (int64, error) {
+	var clientID int64
+	err := tx.queryRow(ctx, `SELECT client_id FROM identities WHERE kind = ? AND external_id = ?`, kind, s.ExternalID).Scan(&clientID)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return clientID, err
+	}
+	now := millis(tx.now)
+	name := s.Name
+	if name == "" {
+		name = s.Profile.Name
+	}
+	if err := tx.queryRow(ctx, `INSERT INTO clients (name, email, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		name, s.Email, s.Phone, now, now).Scan(&clientID); err != nil {
+		return 0, err
+	}
+	profile, _ := json.Marshal(s.Profile)
+	_, err = tx.exec(ctx, `INSERT INTO identities (client_id, kind, external_id, profile, created_at) VALUES (?, ?, ?, ?, ?)`,
+		clientID, kind, s.ExternalID, string(profile), now)
+	return clientID, err
+}
+
+// openConversation creates a new live request with the default New status.
+func (tx *txn) openConversation(ctx context.Context, ch cv.Channel, clientID int64, in cv.Inbound) (cv.Conversation, error) {
+	now := millis(tx.now)
+	var id int64
+	err := tx.queryRow(ctx, `INSERT INTO conversations (channel_id, channel_kind, client_id, identity_id, department_id, group_id, status_id, mode, subject, last_message_at, created_at, updated_at)
+		SELECT ?, ?, ?, i.id, ?, ?, s.id, 'live', ?, ?, ?, ? FROM identities i, statuses s
+		WHERE i.client_id = ? AND i.kind = ? AND s.class = 'new' AND s.is_default = ? ORDER BY i.id LIMIT 1 RETURNING id`,
+		ch.ID, ch.Kind, clientID, nullID(ch.DepartmentID), nullID(ch.GroupID), cv.Subject(in.Text), now, now, now, clientID, ch.Kind, true).Scan(&id)
+	if err != nil {
+		return cv.Conversation{}, fmt.Errorf("open request: %w", err)
+	}
+	return loadConversation(ctx, tx.run, id, false)
+}
+
+// OpenConversationOf finds the open request of a channel identity.
+func (db *DB) OpenConversationOf(ctx context.Context, channelID int64, externalID string) (cv.Conversation, error) {
+	c, err := scanConversation(db.reader().queryRow(ctx, `SELECT `+conversationColumns+conversationFrom+
+		`JOIN identities i ON i.client_id = c.client_id AND i.kind = c.channel_kind
+		WHERE c.channel_id = ? AND i.external_id = ? AND c.closed_at IS NULL`, channelID, externalID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, errs.NotFound("request")
+	}
+	return c, wrap(err, "open request on channel %d", channelID)
+}
+
+// Take assigns an unassigned open live request, moving a New one to the
+// default Open status.
+func (db *DB) Take(ctx context.Context, id, agentID int64) (cv.Conversation, error) {
+	var c cv.Conversation
+	err := db.tx(ctx, func(tx *txn) error {
+		res, err := tx.exec(ctx, `UPDATE conversations SET assignee_id = ?, updated_at = ?,
+			status_id = CASE WHEN status_id IN (SELECT id FROM statuses WHERE class = 'new')
+				THEN (SELECT id FROM statuses WHERE class = 'open' AND is_default = ?) ELSE status_id END
+			WHERE id = ? AND assignee_id IS NULL AND closed_at IS NULL AND mode = 'live'`, agentID, millis(tx.now), true, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return whyNotTaken(ctx, tx, id)
+		}
+		if c, err = loadConversation(ctx, tx.run, id, false); err != nil {
+			return err
+		}
+		line, err := tx.eventLine(ctx, &c, agentID, "%s took the request", agentID)
+		if err != nil {
+			return err
+		}
+		return tx.appendEvents(ctx, conversationEvent(cv.EventConversationAssigned, c, 0, conversationData{Conversation: c, Message: &line}))
+	})
+	return c, wrap(err, "take request %d", id)
+}
+
+func whyNotTaken(ctx context.Context, tx *txn, id int64) error {
+	c, err := loadConversation(ctx, tx.run, id, false)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !c.Open():
+		return errs.Conflict("closed", "this request is closed")
+	case c.AssigneeID != 0:
+		var name string
+		_ = tx.queryRow(ctx, `SELECT name FROM agents WHERE id = ?`, c.AssigneeID).Scan(&name)
+		return errs.Conflict("already_taken", "already taken by "+name)
+	}
+	return errs.Conflict("not_live", "this request is not in live chat")
+}
+
+// eventLine writes a system line into the request and updates its last
+// activity. format's %s verbs are filled with the names of the agents.
+func (tx *txn) eventLine(ctx context.Context, c *cv.Conversation, author int64, format string, agents ...int64) (cv.Message, error) {
+	names := make([]any, len(agents))
+	for i, id := range agents {
+		var name string
+		if err := tx.queryRow(ctx, `SELECT name FROM agents WHERE id = ?`, id).Scan(&name); err != nil {
+			return cv.Message{}, fmt.Errorf("agent %d: %w", id, err)
+		}
+		names[i] = name
+	}
+	return tx.insertMessage(ctx, c, cv.Message{Kind: cv.EventLine, AuthorID: author, Body: fmt.Sprintf(format, names...)})
+}
+
+// insertMessage stores a message of the request and moves its last activity.
+func (tx *txn) insertMessage(ctx context.Context, c *cv.Conversation, m cv.Message) (cv.Message, error) {
+	now := millis(tx.now)
+	m.ConversationID, m.CreatedAt = c.ID, tx.now
+	m.Attachments = nonNil(m.Attachments)
+	atts, _ := json.Marshal(m.Attachments)
+	if err := tx.queryRow(ctx, `INSERT INTO messages (conversation_id, channel_id, kind, author_id, body, attachments, delivery, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.ID, c.ChannelID, m.Kind, nullID(m.AuthorID), m.Body, string(atts), m.Delivery, now).Scan(&m.ID); err != nil {
+		return m, fmt.Errorf("insert message: %w", err)
+	}
+	if m.Kind == cv.Reply {
+		c.Unread = 0
+	}
+	c.LastMessageAt, c.LastMessageKind, c.LastMessagePreview = tx.now, m.Kind, cv.Preview(m)
+	_, err := tx.exec(ctx, `UPDATE conversations SET unread = ?, last_message_at = ?, last_message_kind = ?, last_message_preview = ?, updated_at = ? WHERE id = ?`,
+		c.Unread, now, c.LastMessageKind, c.LastMessagePreview, now, c.ID)
+	return m, err
+}
+
+// AddMessage adds a reply or note to an open request.
+func (db *DB) AddMessage(ctx context.Context, id int64, m cv.Message) (cv.Message, error) {
+	err := db.tx(ctx, func(tx *txn) error {
+		c, err := loadConversation(ctx, tx.run, id, true)
+		if err != nil {
+			return err
+		}
+		if !c.Open() {
+			return errs.Conflict("closed", "this request is closed")
+		}
+		if m, err = tx.insertMessage(ctx, &c, m); err != nil {
+			return err
+		}
+		return tx.appendEvents(ctx, conversationEvent(cv.EventMessageCreated, c, c.AssigneeID, conversationData{Conversation: c, Message: &m}))
+	})
+	return m, wrap(err, "add message to request %d", id)
+}
+
+// Transfer reassigns an open request.
+func (db *DB) Transfer(ctx context.Context, id, byAgent, toAgent int64, note string) (cv.Conversation, error) {
+	var c cv.Conversation
+	err := db.tx(ctx, func(tx *txn) error {
+		var err error
+		if c, err = loadConversation(ctx, tx.run, id, true); err != nil {
+			return err
+		}
+		if !c.Open() {
+			return errs.Conflict("closed", "this request is closed")
+		}
+		prev := c.AssigneeID
+		if _, err := tx.exec(ctx, `UPDATE conversations SET assignee_id = ?, previous_assignee_id = ?, updated_at = ? WHERE id = ?`,
+			toAgent, nullID(prev), millis(tx.now), id); err != nil {
+			return err
+		}
+		c.AssigneeID, c.PreviousAssigneeID = toAgent, prev
+		line, err := tx.eventLine(ctx, &c, byAgent, "%s transferred the request to %s", byAgent, toAgent)
+		if err != nil {
+			return err
+		}
+		evs := []cv.Event{conversationEvent(cv.EventConversationTransferred, c, prev, conversationData{Conversation: c, Message: &line})}
+		if note != "" {
+			n, err := tx.insertMessage(ctx, &c, cv.Message{Kind: cv.Note, AuthorID: byAgent, Body: note})
+			if err != nil {
+				return err
+			}
+			evs = append(evs, conversationEvent(cv.EventMessageCreated, c, prev, conversationData{Conversation: c, Message: &n}))
+		}
+		return tx.appendEvents(ctx, evs...)
+	})
+	return c, wrap(err, "transfer request %d", id)
+}
+
+// Finish closes a request, or moves it to the classic interface.
+func (db *DB) Finish(ctx context.Context, id, byAgent int64, classic bool) (cv.Conversation, error) {
+	var c cv.Conversation
+	err := db.tx(ctx, func(tx *txn) error {
+		var err error
+		if c, err = loadConversation(ctx, tx.run, id, true); err != nil {
+			return err
+		}
+		if !c.Open() {
+			return errs.Conflict("closed", "this request is closed")
+		}
+		if classic {
+			return tx.toClassic(ctx, &c, byAgent)
+		}
+		return tx.close(ctx, &c, byAgent, 0)
+	})
+	return c, wrap(err, "finish request %d", id)
+}
+
+func (tx *txn) toClassic(ctx context.Context, c *cv.Conversation, byAgent int64) error {
+	if _, err := tx.exec(ctx, `UPDATE conversations SET mode = 'classic', updated_at = ? WHERE id = ?`, millis(tx.now), c.ID); err != nil {
+		return err
+	}
+	prevMode := c.Mode
+	c.Mode = cv.Classic
+	line, err := tx.eventLine(ctx, c, byAgent, "%s ended the chat and kept the request open", byAgent)
+	if err != nil {
+		return err
+	}
+	ev := conversationEvent(cv.EventConversationUpdated, *c, c.AssigneeID, conversationData{Conversation: *c, Message: &line})
+	ev.Queued = prevMode == cv.Live && c.AssigneeID == 0
+	return tx.appendEvents(ctx, ev)
+}
+
+// close closes the request with statusID, or the default closed status.
+func (tx *txn) close(ctx context.Context, c *cv.Conversation, byAgent, statusID int64) error {
+	now := millis(tx.now)
+	if statusID == 0 {
+		if err := tx.queryRow(ctx, `SELECT id FROM statuses WHERE class = 'closed' AND is_default = ?`, true).Scan(&statusID); err != nil {
+			return fmt.Errorf("default closed status: %w", err)
+		}
+	}
+	if _, err := tx.exec(ctx, `UPDATE conversations SET closed_at = ?, status_id = ?, updated_at = ? WHERE id = ?`, now, statusID, now, c.ID); err != nil {
+		return err
+	}
+	wasQueued := c.Mode == cv.Live && c.AssigneeID == 0
+	closed := tx.now
+	c.ClosedAt, c.StatusID = &closed, statusID
+	line, err := tx.eventLine(ctx, c, byAgent, "%s closed the request", byAgent)
+	if err != nil {
+		return err
+	}
+	ev := conversationEvent(cv.EventConversationClosed, *c, c.AssigneeID, conversationData{Conversation: *c, Message: &line})
+	ev.Queued = wasQueued
+	return tx.appendEvents(ctx, ev)
+}
+
+// SetStatus changes an open request's status; a status of the closed class closes it.
+func (db *DB) SetStatus(ctx context.Context, id, byAgent, statusID int64) (cv.Conversation, error) {
+	var c cv.Conversation
+	err := db.tx(ctx, func(tx *txn) error {
+		var err error
+		if c, err = loadConversation(ctx, tx.run, id, true); err != nil {
+			return err
+		}
+		if !c.Open() {
+			return errs.Conflict("closed", "this request is closed")
+		}
+		var name string
+		var class cv.StatusClass
+		err = tx.queryRow(ctx, `SELECT name, class FROM statuses WHERE id = ?`, statusID).Scan(&name, &class)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.Invalid("status_id", "no such status")
+		}
+		if err != nil {
+			return err
+		}
+		if class == cv.ClassClosed {
+			return tx.close(ctx, &c, byAgent, statusID)
+		}
+		if _, err := tx.exec(ctx, `UPDATE conversations SET status_id = ?, updated_at = ? WHERE id = ?`, statusID, millis(tx.now), id); err != nil {
+			return err
+		}
+		c.StatusID = statusID
+		line, err := tx.eventLine(ctx, &c, byAgent, "%s set the status to "+strings.ReplaceAll(name, "%", "%%"), byAgent)
+		if err != nil {
+			return err
+		}
+		return tx.appendEvents(ctx, conversationEvent(cv.EventConversationStatus, c, c.AssigneeID, conversationData{Conversation: c, Message: &line}))
+	})
+	return c, wrap(err, "set status of request %d", id)
+}
+
+// MarkRead clears the unread counter.
+func (db *DB) MarkRead(ctx context.Context, id, agentID int64) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		c, err := loadConversation(ctx, tx.run, id, true)
+		if err != nil {
+			return err
+		}
+		if c.Unread == 0 {
+			return nil
+		}
+		if _, err := tx.exec(ctx, `UPDATE conversations SET unread = 0 WHERE id = ?`, id); err != nil {
+			return err
+		}
+		c.Unread = 0
+		return tx.appendEvents(ctx, conversationEvent(cv.EventConversationRead, c, c.AssigneeID, conversationData{Conversation: c}))
+	})
+	return wrap(err, "mark request %d read", id)
+}
+
+const messageColumns = `id, conversation_id, kind, author_id, body, attachments, delivery, delivery_error, created_at`
+
+func scanMessage(row scanner) (cv.Message, error) {
+	var m cv.Message
+	var author nullInt
+	var atts string
+	var created int64
+	err := row.Scan(&m.ID, &m.ConversationID, &m.Kind, &author, &m.Body, &atts, &m.Delivery, &m.DeliveryError, &created)
+	m.AuthorID, m.CreatedAt = author.id(), fromMillis(created)
+	if err == nil {
+		err = json.Unmarshal([]byte(atts), &m.Attachments)
+	}
+	return m, err
+}
+
+// Messages returns up to limit messages before the message id before (0 for
+// the newest), oldest first.
+func (db *DB) Messages(ctx context.Context, id, before int64, limit int) ([]cv.Message, error) {
+	q := `SELECT ` + messageColumns + ` FROM messages WHERE conversation_id = ?`
+	args := []any{id}
+	if before > 0 {
+		q += ` AND id < ?`
+		args = append(args, before)
+	}
+	rows, err := db.reader().query(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: messages of %d: %w", id, err)
+	}
+	defer rows.Close()
+	out := []cv.Message{}
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: messages of %d: %w", id, err)
+		}
+		out = append(out, m)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, wrap(rows.Err(), "messages of %d", id)
+}
+
+// Message returns one message.
+func (db *DB) Message(ctx context.Context, id int64) (cv.Message, error) {
+	m, err := scanMessage(db.reader().queryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, errs.NotFound("message")
+	}
+	return m, wrap(err, "message %d", id)
+}
+
+// List returns one page of a request list, keyset-paginated in the order of
+// the list's index.
+func (db *DB) List(ctx context.Context, q cv.ListQuery) ([]cv.Conversation, error) {
+	var where []string
+	var args []any
+	order := `c.last_message_at DESC, c.id DESC`
+	keyset := `(c.last_message_at, c.id) < (?, ?)`
+	switch q.View {
+	case cv.ViewUnassigned:
+		where = append(where, `c.closed_at IS NULL`, `c.mode = 'live'`, `c.assignee_id IS NULL`)
+		order, keyset = `c.created_at, c.id`, `(c.created_at, c.id) > (?, ?)`
+	case cv.ViewChats:
+		where = append(where, `c.closed_at IS NULL`, `c.mode = 'live'`)
+	case cv.ViewClassic:
+		where = append(where, `c.mode = 'classic'`)
+	}
+	if !q.Viewer.All {
+		cond, a := visibleTo(q.Viewer, q.View)
+		where, args = append(where, cond), append(args, a...)
+	}
+	if q.Kind != "" {
+		where, args = append(where, `c.channel_kind = ?`), append(args, q.Kind)
+	}
+	if q.StatusID != 0 {
+		where, args = append(where, `c.status_id = ?`), append(args, q.StatusID)
+	}
+	if q.ClientID != 0 {
+		where, args = append(where, `c.client_id = ?`), append(args, q.ClientID)
+	}
+	if !q.After.IsZero() {
+		where, args = append(where, keyset), append(args, millis(q.After.At), q.After.ID)
+	}
+	query := `SELECT ` + conversationColumns + conversationFrom + `WHERE ` + strings.Join(where, ` AND `) + ` ORDER BY ` + order + ` LIMIT ?`
+	return db.conversations(ctx, query, append(args, q.Limit)...)
+}
+
+// visibleTo is the SQL of conversation.Viewer.SeesConversation for one list.
+func visibleTo(v cv.Viewer, view cv.View) (string, []any) {
+	mine := `c.assignee_id = ?`
+	if !v.Queue || view == cv.ViewClassic {
+		return mine, []any{v.AgentID}
+	}
+	queue := `(c.assignee_id IS NULL AND c.closed_at IS NULL AND (c.group_id IS NULL`
+	args := []any{v.AgentID}
+	if len(v.Groups) > 0 {
+		queue += ` OR c.group_id IN (?` + strings.Repeat(`, ?`, len(v.Groups)-1) + `)`
+		for _, g := range v.Groups {
+			args = append(args, g)
+		}
+	}
+	if view == cv.ViewUnassigned {
+		return queue + `))`, args[1:]
+	}
+	return `(` + mine + ` OR ` + queue + `)))`, args
+}
+
+func (db *DB) conversations(ctx context.Context, query string, args ...any) ([]cv.Conversation, error) {
+	rows, err := db.reader().query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list requests: %w", err)
+	}
+	defer rows.Close()
+	out := []cv.Conversation{}
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list requests: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, wrap(rows.Err(), "list requests")
+}
+
+// ClientRequests lists every request of a client, newest first.
+func (db *DB) ClientRequests(ctx context.Context, clientID int64) ([]cv.Conversation, error) {
+	return db.conversations(ctx, `SELECT `+conversationColumns+conversationFrom+`WHERE c.client_id = ? ORDER BY c.created_at DESC, c.id DESC LIMIT 200`, clientID)
+}
+
+// AgentActive reports whether an agent exists and is active.
+func (db *DB) AgentActive(ctx context.Context, id int64) (bool, error) {
+	var active bool
+	err := db.reader().queryRow(ctx, `SELECT active FROM agents WHERE id = ?`, id).Scan(&active)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return active, wrap(err, "agent %d", id)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
