@@ -34,10 +34,10 @@ import (
 
 // App is a running Switchboard.
 type App struct {
-	cfg     config.Config
-	log     *slog.Logger
-	DB      *store.DB
-	blobs   *blob.Disk
+	cfg           config.Config
+	log           *slog.Logger
+	DB            *store.DB
+	blobs         *blob.Disk
 	Team          *team.Service
 	Auth          *auth.Service
 	Conversations *conversation.Service

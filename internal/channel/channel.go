@@ -152,4 +152,3 @@ func apply(c cv.Channel, p Patch) (cv.Channel, error) {
 }
 
 func newToken() string { return "sbc_" + strings.ToLower(rand.Text()+rand.Text()) }
-

@@ -560,4 +560,3 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
-

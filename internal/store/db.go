@@ -205,7 +205,7 @@ func (db *DB) tx(ctx context.Context, fn func(tx *txn) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	t := &txn{run: run{q: sqlTx, d: db.dialect}, db: db, now: db.Now().UTC()}
+	t := &txn{run: run{q: sqlTx, d: db.dialect}, db: db, now: db.Now().UTC().Truncate(time.Millisecond)}
 	if err := fn(t); err != nil {
 		_ = sqlTx.Rollback()
 		return err
