@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -157,14 +159,47 @@ func (c *client) create(path string, body any) int64 {
 		c.e.t.Fatalf("POST %s: %d %s", path, res.status, res.body)
 	}
 	var out struct {
-		ID    int64
-		Agent struct{ ID int64 }
+		ID      int64
+		Agent   struct{ ID int64 }
+		Channel struct{ ID int64 }
 	}
 	res.decode(c.e.t, &out)
-	if out.ID == 0 {
-		return out.Agent.ID
+	return max(out.ID, out.Agent.ID, out.Channel.ID)
+}
+
+// createChannel connects an api channel and returns its id and token.
+func createChannel(t testing.TB, admin *client, name string) (int64, string) {
+	t.Helper()
+	res := admin.call("POST", "/api/v1/channels", map[string]string{"kind": "api", "name": name})
+	var out struct {
+		Channel struct{ ID int64 }
+		Token   string
 	}
-	return out.ID
+	res.decode(t, &out)
+	if res.status != 201 || out.Token == "" {
+		t.Fatalf("create channel: %d %s", res.status, res.body)
+	}
+	return out.Channel.ID, out.Token
+}
+
+// ingest posts a client message to an api channel and returns the request
+// and message ids. A file (raw with data) is attached when given.
+func ingest(t testing.TB, e *env, channel int64, token, sender, text string, file raw) (conversation, message int64) {
+	t.Helper()
+	body := map[string]any{"message_id": fmt.Sprintf("%s-%d", sender, counter()), "sender": map[string]string{"id": sender, "name": "Client " + sender}, "text": text}
+	if len(file.data) > 0 {
+		body["attachments"] = []map[string]string{{"filename": "photo.png", "data": base64.StdEncoding.EncodeToString(file.data)}}
+	}
+	res := e.anonymous().call("POST", fmt.Sprintf("/api/v1/channels/%d/inbound", channel), body, "Authorization", "Bearer "+token)
+	var out struct {
+		ConversationID int64 `json:"conversation_id"`
+		MessageID      int64 `json:"message_id"`
+	}
+	res.decode(t, &out)
+	if res.status != 200 {
+		t.Fatalf("ingest: %d %s", res.status, res.body)
+	}
+	return out.ConversationID, out.MessageID
 }
 
 // pngBytes is a valid 1×1 PNG.

@@ -47,6 +47,21 @@ func managementOrSettings(s int) statuses {
 func adminOnly(s int) statuses {
 	return statuses{401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, s}
 }
+func settingsOnly(s int) statuses {
+	return statuses{401, 403, 403, 403, 403, 403, 403, 403, 403, s, 403, s}
+}
+
+// seesQueued is for reading an unassigned request of no group: the queue's
+// agents and supervisors see it; other agents of the module get 404.
+func seesQueued(s int) statuses {
+	return statuses{401, 403, 404, 403, 403, 403, 403, s, s, 404, 404, s}
+}
+
+// worksQueued is for changing an unassigned request: supervisors may; the
+// queue's agents see it but must take it first (409).
+func worksQueued(s int) statuses {
+	return statuses{401, 403, 404, 403, 403, 403, 403, 409, s, 404, 404, s}
+}
 
 // rightsRow is one endpoint of the API. {id} in route is replaced by the
 // fixture named by id.
@@ -104,6 +119,55 @@ var rightsTable = []rightsRow{
 	{"PUT", "/api/v1/departments/{id}/avatar", "department", jsonBody(raw{"image/png", pngBytes}), adminOnly(200)},
 	{"DELETE", "/api/v1/departments/{id}/avatar", "department", nil, adminOnly(200)},
 
+	// The channel's own endpoints take its API token, never a session.
+	{"POST", "/api/v1/channels/{id}/inbound", "channel", jsonBody(map[string]any{"message_id": "x", "sender": map[string]string{"id": "u"}, "text": "hi"}), everyone(401)},
+	{"POST", "/api/v1/channels/{id}/typing", "channel", jsonBody(map[string]string{"sender_id": "u"}), everyone(401)},
+	// A plain GET is no websocket upgrade: 426 once the rights allow it.
+	{"GET", "/api/v1/ws", "", nil, omnichannel(426)},
+
+	{"GET", "/api/v1/conversations", "", nil, omnichannel(200)},
+	{"GET", "/api/v1/conversations/{id}", "conversation", nil, seesQueued(200)},
+	{"POST", "/api/v1/conversations/{id}/take", "fresh conversation", nil, statuses{401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 200}},
+	{"GET", "/api/v1/conversations/{id}/messages", "conversation", nil, seesQueued(200)},
+	{"POST", "/api/v1/conversations/{id}/messages", "conversation", jsonBody(map[string]string{"kind": "note", "body": "Checked the order"}), worksQueued(201)},
+	{"POST", "/api/v1/conversations/{id}/transfer", "fresh conversation", jsonBody(map[string]any{"agent_id": 1}), worksQueued(200)},
+	{"POST", "/api/v1/conversations/{id}/close", "fresh conversation", nil, worksQueued(200)},
+	{"POST", "/api/v1/conversations/{id}/classic", "fresh conversation", nil, worksQueued(200)},
+	{"PUT", "/api/v1/conversations/{id}/status", "fresh conversation", jsonBody(map[string]int{"status_id": 3}), worksQueued(200)},
+	{"POST", "/api/v1/conversations/{id}/read", "conversation", nil, seesQueued(204)},
+	{"GET", "/api/v1/conversations/{id}/client", "conversation", nil, seesQueued(200)},
+	{"PATCH", "/api/v1/conversations/{id}/client", "conversation", jsonBody(map[string]string{"phone": "+7 900 000-00-00"}), worksQueued(200)},
+	{"GET", "/api/v1/conversations/{id}/previous", "conversation", nil, seesQueued(200)},
+	{"GET", "/api/v1/messages/{id}/attachments/{index}", "message", nil, seesQueued(200)},
+
+	{"GET", "/api/v1/channels", "", nil, omnichannel(200)},
+	{"POST", "/api/v1/channels", "", jsonBody(map[string]string{"kind": "api", "name": "Integration"}), settingsOnly(201)},
+	{"GET", "/api/v1/channels/{id}", "channel", nil, omnichannel(200)},
+	{"PATCH", "/api/v1/channels/{id}", "channel", jsonBody(map[string]string{"name": "Shop"}), settingsOnly(200)},
+	{"DELETE", "/api/v1/channels/{id}", "fresh channel", nil, settingsOnly(204)},
+	{"POST", "/api/v1/channels/{id}/token", "fresh channel", nil, settingsOnly(200)},
+
+	{"GET", "/api/v1/statuses", "", nil, omnichannel(200)},
+	{"POST", "/api/v1/statuses", "", func(col int) any {
+		return map[string]string{"name": fmt.Sprintf("Escalated %d", col), "class": "open"}
+	}, adminOnly(201)},
+	{"PATCH", "/api/v1/statuses/{id}", "status", jsonBody(map[string]int{"position": 9}), adminOnly(200)},
+	{"DELETE", "/api/v1/statuses/{id}", "fresh status", nil, adminOnly(204)},
+
+	{"GET", "/api/v1/templates", "", nil, omnichannel(200)},
+	{"POST", "/api/v1/templates", "", func(col int) any {
+		return map[string]string{"tag": fmt.Sprintf("hello%d", col), "content": "Hello!"}
+	}, settingsOnly(201)},
+	{"PATCH", "/api/v1/templates/{id}", "template", jsonBody(map[string]string{"tag": "bye", "content": "Goodbye!"}), settingsOnly(200)},
+	{"DELETE", "/api/v1/templates/{id}", "fresh template", nil, settingsOnly(204)},
+
+	{"GET", "/api/v1/custom-fields", "", nil, omnichannel(200)},
+	{"POST", "/api/v1/custom-fields", "", func(col int) any {
+		return map[string]string{"name": fmt.Sprintf("Contract %d", col), "type": "text"}
+	}, adminOnly(201)},
+	{"PATCH", "/api/v1/custom-fields/{id}", "field", jsonBody(map[string]string{"name": "Plan", "type": "text"}), adminOnly(200)},
+	{"DELETE", "/api/v1/custom-fields/{id}", "fresh field", nil, adminOnly(204)},
+
 	{"POST", "/api/v1/auth/logout", "", nil, loggedIn(204)},
 }
 
@@ -127,7 +191,29 @@ func TestRightsMatrix(t *testing.T) {
 			}
 			clients[col] = e.login(email, passwordOf(col))
 		}
+		channel, token := createChannel(t, admin, "Rights")
+		conversation, message := ingest(t, e, channel, token, "rights-client", "Where is my order?", raw{"image/png", pngBytes})
 		fixtures := map[string]func() int64{
+			"channel":      constant(channel),
+			"conversation": constant(conversation),
+			"message":      constant(message),
+			"fresh conversation": func() int64 {
+				id, _ := ingest(t, e, channel, token, fmt.Sprintf("client-%d", counter()), "Hello", raw{})
+				return id
+			},
+			"fresh channel": func() int64 { id, _ := createChannel(t, admin, fmt.Sprintf("Doomed %d", counter())); return id },
+			"status":        constant(admin.create("/api/v1/statuses", map[string]string{"name": "Escalated", "class": "open"})),
+			"fresh status": func() int64 {
+				return admin.create("/api/v1/statuses", map[string]string{"name": fmt.Sprintf("Doomed %d", counter()), "class": "waiting"})
+			},
+			"template": constant(admin.create("/api/v1/templates", map[string]string{"tag": "thanks", "content": "Thank you!"})),
+			"fresh template": func() int64 {
+				return admin.create("/api/v1/templates", map[string]string{"tag": fmt.Sprintf("doomed%d", counter()), "content": "x"})
+			},
+			"field": constant(admin.create("/api/v1/custom-fields", map[string]string{"name": "Plan", "type": "text"})),
+			"fresh field": func() int64 {
+				return admin.create("/api/v1/custom-fields", map[string]string{"name": fmt.Sprintf("Doomed %d", counter()), "type": "text"})
+			},
 			"agent":      constant(admin.create("/api/v1/agents", map[string]string{"email": "target@example.com", "name": "Target"})),
 			"group":      constant(admin.create("/api/v1/groups", map[string]any{"name": "Target group"})),
 			"department": constant(admin.create("/api/v1/departments", map[string]string{"name": "Support"})),
@@ -144,6 +230,7 @@ func TestRightsMatrix(t *testing.T) {
 				path := row.route
 				if row.id != "" {
 					path = strings.Replace(path, "{id}", strconv.FormatInt(fixtures[row.id](), 10), 1)
+					path = strings.Replace(path, "{index}", "0", 1)
 				}
 				var body any
 				if row.body != nil {
