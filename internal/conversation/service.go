@@ -155,12 +155,14 @@ func (s *Service) Take(ctx context.Context, actor access.Actor, id int64) (Conve
 	if err := actor.Require(access.Unassigned); err != nil {
 		return Conversation{}, err
 	}
-	c, err := s.visible(ctx, actor, id)
+	c, err := s.store.Conversation(ctx, id)
 	if err != nil {
 		return Conversation{}, err
 	}
-	if !c.Open() {
-		return Conversation{}, errs.Conflict("closed", "this request is closed")
+	// Whoever had the request in their queue learns why they cannot take it
+	// (already taken, closed), even though it has just left their view.
+	if v := ViewerOf(actor); !v.All && !v.servedBy(c.GroupID) {
+		return Conversation{}, errs.NotFound("request")
 	}
 	return s.store.Take(ctx, id, actor.AgentID)
 }

@@ -37,12 +37,15 @@ function fallbackMessage(status) {
 }
 
 // request performs one API call. opts.json is sent as a JSON body,
-// opts.file as a raw body with the file's own content type.
+// opts.file as a raw body with the file's own content type, opts.form
+// (FormData) as multipart/form-data.
 // opts.keep401(err) returning true stops the global 401 handling.
 export async function request(method, path, opts = {}) {
   const headers = { Accept: 'application/json' };
   let body;
-  if (opts.file) {
+  if (opts.form) {
+    body = opts.form; // the browser sets the multipart boundary
+  } else if (opts.file) {
     body = opts.file;
     headers['Content-Type'] = opts.file.type || 'application/octet-stream';
   } else {
@@ -125,3 +128,70 @@ export function checkAvatarFile(file) {
   if (file.size === 0) return 'The file is empty.';
   return '';
 }
+
+// query builds "?a=1&b=2" from the set values of params ('' when none).
+function query(params = {}) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+// Requests (conversations).
+export const listConversations = (params) => request('GET', `/conversations${query(params)}`);
+export const getConversation = (cid) => request('GET', `/conversations/${id(cid)}`);
+export const takeConversation = (cid) => request('POST', `/conversations/${id(cid)}/take`);
+export const listMessages = async (cid, before) =>
+  (await request('GET', `/conversations/${id(cid)}/messages${query({ before })}`)).messages || [];
+// postMessage sends JSON, or multipart when files are attached.
+export function postMessage(cid, kind, body, files = []) {
+  if (!files.length) return request('POST', `/conversations/${id(cid)}/messages`, { json: { kind, body } });
+  const form = new FormData();
+  form.set('kind', kind);
+  form.set('body', body);
+  for (const f of files) form.append('files', f, f.name);
+  return request('POST', `/conversations/${id(cid)}/messages`, { form });
+}
+export const transferConversation = (cid, agentId, note) =>
+  request('POST', `/conversations/${id(cid)}/transfer`, { json: { agent_id: agentId, note } });
+export const closeConversation = (cid) => request('POST', `/conversations/${id(cid)}/close`);
+export const classicConversation = (cid) => request('POST', `/conversations/${id(cid)}/classic`);
+export const setConversationStatus = (cid, statusId) =>
+  request('PUT', `/conversations/${id(cid)}/status`, { json: { status_id: statusId } });
+export const markRead = (cid) => request('POST', `/conversations/${id(cid)}/read`);
+export const getClient = (cid) => request('GET', `/conversations/${id(cid)}/client`);
+export const updateClient = (cid, patch) => request('PATCH', `/conversations/${id(cid)}/client`, { json: patch });
+export const previousRequests = async (cid) =>
+  (await request('GET', `/conversations/${id(cid)}/previous`)).conversations || [];
+export const attachmentURL = (messageId, index) => `${BASE}/messages/${id(messageId)}/attachments/${id(index)}`;
+
+// Attachment limits, mirrored from the server.
+export const MAX_FILES = 5;
+export const MAX_FILE_BYTES = 10 << 20;
+
+// Request statuses.
+export const listStatuses = async () => (await request('GET', '/statuses')).statuses || [];
+export const createStatus = (body) => request('POST', '/statuses', { json: body });
+export const updateStatus = (statusId, patch) => request('PATCH', `/statuses/${id(statusId)}`, { json: patch });
+export const deleteStatus = (statusId) => request('DELETE', `/statuses/${id(statusId)}`);
+
+// Templates (saved replies).
+export const listTemplates = async (channel) => (await request('GET', `/templates${query({ channel })}`)).templates || [];
+export const createTemplate = (body) => request('POST', '/templates', { json: body });
+export const updateTemplate = (templateId, body) => request('PATCH', `/templates/${id(templateId)}`, { json: body });
+export const deleteTemplate = (templateId) => request('DELETE', `/templates/${id(templateId)}`);
+
+// Custom client fields.
+export const listCustomFields = async () => (await request('GET', '/custom-fields')).custom_fields || [];
+export const createCustomField = (body) => request('POST', '/custom-fields', { json: body });
+export const updateCustomField = (fieldId, body) => request('PATCH', `/custom-fields/${id(fieldId)}`, { json: body });
+export const deleteCustomField = (fieldId) => request('DELETE', `/custom-fields/${id(fieldId)}`);
+
+// Channels.
+export const listChannels = async () => (await request('GET', '/channels')).channels || [];
+export const createChannel = (body) => request('POST', '/channels', { json: body });
+export const updateChannel = (channelId, patch) => request('PATCH', `/channels/${id(channelId)}`, { json: patch });
+export const deleteChannel = (channelId) => request('DELETE', `/channels/${id(channelId)}`);
+export const rotateChannelToken = (channelId) => request('POST', `/channels/${id(channelId)}/token`);

@@ -1,16 +1,24 @@
 // Navigation model and hash routing (#/unassigned, #/admin/agents, …).
 import { useEffect, useState } from 'preact/hooks';
 
+// CHANNELS are the channel tabs; kind is the channel_kind of their requests.
 export const CHANNELS = [
-  { key: 'chat', label: 'Chat' },
-  { key: 'facebook', label: 'Facebook' },
-  { key: 'vk', label: 'VK' },
-  { key: 'viber', label: 'Viber' },
-  { key: 'ok', label: 'OK' },
-  { key: 'telegram', label: 'Telegram' },
-  { key: 'instagram', label: 'Instagram Direct' },
-  { key: 'whatsapp', label: 'WhatsApp' },
+  { key: 'chat', label: 'Chat', kind: 'widget' },
+  { key: 'facebook', label: 'Facebook', kind: 'messenger' },
+  { key: 'vk', label: 'VK', kind: 'vk' },
+  { key: 'viber', label: 'Viber', kind: 'viber' },
+  { key: 'ok', label: 'OK', kind: 'ok' },
+  { key: 'telegram', label: 'Telegram', kind: 'telegram' },
+  { key: 'instagram', label: 'Instagram Direct', kind: 'instagram' },
+  { key: 'whatsapp', label: 'WhatsApp', kind: 'whatsapp' },
 ];
+
+// KIND_LABELS names every channel kind (api requests show in All chats only).
+export const KIND_LABELS = {
+  widget: 'Chat', messenger: 'Facebook', vk: 'VK', viber: 'Viber', ok: 'OK',
+  telegram: 'Telegram', instagram: 'Instagram', whatsapp: 'WhatsApp', api: 'API',
+};
+export const kindLabel = (kind) => KIND_LABELS[kind] || kind || '';
 
 // hasRight checks the effective rights computed by the server (used as-is).
 export function hasRight(me, right) {
@@ -32,6 +40,7 @@ export const NAV_ITEMS = [
   { key: 'unassigned', label: 'Unassigned', allowed: (me) => hasRight(me, 'omnichannel.unassigned') },
   { key: 'all', label: 'All chats', allowed: (me) => hasRight(me, 'omnichannel') },
   ...CHANNELS.map((c) => ({ ...c, channel: true, allowed: (me) => hasRight(me, 'omnichannel') })),
+  { key: 'classic', label: 'Classic requests', allowed: (me) => hasRight(me, 'omnichannel') },
   { key: 'settings', label: 'Settings', allowed: (me) => hasRight(me, 'omnichannel.settings') },
   { key: 'admin', label: 'Administration', allowed: (me) => isAdmin(me) },
 ];
@@ -45,7 +54,8 @@ export function findNavItem(key) {
   return NAV_ITEMS.find((item) => item.key === key) || null;
 }
 
-// parseRoute turns "#/admin/agents" into {section: "admin", sub: "agents"}.
+// parseRoute turns "#/admin/agents" into {section: "admin", sub: "agents"}
+// (a chat is "#/c/42": {section: "c", sub: "42"}).
 export function parseRoute(hash) {
   const path = String(hash || '').replace(/^#\/?/, '');
   const parts = path.split('/').filter(Boolean);
