@@ -35,7 +35,7 @@ type conversationJSON struct {
 	Subject     string `json:"subject"`
 	Unread      int    `json:"unread"`
 	ClosedAt    *string
-	ClientID    int64 `json:"client_id"`
+	ClientID    int64  `json:"client_id"`
 	LastPreview string `json:"last_message_preview"`
 }
 
