@@ -104,7 +104,7 @@ func TestAdministratorSetsUpAnAgentWhoSeesExactlyWhatTheRightsAllow(t *testing.T
 	srv := startServer(t)
 	admin := browsertest.Window(t)
 	login(t, admin, srv.url, "admin@example.com", "admin-password")
-	if got, want := navigation(t, admin), []string{"management", "unassigned", "all", "chat", "facebook", "vk", "viber", "ok", "telegram", "instagram", "whatsapp", "settings", "admin"}; !slices.Equal(got, want) {
+	if got, want := navigation(t, admin), []string{"management", "unassigned", "all", "chat", "facebook", "vk", "viber", "ok", "telegram", "instagram", "whatsapp", "classic", "settings", "admin"}; !slices.Equal(got, want) {
 		t.Errorf("administrator's navigation = %v, want %v", got, want)
 	}
 
@@ -137,7 +137,7 @@ func TestAdministratorSetsUpAnAgentWhoSeesExactlyWhatTheRightsAllow(t *testing.T
 
 	agent := browsertest.Window(t)
 	login(t, agent, srv.url, "anna@example.com", "anna-password")
-	if got, want := navigation(t, agent), []string{"unassigned", "all", "chat", "facebook", "vk", "viber", "ok", "telegram", "instagram", "whatsapp"}; !slices.Equal(got, want) {
+	if got, want := navigation(t, agent), []string{"unassigned", "all", "chat", "facebook", "vk", "viber", "ok", "telegram", "instagram", "whatsapp", "classic"}; !slices.Equal(got, want) {
 		t.Errorf("agent with omnichannel + unassigned sees %v, want %v", got, want)
 	}
 

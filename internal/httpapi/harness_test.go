@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,7 @@ func newEnv(t testing.TB, e storetest.Engine) *env {
 		DatabaseURL: e.URL, DataDir: t.TempDir(), AdminEmail: adminEmail, AdminPassword: adminPassword,
 		SessionLifetime: time.Hour, SessionIdle: time.Hour, SQLiteSynchronous: "NORMAL",
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(testLogOutput(), nil))
 	a, err := app.New(context.Background(), cfg, log, "test", io.Discard)
 	if err != nil {
 		t.Fatalf("start app on %s: %v", e.Name, err)
@@ -204,3 +205,11 @@ func ingest(t testing.TB, e *env, channel int64, token, sender, text string, fil
 
 // pngBytes is a valid 1×1 PNG.
 var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+// testLogOutput shows server logs when SWITCHBOARD_TEST_LOGS is set.
+func testLogOutput() io.Writer {
+	if os.Getenv("SWITCHBOARD_TEST_LOGS") != "" {
+		return os.Stderr
+	}
+	return io.Discard
+}

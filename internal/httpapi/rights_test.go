@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
@@ -267,9 +268,10 @@ func TestEveryAPIRouteHasARightsRow(t *testing.T) {
 
 func constant(id int64) func() int64 { return func() int64 { return id } }
 
-var count int
+var count atomic.Int64
 
-func counter() int { count++; return count }
+// counter gives unique numbers for names and ids, also across goroutines.
+func counter() int { return int(count.Add(1)) }
 
 func agentID(t *testing.T, admin *client, email string) int64 {
 	t.Helper()

@@ -58,10 +58,27 @@ func loadConversation(ctx context.Context, r run, id int64, lock bool) (cv.Conve
 	return c, wrap(err, "request %d", id)
 }
 
+// errDuplicate rolls back the delivery of a message stored before.
+var errDuplicate = errors.New("duplicate message")
+
 // Ingest stores a client message; see conversation.Store.
 func (db *DB) Ingest(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.IngestResult, error) {
+	for attempt := 1; ; attempt++ {
+		res, err := db.ingestOnce(ctx, ch, in)
+		switch {
+		case errors.Is(err, errDuplicate):
+			return db.duplicate(ctx, ch.ID, in.ExternalID)
+		case isUniqueViolation(err) && attempt < 3:
+			// A concurrent first message of the same client created the
+			// client, identity or request first: this attempt joins them.
+			continue
+		}
+		return res, wrap(err, "ingest on channel %d", ch.ID)
+	}
+}
+
+func (db *DB) ingestOnce(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.IngestResult, error) {
 	var res cv.IngestResult
-	errDuplicate := errors.New("duplicate")
 	err := db.tx(ctx, func(tx *txn) error {
 		now := millis(tx.now)
 		clientID, err := tx.identity(ctx, ch.Kind, in.Sender)
@@ -109,15 +126,7 @@ func (db *DB) Ingest(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.Inge
 		evs = append(evs, conversationEvent(cv.EventMessageCreated, c, c.AssigneeID, conversationData{Conversation: c, Message: &m}))
 		return tx.appendEvents(ctx, evs...)
 	})
-	if errors.Is(err, errDuplicate) || (err != nil && isUniqueViolation(err) && in.ExternalID != "") {
-		return db.duplicate(ctx, ch.ID, in.ExternalID)
-	}
-	if err != nil && isUniqueViolation(err) {
-		// Two first messages of one client raced to open a request: the
-		// loser retries and joins the winner's request.
-		return db.Ingest(ctx, ch, in)
-	}
-	return res, wrap(err, "ingest on channel %d", ch.ID)
+	return res, err
 }
 
 func (db *DB) duplicate(ctx context.Context, channelID int64, externalID string) (cv.IngestResult, error) {
