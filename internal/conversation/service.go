@@ -116,7 +116,8 @@ func (s *Service) Ingest(ctx context.Context, channelID int64, in Inbound) (Inge
 	if !ch.Active {
 		return IngestResult{}, errs.Conflict("channel_disabled", "this channel is disabled")
 	}
-	in.Text = strings.TrimSpace(in.Text)
+	in.Text = strings.TrimSpace(strings.ToValidUTF8(in.Text, "\uFFFD"))
+	in.Sender.Name = strings.ToValidUTF8(in.Sender.Name, "\uFFFD")
 	if in.Text == "" && len(in.Attachments) == 0 {
 		return IngestResult{}, errs.Invalid("text", "the message is empty")
 	}
@@ -183,7 +184,7 @@ func (s *Service) Post(ctx context.Context, actor access.Actor, id int64, kind M
 	if err != nil {
 		return Message{}, err
 	}
-	body = strings.TrimSpace(body)
+	body = strings.TrimSpace(strings.ToValidUTF8(body, "\uFFFD"))
 	if utf8.RuneCountInString(body) > MaxBodyLength {
 		return Message{}, errs.Invalid("body", fmt.Sprintf("the message is longer than %d characters", MaxBodyLength))
 	}

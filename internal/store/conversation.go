@@ -61,72 +61,75 @@ func loadConversation(ctx context.Context, r run, id int64, lock bool) (cv.Conve
 // errDuplicate rolls back the delivery of a message stored before.
 var errDuplicate = errors.New("duplicate message")
 
-// Ingest stores a client message; see conversation.Store.
+// Ingest stores a client message; see conversation.Store. Concurrent calls
+// share transactions (group commit, see ingest.go); each is answered only
+// after its own message is committed.
 func (db *DB) Ingest(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.IngestResult, error) {
 	for attempt := 1; ; attempt++ {
-		res, err := db.ingestOnce(ctx, ch, in)
+		res, err := db.ingester.submit(ctx, ch, in)
 		switch {
 		case errors.Is(err, errDuplicate):
 			return db.duplicate(ctx, ch.ID, in.ExternalID)
-		case isUniqueViolation(err) && attempt < 3:
-			// A concurrent first message of the same client created the
-			// client, identity or request first: this attempt joins them.
+		case (isUniqueViolation(err) || isTransient(err)) && attempt < 5:
+			// A concurrent first message of the same client, on another
+			// instance, created the client, identity or request first (this
+			// attempt joins them), or PostgreSQL broke a rare deadlock
+			// between batches: the batch was rolled back whole, so retry.
 			continue
 		}
 		return res, wrap(err, "ingest on channel %d", ch.ID)
 	}
 }
 
-func (db *DB) ingestOnce(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.IngestResult, error) {
+// ingest stores one client message within the transaction.
+func (tx *txn) ingest(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.IngestResult, error) {
 	var res cv.IngestResult
-	err := db.tx(ctx, func(tx *txn) error {
-		now := millis(tx.now)
-		clientID, err := tx.identity(ctx, ch.Kind, in.Sender)
-		if err != nil {
-			return err
+	now := millis(tx.now)
+	clientID, err := tx.identity(ctx, ch.Kind, in.Sender)
+	if err != nil {
+		return res, err
+	}
+	c, err := scanConversation(tx.queryRow(ctx, `SELECT `+conversationColumns+conversationFrom+
+		`WHERE c.channel_id = ? AND c.client_id = ? AND c.closed_at IS NULL`, ch.ID, clientID))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if c, err = tx.openConversation(ctx, ch, clientID, in); err != nil {
+			return res, err
 		}
-		c, err := scanConversation(tx.queryRow(ctx, `SELECT `+conversationColumns+conversationFrom+
-			`WHERE c.channel_id = ? AND c.client_id = ? AND c.closed_at IS NULL`, ch.ID, clientID))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			if c, err = tx.openConversation(ctx, ch, clientID, in); err != nil {
-				return err
-			}
-			res.Created = true
-		case err != nil:
-			return err
-		}
-		m := cv.Message{ConversationID: c.ID, Kind: cv.FromClient, Body: in.Text, Attachments: in.Attachments, CreatedAt: tx.now}
-		var external any
-		if in.ExternalID != "" {
-			external = in.ExternalID
-		}
-		atts, _ := json.Marshal(nonNil(m.Attachments))
-		err = tx.queryRow(ctx, `INSERT INTO messages (conversation_id, channel_id, kind, body, attachments, external_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`,
-			c.ID, ch.ID, m.Kind, m.Body, string(atts), external, now).Scan(&m.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			// Stored before: roll back whatever this delivery created.
-			return errDuplicate
-		}
-		if err != nil {
-			return err
-		}
-		c.Unread++
-		c.LastMessageAt, c.LastMessageKind, c.LastMessagePreview = tx.now, m.Kind, cv.Preview(m)
-		if _, err := tx.exec(ctx, `UPDATE conversations SET unread = ?, last_message_at = ?, last_message_kind = ?, last_message_preview = ?, updated_at = ? WHERE id = ?`,
-			c.Unread, now, c.LastMessageKind, c.LastMessagePreview, now, c.ID); err != nil {
-			return err
-		}
-		res.ConversationID, res.MessageID = c.ID, m.ID
-		var evs []cv.Event
-		if res.Created {
-			evs = append(evs, conversationEvent(cv.EventConversationCreated, c, c.AssigneeID, conversationData{Conversation: c}))
-		}
-		evs = append(evs, conversationEvent(cv.EventMessageCreated, c, c.AssigneeID, conversationData{Conversation: c, Message: &m}))
-		return tx.appendEvents(ctx, evs...)
-	})
-	return res, err
+		res.Created = true
+	case err != nil:
+		return res, err
+	}
+	m := cv.Message{ConversationID: c.ID, Kind: cv.FromClient, Body: in.Text, Attachments: in.Attachments, CreatedAt: tx.now}
+	var external any
+	if in.ExternalID != "" {
+		external = in.ExternalID
+	}
+	atts, _ := json.Marshal(nonNil(m.Attachments))
+	err = tx.queryRow(ctx, `INSERT INTO messages (conversation_id, channel_id, kind, body, attachments, external_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`,
+		c.ID, ch.ID, m.Kind, m.Body, string(atts), external, now).Scan(&m.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Stored before: roll back whatever this delivery created.
+		return res, errDuplicate
+	}
+	if err != nil {
+		return res, err
+	}
+	c.Unread++
+	c.LastMessageAt, c.LastMessageKind, c.LastMessagePreview = tx.now, m.Kind, cv.Preview(m)
+	if _, err := tx.exec(ctx, `UPDATE conversations SET unread = ?, last_message_at = ?, last_message_kind = ?, last_message_preview = ?, updated_at = ? WHERE id = ?`,
+		c.Unread, now, c.LastMessageKind, c.LastMessagePreview, now, c.ID); err != nil {
+		return res, err
+	}
+	res.ConversationID, res.MessageID = c.ID, m.ID
+	var evs []cv.Event
+	if res.Created {
+		evs = append(evs, conversationEvent(cv.EventConversationCreated, c, c.AssigneeID, conversationData{Conversation: c}))
+	}
+	evs = append(evs, conversationEvent(cv.EventMessageCreated, c, c.AssigneeID, conversationData{Conversation: c, Message: &m}))
+	tx.emit(evs...)
+	return res, nil
 }
 
 func (db *DB) duplicate(ctx context.Context, channelID int64, externalID string) (cv.IngestResult, error) {
@@ -205,7 +208,8 @@ func (db *DB) Take(ctx context.Context, id, agentID int64) (cv.Conversation, err
 		if err != nil {
 			return err
 		}
-		return tx.appendEvents(ctx, conversationEvent(cv.EventConversationAssigned, c, 0, conversationData{Conversation: c, Message: &line}))
+		tx.emit(conversationEvent(cv.EventConversationAssigned, c, 0, conversationData{Conversation: c, Message: &line}))
+		return nil
 	})
 	return c, wrap(err, "take request %d", id)
 }
@@ -272,7 +276,8 @@ func (db *DB) AddMessage(ctx context.Context, id int64, m cv.Message) (cv.Messag
 		if m, err = tx.insertMessage(ctx, &c, m); err != nil {
 			return err
 		}
-		return tx.appendEvents(ctx, conversationEvent(cv.EventMessageCreated, c, c.AssigneeID, conversationData{Conversation: c, Message: &m}))
+		tx.emit(conversationEvent(cv.EventMessageCreated, c, c.AssigneeID, conversationData{Conversation: c, Message: &m}))
+		return nil
 	})
 	return m, wrap(err, "add message to request %d", id)
 }
@@ -306,7 +311,8 @@ func (db *DB) Transfer(ctx context.Context, id, byAgent, toAgent int64, note str
 			}
 			evs = append(evs, conversationEvent(cv.EventMessageCreated, c, prev, conversationData{Conversation: c, Message: &n}))
 		}
-		return tx.appendEvents(ctx, evs...)
+		tx.emit(evs...)
+		return nil
 	})
 	return c, wrap(err, "transfer request %d", id)
 }
@@ -342,7 +348,8 @@ func (tx *txn) toClassic(ctx context.Context, c *cv.Conversation, byAgent int64)
 	}
 	ev := conversationEvent(cv.EventConversationUpdated, *c, c.AssigneeID, conversationData{Conversation: *c, Message: &line})
 	ev.Queued = prevMode == cv.Live && c.AssigneeID == 0
-	return tx.appendEvents(ctx, ev)
+	tx.emit(ev)
+	return nil
 }
 
 // close closes the request with statusID, or the default closed status.
@@ -365,7 +372,8 @@ func (tx *txn) close(ctx context.Context, c *cv.Conversation, byAgent, statusID 
 	}
 	ev := conversationEvent(cv.EventConversationClosed, *c, c.AssigneeID, conversationData{Conversation: *c, Message: &line})
 	ev.Queued = wasQueued
-	return tx.appendEvents(ctx, ev)
+	tx.emit(ev)
+	return nil
 }
 
 // SetStatus changes an open request's status; a status of the closed class closes it.
@@ -399,7 +407,8 @@ func (db *DB) SetStatus(ctx context.Context, id, byAgent, statusID int64) (cv.Co
 		if err != nil {
 			return err
 		}
-		return tx.appendEvents(ctx, conversationEvent(cv.EventConversationStatus, c, c.AssigneeID, conversationData{Conversation: c, Message: &line}))
+		tx.emit(conversationEvent(cv.EventConversationStatus, c, c.AssigneeID, conversationData{Conversation: c, Message: &line}))
+		return nil
 	})
 	return c, wrap(err, "set status of request %d", id)
 }
@@ -418,7 +427,8 @@ func (db *DB) MarkRead(ctx context.Context, id, agentID int64) error {
 			return err
 		}
 		c.Unread = 0
-		return tx.appendEvents(ctx, conversationEvent(cv.EventConversationRead, c, c.AssigneeID, conversationData{Conversation: c}))
+		tx.emit(conversationEvent(cv.EventConversationRead, c, c.AssigneeID, conversationData{Conversation: c}))
+		return nil
 	})
 	return wrap(err, "mark request %d read", id)
 }

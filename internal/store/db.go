@@ -20,6 +20,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+
+	"github.com/switchboard-hq/switchboard/internal/conversation"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -51,6 +53,7 @@ type DB struct {
 	// this database (schema) on a shared PostgreSQL server.
 	eventLock     int64
 	notifyChannel string
+	ingester      *ingester
 }
 
 // Open connects to the database named by url: "postgres://…" or
@@ -77,6 +80,7 @@ func openPostgres(ctx context.Context, dbURL string) (*DB, error) {
 		return nil, fmt.Errorf("store: connect to postgres: %w", err)
 	}
 	db.eventLock, db.notifyChannel = schemaKeys(schema)
+	db.ingester = startIngester(db, 4)
 	return db, nil
 }
 
@@ -115,14 +119,17 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	db := &DB{write: write, read: read, dialect: sqlite, Now: time.Now}
 	// The write connection creates the file and switches it to WAL before any reader opens it.
 	if err := write.PingContext(ctx); err != nil {
-		db.Close()
+		write.Close()
+		read.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
+	db.ingester = startIngester(db, 1)
 	return db, nil
 }
 
-// Close closes the connection pools.
+// Close finishes the queued inbound messages and closes the connection pools.
 func (db *DB) Close() error {
+	db.ingester.stop()
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -210,6 +217,10 @@ func (db *DB) tx(ctx context.Context, fn func(tx *txn) error) error {
 		_ = sqlTx.Rollback()
 		return err
 	}
+	if err := t.flushEvents(ctx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
@@ -251,6 +262,7 @@ type txn struct {
 	run
 	db      *DB
 	now     time.Time
+	pending []conversation.Event
 	lastSeq int64
 }
 

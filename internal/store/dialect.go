@@ -89,3 +89,10 @@ func isForeignKeyViolation(err error) bool {
 	}
 	return false
 }
+
+// isTransient reports whether err is a deadlock or serialization failure that
+// PostgreSQL resolved by aborting this transaction: retrying it is safe.
+func isTransient(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}

@@ -11,17 +11,23 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/conversation"
 )
 
-// appendEvents adds events to the log within the transaction and remembers
-// the last seq for the after-commit notification.
+// emit records events to append to the log when the transaction commits.
+func (tx *txn) emit(evs ...conversation.Event) {
+	tx.pending = append(tx.pending, evs...)
+}
+
+// flushEvents appends the transaction's events to the log, right before its
+// commit, and remembers the last seq for the after-commit notification.
 //
 // Sequence numbers must never become visible out of order. SQLite has one
 // writer at a time, so commit order is seq order. On PostgreSQL the appender
 // takes a transaction-scoped advisory lock first, held until commit, so that
 // no transaction can commit seq N+1 while N is still in flight — also across
 // instances sharing the database. Events are appended last in every
-// transaction to keep that lock short. The NOTIFY is sent by PostgreSQL only
+// transaction, in one statement, to keep that lock short. The NOTIFY is sent by PostgreSQL only
 // when the transaction commits.
-func (tx *txn) appendEvents(ctx context.Context, evs ...conversation.Event) error {
+func (tx *txn) flushEvents(ctx context.Context) error {
+	evs := tx.pending
 	if len(evs) == 0 {
 		return nil
 	}

@@ -15,6 +15,8 @@ func TestTeam(t *testing.T) { storetest.Each(t, storetest.Team) }
 
 func TestSessions(t *testing.T) { storetest.Each(t, storetest.Sessions) }
 
+func TestIngest(t *testing.T) { storetest.Each(t, storetest.Ingest) }
+
 // migrationCount is how many migrations the engine has.
 func migrationCount(t *testing.T, engine string) int {
 	t.Helper()

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"sync"
+
+	cv "github.com/switchboard-hq/switchboard/internal/conversation"
+)
+
+// maxBatch is the most inbound messages one transaction takes.
+const maxBatch = 128
+
+// ingester commits concurrent inbound messages together (group commit): a
+// worker takes every message waiting, stores each under its own savepoint so
+// that one failure never touches the others, and commits them in one
+// transaction. Each caller is answered only after that commit. Under light
+// load a batch is one message and nothing waits; under heavy load the cost of
+// a commit (and of the event-log lock on PostgreSQL) is shared.
+type ingester struct {
+	db    *DB
+	queue chan *ingestJob
+	wg    sync.WaitGroup
+}
+
+type ingestJob struct {
+	ctx  context.Context
+	ch   cv.Channel
+	in   cv.Inbound
+	done chan ingestOutcome
+}
+
+type ingestOutcome struct {
+	res cv.IngestResult
+	err error
+}
+
+// startIngester runs workers until stop: one on SQLite (one writer anyway),
+// a few on PostgreSQL, whose transactions only serialize at the event log.
+func startIngester(db *DB, workers int) *ingester {
+	g := &ingester{db: db, queue: make(chan *ingestJob, maxBatch)}
+	for range workers {
+		g.wg.Go(g.run)
+	}
+	return g
+}
+
+// stop lets the workers finish the queued messages and waits for them.
+func (g *ingester) stop() {
+	close(g.queue)
+	g.wg.Wait()
+}
+
+func (g *ingester) submit(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.IngestResult, error) {
+	job := &ingestJob{ctx: ctx, ch: ch, in: in, done: make(chan ingestOutcome, 1)}
+	select {
+	case g.queue <- job:
+	case <-ctx.Done():
+		return cv.IngestResult{}, ctx.Err()
+	}
+	select {
+	case out := <-job.done:
+		return out.res, out.err
+	case <-ctx.Done():
+		// The message may still be committed; the caller was not told so,
+		// and a redelivery with the same id will find it.
+		return cv.IngestResult{}, ctx.Err()
+	}
+}
+
+func (g *ingester) run() {
+	for job := range g.queue {
+		batch := []*ingestJob{job}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case j, ok := <-g.queue:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, j)
+			default:
+				break gather
+			}
+		}
+		// One lock order for every batch: rows of the same client are
+		// always touched in the same sequence, so parallel batches on
+		// PostgreSQL do not deadlock each other.
+		slices.SortStableFunc(batch, func(a, b *ingestJob) int {
+			return cmp.Or(cmp.Compare(a.ch.ID, b.ch.ID), strings.Compare(a.in.Sender.ExternalID, b.in.Sender.ExternalID))
+		})
+		g.commit(batch)
+	}
+}
+
+// commit stores a batch in one transaction and answers every job.
+func (g *ingester) commit(batch []*ingestJob) {
+	outs := make([]ingestOutcome, len(batch))
+	ctx := context.Background()
+	err := g.db.tx(ctx, func(tx *txn) error {
+		if len(batch) == 1 {
+			outs[0].res, outs[0].err = tx.ingest(batch[0].ctx, batch[0].ch, batch[0].in)
+			return outs[0].err
+		}
+		for i, j := range batch {
+			if err := j.ctx.Err(); err != nil {
+				outs[i].err = err
+				continue
+			}
+			mark := len(tx.pending)
+			if _, err := tx.exec(ctx, `SAVEPOINT ingest`); err != nil {
+				return err
+			}
+			outs[i].res, outs[i].err = tx.ingest(ctx, j.ch, j.in)
+			if outs[i].err != nil {
+				tx.pending = tx.pending[:mark]
+				if _, err := tx.exec(ctx, `ROLLBACK TO SAVEPOINT ingest`); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.exec(ctx, `RELEASE SAVEPOINT ingest`); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, j := range batch {
+		if err != nil && outs[i].err == nil {
+			outs[i] = ingestOutcome{err: err}
+		}
+		j.done <- outs[i]
+	}
+}
