@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/switchboard-hq/switchboard/internal/access"
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
 )
@@ -36,7 +37,7 @@ const (
 // Events are sent in seq order; ephemeral ones (typing) carry seq 0.
 func (s *Server) agentSocket(w http.ResponseWriter, r *http.Request) {
 	actor := actorFrom(r.Context())
-	if err := actor.Require("omnichannel"); err != nil {
+	if err := actor.Require(access.Omnichannel); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -80,8 +80,24 @@ export function statusOf(list, statusId) {
   return (list || []).find((s) => s.id === statusId) || null;
 }
 
+// Templates allowed on a channel kind, fetched on the first "/" in a
+// composer of that channel and kept for the session.
+const templateCache = new Map(); // kind → Promise<Template[]>
+export function templatesFor(kind) {
+  if (!templateCache.has(kind)) {
+    const p = api.listTemplates(kind);
+    p.catch(() => templateCache.delete(kind));
+    templateCache.set(kind, p);
+  }
+  return templateCache.get(kind);
+}
+export function resetTemplates() {
+  templateCache.clear();
+}
+
 export function resetDirectory() {
   missing.clear();
+  templateCache.clear();
   agents.reset();
   statuses.reset();
   customFields.reset();

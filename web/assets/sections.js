@@ -1,8 +1,7 @@
-// Workspace sections. Chats, management and settings are filled by later
-// work; until then they say honestly that there is nothing yet.
+// Workspace sections without a page of their own yet (Management), and the
+// pages for no access, unknown addresses and forbidden sections.
 import { html } from './html.js';
 import { EmptyState } from './ui.js';
-import { CHANNELS } from './nav.js';
 
 function Page({ title, children, id }) {
   return html`<section class="page" id=${id}>
@@ -13,18 +12,9 @@ function Page({ title, children, id }) {
 
 const TEXTS = {
   management: ['Management', 'Active chats, agents and visitors will appear here.'],
-  unassigned: ['Unassigned', 'No unassigned requests. Requests from connected channels will appear here.'],
-  all: ['All chats', 'No chats yet. Conversations from all connected channels will appear here.'],
-  settings: ['Settings', 'Scripts, templates, channels and widget settings will be configured here.'],
 };
 
 export function PlaceholderSection({ section }) {
-  const channel = CHANNELS.find((c) => c.key === section);
-  if (channel) {
-    return html`<${Page} title=${channel.label} id="section-${section}">
-      <${EmptyState}>No requests from ${channel.label} yet.<//>
-    <//>`;
-  }
   const [title, text] = TEXTS[section];
   return html`<${Page} title=${title} id="section-${section}">
     <${EmptyState}>${text}<//>
@@ -32,7 +22,7 @@ export function PlaceholderSection({ section }) {
 }
 
 export function hasPlaceholder(section) {
-  return !!TEXTS[section] || CHANNELS.some((c) => c.key === section);
+  return !!TEXTS[section];
 }
 
 export function ForbiddenSection() {

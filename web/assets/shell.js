@@ -1,11 +1,19 @@
-// Workspace shell: header (presence switch, user menu), sidebar nav, content.
+// Workspace shell: header (presence switch, connection state, user menu),
+// sidebar nav with live counters, content.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import * as api from './api.js';
 import { Avatar, Modal, PRESENCE_LABELS, Status, inv, useAction } from './ui.js';
-import { findNavItem, hasRight, hasWorkspaceAccess, redirect, useRoute, visibleNav } from './nav.js';
+import { CHANNELS, findNavItem, hasRight, hasWorkspaceAccess, redirect, useRoute, visibleNav } from './nav.js';
 import { ForbiddenSection, NoAccess, NotFoundSection, PlaceholderSection, hasPlaceholder } from './sections.js';
 import { AdminSection } from './admin/admin.js';
+import { SettingsSection } from './settings/settings.js';
+import { ChatsList, ClassicList, UnassignedList } from './lists.js';
+import { ChatView } from './chat.js';
+import { clearDrafts } from './composer.js';
+import { resetDirectory } from './directory.js';
+import { getRow, queueCount, startLive, stopLive, unreadByKind, useConnection, useStore } from './live.js';
+import { setBaseTitle, startNotifications, stopNotifications } from './notify.js';
 
 function PresenceSwitch({ agent, onAgent }) {
   const action = useAction();
@@ -78,6 +86,15 @@ function PasswordDialog({ email, onClose }) {
   <//>`;
 }
 
+// ConnectionState says so while the real-time connection is down.
+function ConnectionState() {
+  const state = useConnection();
+  if (state !== 'reconnecting') return null;
+  return html`<span class="live-state" id="live-status" role="status" title="Live updates are paused; they resume with everything missed.">
+    <span class="spinner" aria-hidden="true"></span>Reconnecting…
+  </span>`;
+}
+
 function Header({ me, onAgent, onLogout }) {
   const [pwOpen, setPwOpen] = useState(false);
   const [loggingOut, setLoggingOut] = useState(false);
@@ -92,6 +109,7 @@ function Header({ me, onAgent, onLogout }) {
   return html`<header class="topbar">
     <div class="brand"><span class="brand-mark" aria-hidden="true"></span>Switchboard</div>
     <div class="topbar-right">
+      ${hasRight(me, 'omnichannel') ? html`<${ConnectionState} />` : null}
       ${hasRight(me, 'omnichannel') ? html`<${PresenceSwitch} agent=${agent} onAgent=${onAgent} />` : null}
       <div class="user-menu" id="user-menu">
         <${Avatar} url=${agent.avatar_url} name=${agent.name} size="sm" />
@@ -106,33 +124,89 @@ function Header({ me, onAgent, onLogout }) {
   </header>`;
 }
 
-function Sidebar({ items, active }) {
+// navCounts gives the badge of each nav item: the queue size, unread sums.
+function navCounts() {
+  const q = queueCount();
+  const unread = unreadByKind();
+  const counts = { unassigned: q.count ? `${q.count}${q.more ? '+' : ''}` : '', all: unread.all || '' };
+  for (const c of CHANNELS) counts[c.key] = unread[c.kind] || '';
+  return counts;
+}
+
+function Sidebar({ items, route }) {
+  useStore();
+  const active = route.section === 'c' ? chatNavKey(route.sub) : route.section;
+  const counts = navCounts();
   return html`<aside class="sidebar">
     <nav id="nav" aria-label="Sections">
       ${items.map((item) => html`<a
         data-nav=${item.key}
         href="#/${item.key}"
         class=${`nav-link${item.channel ? ' nav-sub' : ''}${item.key === active ? ' active' : ''}`}
-        aria-current=${item.key === active ? 'page' : undefined}>${item.label}</a>`)}
+        aria-current=${item.key === active ? 'page' : undefined}>
+        <span class="nav-label">${item.label}</span>
+        ${counts[item.key] ? html`<span class=${`nav-count${item.key === 'unassigned' ? ' nav-count-queue' : ''}`}
+          data-count=${counts[item.key]} title=${item.key === 'unassigned' ? 'Waiting requests' : 'Unread messages'}>${counts[item.key]}</span>` : null}
+      </a>`)}
     </nav>
   </aside>`;
 }
 
+// The chat of #/c/ID lights the list it belongs to in the sidebar.
+function chatNavKey(id) {
+  const c = getRow(Number(id));
+  if (!c) return '';
+  if (c.mode === 'classic') return 'classic';
+  if (!c.assignee_id && !c.closed_at) return 'unassigned';
+  return 'all';
+}
+
+const LISTS = new Set(['unassigned', 'all', 'classic', ...CHANNELS.map((c) => c.key)]);
+
 function Content({ me, route, refreshMe }) {
   if (!hasWorkspaceAccess(me)) return html`<${NoAccess} />`;
   if (!route.section) return null; // redirecting to the default section
+  if (route.section === 'c') {
+    if (!hasRight(me, 'omnichannel')) return html`<${ForbiddenSection} />`;
+    return html`<${ChatView} key=${route.sub} me=${me} id=${route.sub} />`;
+  }
   const item = findNavItem(route.section);
   if (!item) return html`<${NotFoundSection} />`;
   if (!item.allowed(me)) return html`<${ForbiddenSection} />`;
   if (item.key === 'admin') return html`<${AdminSection} me=${me} sub=${route.sub} refreshMe=${refreshMe} />`;
+  if (item.key === 'settings') return html`<${SettingsSection} me=${me} sub=${route.sub} />`;
+  if (item.key === 'classic' && route.sub) return html`<${ChatView} key=${route.sub} me=${me} id=${route.sub} />`;
+  if (item.key === 'unassigned') return html`<${UnassignedList} />`;
+  if (item.key === 'classic') return html`<${ClassicList} />`;
+  if (LISTS.has(item.key)) return html`<${ChatsList} key=${item.key} section=${item.key} />`;
   if (hasPlaceholder(item.key)) return html`<${PlaceholderSection} section=${item.key} />`;
   return html`<${NotFoundSection} />`;
 }
+
+const isChatRoute = (route) => route.section === 'c' || (route.section === 'classic' && !!route.sub);
 
 export function Shell({ me, setMe, refreshMe, onLogout }) {
   const route = useRoute();
   const items = visibleNav(me);
   const first = items.length ? items[0].key : '';
+  const live = hasRight(me, 'omnichannel');
+  const rightsKey = `${me.agent.id}:${(me.rights || []).join(',')}`;
+
+  // One websocket per tab, from login to logout (this component's life).
+  useEffect(() => {
+    if (!live) return undefined;
+    startLive(me);
+    startNotifications();
+    return () => {
+      stopNotifications();
+      stopLive();
+    };
+  }, [live, rightsKey]);
+  useEffect(() => () => {
+    resetDirectory();
+    clearDrafts();
+    setBaseTitle('Switchboard');
+  }, []);
 
   useEffect(() => {
     if (!route.section && first) redirect(first);
@@ -140,15 +214,16 @@ export function Shell({ me, setMe, refreshMe, onLogout }) {
 
   useEffect(() => {
     const item = findNavItem(route.section);
-    document.title = item ? `${item.label} · Switchboard` : 'Switchboard';
-  }, [route.section]);
+    const isChat = route.section === 'c' || (route.section === 'classic' && route.sub);
+    setBaseTitle(isChat ? `Request #${route.sub} · Switchboard` : item ? `${item.label} · Switchboard` : 'Switchboard');
+  }, [route.section, route.sub]);
 
   const onAgent = (agent) => setMe((m) => (m ? { ...m, agent } : m));
 
   return html`<div class="shell ${items.length ? '' : 'shell-no-nav'}">
     <${Header} me=${me} onAgent=${onAgent} onLogout=${onLogout} />
-    <${Sidebar} items=${items} active=${route.section} />
-    <main class="content" id="content">
+    <${Sidebar} items=${items} route=${route} />
+    <main class=${`content${isChatRoute(route) ? ' content-chat' : ''}`} id="content">
       <${Content} me=${me} route=${route} refreshMe=${refreshMe} />
     </main>
   </div>`;

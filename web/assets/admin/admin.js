@@ -1,4 +1,5 @@
-// Administration: agents, groups and departments (admins only).
+// Administration: agents, groups, departments, request statuses and custom
+// client fields (admins only).
 import { useEffect } from 'preact/hooks';
 import { html } from '../html.js';
 import { redirect } from '../nav.js';
@@ -6,11 +7,15 @@ import { EmptyState } from '../ui.js';
 import { AgentsPage } from './agents.js';
 import { GroupsPage } from './groups.js';
 import { DepartmentsPage } from './departments.js';
+import { StatusesPage } from './statuses.js';
+import { FieldsPage } from './fields.js';
 
 const TABS = [
   { key: 'agents', label: 'Agents', Page: AgentsPage },
   { key: 'groups', label: 'Groups', Page: GroupsPage },
   { key: 'departments', label: 'Departments', Page: DepartmentsPage },
+  { key: 'statuses', label: 'Statuses', Page: StatusesPage },
+  { key: 'fields', label: 'Custom fields', Page: FieldsPage },
 ];
 
 export function AdminSection({ me, sub, refreshMe }) {
