@@ -147,10 +147,42 @@ func (c *Catalog) CustomFields(ctx context.Context, actor access.Actor) ([]Custo
 	return c.store.CustomFields(ctx)
 }
 
-// SaveCustomField creates (ID 0) or changes a custom field.
-func (c *Catalog) SaveCustomField(ctx context.Context, actor access.Actor, f CustomField) (CustomField, error) {
+// FieldPatch changes the fields that are set.
+type FieldPatch struct {
+	Name     *string
+	Type     *FieldType
+	Options  *[]string
+	Position *int
+}
+
+// SaveCustomField creates (id 0) or changes a custom field.
+func (c *Catalog) SaveCustomField(ctx context.Context, actor access.Actor, id int64, p FieldPatch) (CustomField, error) {
 	if err := actor.RequireAdmin(); err != nil {
 		return CustomField{}, err
+	}
+	var f CustomField
+	if id != 0 {
+		all, err := c.store.CustomFields(ctx)
+		if err != nil {
+			return CustomField{}, err
+		}
+		i := slices.IndexFunc(all, func(f CustomField) bool { return f.ID == id })
+		if i < 0 {
+			return CustomField{}, errs.NotFound("custom field")
+		}
+		f = all[i]
+	}
+	if p.Name != nil {
+		f.Name = *p.Name
+	}
+	if p.Type != nil {
+		f.Type = *p.Type
+	}
+	if p.Options != nil {
+		f.Options = *p.Options
+	}
+	if p.Position != nil {
+		f.Position = *p.Position
 	}
 	f.Name = strings.TrimSpace(f.Name)
 	if f.Name == "" || utf8.RuneCountInString(f.Name) > 100 {

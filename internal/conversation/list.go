@@ -31,7 +31,6 @@ type ListQuery struct {
 	Viewer   Viewer
 	Kind     ChannelKind
 	StatusID int64
-	ClientID int64
 	After    Cursor
 	Limit    int
 }

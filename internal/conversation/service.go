@@ -52,7 +52,10 @@ type Store interface {
 	Client(ctx context.Context, id int64) (Client, error)
 	UpdateClient(ctx context.Context, c Client) (Client, error)
 	ClientRequests(ctx context.Context, clientID int64) ([]Conversation, error)
-	AgentActive(ctx context.Context, id int64) (bool, error)
+	// AgentWorks reports whether an agent is active and holds the omnichannel right.
+	AgentWorks(ctx context.Context, id int64) (bool, error)
+	// WorksForClient reports whether the agent works an open request of the client.
+	WorksForClient(ctx context.Context, agentID, clientID int64) (bool, error)
 	CustomFields(ctx context.Context) ([]CustomField, error)
 	// OpenConversationOf finds the open request of a channel identity.
 	OpenConversationOf(ctx context.Context, channelID int64, externalID string) (Conversation, error)
@@ -218,10 +221,10 @@ func (s *Service) Transfer(ctx context.Context, actor access.Actor, id, to int64
 	if to == c.AssigneeID {
 		return Conversation{}, errs.Invalid("agent_id", "the request is already theirs")
 	}
-	if ok, err := s.store.AgentActive(ctx, to); err != nil {
+	if ok, err := s.store.AgentWorks(ctx, to); err != nil {
 		return Conversation{}, err
 	} else if !ok {
-		return Conversation{}, errs.Invalid("agent_id", "no such active agent")
+		return Conversation{}, errs.Invalid("agent_id", "no active agent with the omnichannel right")
 	}
 	note = strings.TrimSpace(note)
 	if utf8.RuneCountInString(note) > MaxBodyLength {
@@ -417,8 +420,8 @@ func (s *Service) visible(ctx context.Context, actor access.Actor, id int64) (Co
 // readsPrevious lets an agent open, read-only, the earlier requests of a
 // client whose request they work ("Show previous requests").
 func (s *Service) readsPrevious(ctx context.Context, actor access.Actor, c Conversation) bool {
-	mine, err := s.store.List(ctx, ListQuery{View: ViewChats, Viewer: Viewer{AgentID: actor.AgentID}, ClientID: c.ClientID, Limit: 1})
-	return err == nil && len(mine) > 0
+	ok, err := s.store.WorksForClient(ctx, actor.AgentID, c.ClientID)
+	return err == nil && ok
 }
 
 // writable loads an open request the actor may write in: its assignee, or a

@@ -189,7 +189,6 @@ func TestRequestsRefuseBadInput(t *testing.T) {
 		tm.admin.call("POST", fmt.Sprintf("/api/v1/conversations/%d/take", id), nil)
 		tm.admin.call("POST", fmt.Sprintf("/api/v1/conversations/%d/close", closed), nil)
 		nobody := tm.admin.create("/api/v1/agents", map[string]string{"email": "viewer@example.com", "name": "Viewer", "password": "viewer-password"})
-		_ = nobody
 		viewer := e.login("viewer@example.com", "viewer-password")
 		inbound := fmt.Sprintf("/api/v1/channels/%d/inbound", tm.channel)
 		auth := []string{"Authorization", "Bearer " + tm.token}
@@ -218,6 +217,7 @@ func TestRequestsRefuseBadInput(t *testing.T) {
 			{"taking an already taken request", tm.anna, "POST", path + "/take", nil, nil, 409, "already_taken"},
 			{"a note from an agent without rights", viewer, "POST", path + "/messages", map[string]string{"kind": "note", "body": "x"}, nil, 403, "forbidden"},
 			{"transfer to an unknown agent", tm.admin, "POST", path + "/transfer", map[string]int{"agent_id": 999}, nil, 422, "validation_failed"},
+			{"transfer to an agent without the module", tm.admin, "POST", path + "/transfer", map[string]int64{"agent_id": nobody}, nil, 422, "validation_failed"},
 			{"unknown status", tm.admin, "PUT", path + "/status", map[string]int{"status_id": 999}, nil, 422, "validation_failed"},
 			{"unknown list", tm.admin, "GET", "/api/v1/conversations?view=everything", nil, nil, 422, "validation_failed"},
 			{"forged cursor", tm.admin, "GET", "/api/v1/conversations?after=zzz", nil, nil, 422, "validation_failed"},
@@ -274,4 +274,25 @@ func contains(list []int64, id int64) bool {
 		}
 	}
 	return false
+}
+
+func TestSettingsAreEditedFieldByField(t *testing.T) {
+	e := newEnv(t, sqliteEngine(t))
+	admin := e.admin()
+	tpl := admin.create("/api/v1/templates", map[string]any{"tag": "hello", "content": "Hello!", "channels": []string{"telegram"}})
+	var got struct {
+		Tag      string
+		Content  string
+		Channels []string
+	}
+	res := admin.call("PATCH", fmt.Sprintf("/api/v1/templates/%d", tpl), map[string]string{"content": "Hi there!"})
+	res.decode(t, &got)
+	if res.status != 200 || got.Tag != "hello" || got.Content != "Hi there!" || fmt.Sprint(got.Channels) != "[telegram]" {
+		t.Errorf("partial template change: %d %s", res.status, res.body)
+	}
+	field := admin.create("/api/v1/custom-fields", map[string]any{"name": "Plan", "type": "select", "options": []string{"Free", "Pro"}})
+	res = admin.call("PATCH", fmt.Sprintf("/api/v1/custom-fields/%d", field), map[string]string{"name": "Tariff"})
+	if res.status != 200 || !strings.Contains(string(res.body), `"options":["Free","Pro"]`) || !strings.Contains(string(res.body), `"name":"Tariff"`) {
+		t.Errorf("partial field change: %d %s", res.status, res.body)
+	}
 }

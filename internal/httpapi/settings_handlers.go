@@ -98,26 +98,34 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
 	respond(s, w, r, http.StatusOK, map[string]any{"templates": list}, err)
 }
 
-func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, id int64, status int) {
-	var in struct {
-		Tag      string           `json:"tag"`
-		Content  string           `json:"content"`
-		Channels []cv.ChannelKind `json:"channels"`
-	}
+type templateInput struct {
+	Tag      *string           `json:"tag"`
+	Content  *string           `json:"content"`
+	Channels *[]cv.ChannelKind `json:"channels"`
+}
+
+func (t templateInput) patch() templates.Patch {
+	return templates.Patch{Tag: t.Tag, Content: t.Content, Channels: t.Channels}
+}
+
+func (s *Server) createTemplate(w http.ResponseWriter, r *http.Request) {
+	var in templateInput
 	if err := decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	t, err := s.templates.Save(r.Context(), actorFrom(r.Context()), templates.Template{ID: id, Tag: in.Tag, Content: in.Content, Channels: in.Channels})
-	respond(s, w, r, status, t, err)
-}
-
-func (s *Server) createTemplate(w http.ResponseWriter, r *http.Request) {
-	s.saveTemplate(w, r, 0, http.StatusCreated)
+	t, err := s.templates.Create(r.Context(), actorFrom(r.Context()), in.patch())
+	respond(s, w, r, http.StatusCreated, t, err)
 }
 
 func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request, id int64) {
-	s.saveTemplate(w, r, id, http.StatusOK)
+	var in templateInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	t, err := s.templates.Update(r.Context(), actorFrom(r.Context()), id, in.patch())
+	respond(s, w, r, http.StatusOK, t, err)
 }
 
 func (s *Server) deleteTemplate(w http.ResponseWriter, r *http.Request, id int64) {
@@ -129,27 +137,35 @@ func (s *Server) listCustomFields(w http.ResponseWriter, r *http.Request) {
 	respond(s, w, r, http.StatusOK, map[string]any{"custom_fields": list}, err)
 }
 
-func (s *Server) saveCustomField(w http.ResponseWriter, r *http.Request, id int64, status int) {
-	var in struct {
-		Name     string       `json:"name"`
-		Type     cv.FieldType `json:"type"`
-		Options  []string     `json:"options"`
-		Position int          `json:"position"`
-	}
+type customFieldInput struct {
+	Name     *string       `json:"name"`
+	Type     *cv.FieldType `json:"type"`
+	Options  *[]string     `json:"options"`
+	Position *int          `json:"position"`
+}
+
+func (f customFieldInput) patch() cv.FieldPatch {
+	return cv.FieldPatch{Name: f.Name, Type: f.Type, Options: f.Options, Position: f.Position}
+}
+
+func (s *Server) createCustomField(w http.ResponseWriter, r *http.Request) {
+	var in customFieldInput
 	if err := decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	f, err := s.catalog.SaveCustomField(r.Context(), actorFrom(r.Context()), cv.CustomField{ID: id, Name: in.Name, Type: in.Type, Options: in.Options, Position: in.Position})
-	respond(s, w, r, status, f, err)
-}
-
-func (s *Server) createCustomField(w http.ResponseWriter, r *http.Request) {
-	s.saveCustomField(w, r, 0, http.StatusCreated)
+	f, err := s.catalog.SaveCustomField(r.Context(), actorFrom(r.Context()), 0, in.patch())
+	respond(s, w, r, http.StatusCreated, f, err)
 }
 
 func (s *Server) updateCustomField(w http.ResponseWriter, r *http.Request, id int64) {
-	s.saveCustomField(w, r, id, http.StatusOK)
+	var in customFieldInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f, err := s.catalog.SaveCustomField(r.Context(), actorFrom(r.Context()), id, in.patch())
+	respond(s, w, r, http.StatusOK, f, err)
 }
 
 func (s *Server) deleteCustomField(w http.ResponseWriter, r *http.Request, id int64) {

@@ -399,6 +399,9 @@ func (db *DB) SetStatus(ctx context.Context, id, byAgent, statusID int64) (cv.Co
 		if class == cv.ClassClosed {
 			return tx.close(ctx, &c, byAgent, statusID)
 		}
+		if statusID == c.StatusID {
+			return nil
+		}
 		if _, err := tx.exec(ctx, `UPDATE conversations SET status_id = ?, updated_at = ? WHERE id = ?`, statusID, millis(tx.now), id); err != nil {
 			return err
 		}
@@ -511,9 +514,6 @@ func (db *DB) List(ctx context.Context, q cv.ListQuery) ([]cv.Conversation, erro
 	if q.StatusID != 0 {
 		where, args = append(where, `c.status_id = ?`), append(args, q.StatusID)
 	}
-	if q.ClientID != 0 {
-		where, args = append(where, `c.client_id = ?`), append(args, q.ClientID)
-	}
 	if !q.After.IsZero() {
 		where, args = append(where, keyset), append(args, millis(q.After.At), q.After.ID)
 	}
@@ -563,14 +563,22 @@ func (db *DB) ClientRequests(ctx context.Context, clientID int64) ([]cv.Conversa
 	return db.conversations(ctx, `SELECT `+conversationColumns+conversationFrom+`WHERE c.client_id = ? ORDER BY c.created_at DESC, c.id DESC LIMIT 200`, clientID)
 }
 
-// AgentActive reports whether an agent exists and is active.
-func (db *DB) AgentActive(ctx context.Context, id int64) (bool, error) {
-	var active bool
-	err := db.reader().queryRow(ctx, `SELECT active FROM agents WHERE id = ?`, id).Scan(&active)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return active, wrap(err, "agent %d", id)
+// AgentWorks reports whether an agent is active and may work requests: an
+// administrator, or a member of a group with the omnichannel right.
+func (db *DB) AgentWorks(ctx context.Context, id int64) (bool, error) {
+	var n int
+	err := db.reader().queryRow(ctx, `SELECT COUNT(*) FROM agents a WHERE a.id = ? AND a.active = ? AND (a.is_admin = ? OR EXISTS (
+		SELECT 1 FROM group_members m JOIN agent_groups g ON g.id = m.group_id
+		WHERE m.agent_id = a.id AND (' ' || g.rights || ' ') LIKE '% omnichannel %'))`, id, true, true).Scan(&n)
+	return n > 0, wrap(err, "agent %d", id)
+}
+
+// WorksForClient reports whether the agent is the assignee of an open request
+// of the client.
+func (db *DB) WorksForClient(ctx context.Context, agentID, clientID int64) (bool, error) {
+	var n int
+	err := db.reader().queryRow(ctx, `SELECT COUNT(*) FROM conversations WHERE client_id = ? AND assignee_id = ? AND closed_at IS NULL`, clientID, agentID).Scan(&n)
+	return n > 0, wrap(err, "requests of client %d", clientID)
 }
 
 func nonNil[T any](s []T) []T {

@@ -62,10 +62,46 @@ func (s *Service) List(ctx context.Context, actor access.Actor, kind conversatio
 	return out, nil
 }
 
-// Save creates (ID 0) or updates a template.
-func (s *Service) Save(ctx context.Context, actor access.Actor, t Template) (Template, error) {
+// Patch changes the fields that are set.
+type Patch struct {
+	Tag      *string
+	Content  *string
+	Channels *[]conversation.ChannelKind
+}
+
+// Create adds a template.
+func (s *Service) Create(ctx context.Context, actor access.Actor, p Patch) (Template, error) {
+	return s.save(ctx, actor, Template{}, p)
+}
+
+// Update changes the fields of a template that p sets.
+func (s *Service) Update(ctx context.Context, actor access.Actor, id int64, p Patch) (Template, error) {
 	if err := actor.Require(access.Settings); err != nil {
 		return Template{}, err
+	}
+	all, err := s.store.Templates(ctx)
+	if err != nil {
+		return Template{}, err
+	}
+	i := slices.IndexFunc(all, func(t Template) bool { return t.ID == id })
+	if i < 0 {
+		return Template{}, errs.NotFound("template")
+	}
+	return s.save(ctx, actor, all[i], p)
+}
+
+func (s *Service) save(ctx context.Context, actor access.Actor, t Template, p Patch) (Template, error) {
+	if err := actor.Require(access.Settings); err != nil {
+		return Template{}, err
+	}
+	if p.Tag != nil {
+		t.Tag = *p.Tag
+	}
+	if p.Content != nil {
+		t.Content = *p.Content
+	}
+	if p.Channels != nil {
+		t.Channels = *p.Channels
 	}
 	t.Tag = strings.TrimPrefix(strings.TrimSpace(t.Tag), "/")
 	if !tagPattern.MatchString(t.Tag) {

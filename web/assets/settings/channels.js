@@ -1,0 +1,216 @@
+// Settings › Channels: connected channels; API channels can be added here
+// (their token is shown once), disabled, re-keyed and removed.
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { html } from '../html.js';
+import * as api from '../api.js';
+import { kindLabel } from '../nav.js';
+import { EmptyState, OneTimeSecret, Status, inv, useAction } from '../ui.js';
+
+const inboundURL = (id) => `${location.origin}/api/v1/channels/${id}/inbound`;
+
+function curlExample(id, token) {
+  return `curl -X POST '${inboundURL(id)}' \\
+  -H 'Authorization: Bearer ${token}' \\
+  -H 'Content-Type: application/json' \\
+  -d '{"message_id":"m1","sender":{"id":"u1","name":"Ivan","email":"ivan@example.com"},"text":"Hello"}'`;
+}
+
+// TokenBox shows a channel token once, with how to use it.
+function TokenBox({ channelId, token, idPrefix, onDismiss }) {
+  return html`<div class="created token-box" data-token-channel=${channelId}>
+    <p>API token of the channel — send it as <code>Authorization: Bearer …</code>:</p>
+    <${OneTimeSecret} id=${`${idPrefix}-token`} className="channel-token" value=${token}
+      note="Shown only once. Store it in your integration; rotate it here if it leaks." onDismiss=${onDismiss} />
+    <p>Post client messages to <code id=${`${idPrefix}-inbound-url`} class="channel-inbound-url">POST ${inboundURL(channelId)}</code>, for example:</p>
+    <pre class="code-block" id=${`${idPrefix}-curl`}>${curlExample(channelId, token)}</pre>
+    <p class="hint">POST …/typing with <code>{"sender_id":"u1"}</code> shows the client as typing.</p>
+  </div>`;
+}
+
+function ChannelForm({ channel, departments, groups, action, onSaved, onCancel }) {
+  const [name, setName] = useState(channel ? channel.name : '');
+  const [dep, setDep] = useState(channel && channel.department_id ? String(channel.department_id) : '');
+  const [group, setGroup] = useState(channel && channel.group_id ? String(channel.group_id) : '');
+
+  async function submit(e) {
+    e.preventDefault();
+    if (action.busy) return;
+    if (!name.trim()) return action.fail('Enter a name.', 'name');
+    const body = { name: name.trim(), department_id: dep ? Number(dep) : 0, group_id: group ? Number(group) : 0 };
+    const res = await action.run(
+      () => (channel ? api.updateChannel(channel.id, body) : api.createChannel({ kind: 'api', ...body })),
+      { pending: channel ? 'Saving…' : 'Adding the channel…', done: channel ? 'Channel saved.' : 'Channel added.' },
+    );
+    if (res.ok) onSaved(res.value, !channel);
+  }
+
+  return html`<form class="card form-card" id="channel-form" onSubmit=${submit} noValidate>
+    <h2>${channel ? html`Edit channel “${channel.name}”` : 'Add an API channel'}</h2>
+    ${channel ? null : html`<p class="hint">An API channel lets your own systems post client messages; replies are available through the API.</p>`}
+    <div class="form-grid">
+      <label class="field">
+        <span>Name</span>
+        <input id="channel-name" type="text" autocomplete="off" value=${name}
+          onInput=${(e) => setName(e.currentTarget.value)} aria-invalid=${inv(action, 'name')} />
+      </label>
+      <label class="field">
+        <span>Department <span class="muted">(optional)</span></span>
+        <select id="channel-department" value=${dep} onChange=${(e) => setDep(e.currentTarget.value)} aria-invalid=${inv(action, 'department_id')}>
+          <option value="">None</option>
+          ${departments.map((d) => html`<option key=${d.id} value=${String(d.id)}>${d.name}</option>`)}
+        </select>
+      </label>
+      <label class="field">
+        <span>Group <span class="muted">(optional, serves its requests)</span></span>
+        <select id="channel-group" value=${group} onChange=${(e) => setGroup(e.currentTarget.value)} aria-invalid=${inv(action, 'group_id')}>
+          <option value="">None — any agent with the queue right</option>
+          ${groups.map((g) => html`<option key=${g.id} value=${String(g.id)}>${g.name}</option>`)}
+        </select>
+      </label>
+    </div>
+    <div class="form-actions">
+      <button id=${channel ? 'channel-save' : 'channel-create'} type="submit" class="btn btn-primary" disabled=${action.busy}>
+        ${action.busy ? 'Saving…' : channel ? 'Save channel' : 'Add channel'}
+      </button>
+      ${channel ? html`<button id="channel-cancel" type="button" class="btn btn-ghost" onClick=${onCancel}>Cancel</button>` : null}
+      <${Status} action=${action} id="channel-form-status" />
+    </div>
+  </form>`;
+}
+
+function ChannelRow({ channel, depName, groupName, editing, onEdit, onChannel, onRemoved }) {
+  const action = useAction();
+  const [confirming, setConfirming] = useState(false);
+  const [token, setToken] = useState('');
+  const busy = action.busy;
+
+  async function toggle() {
+    const res = await action.run(() => api.updateChannel(channel.id, { active: !channel.active }),
+      channel.active ? { pending: 'Disabling…', done: 'Channel disabled: it accepts no messages.' } : { pending: 'Enabling…', done: 'Channel enabled.' });
+    if (res.ok) onChannel(res.value);
+  }
+  async function rotate() {
+    setToken('');
+    const res = await action.run(() => api.rotateChannelToken(channel.id), { pending: 'Creating a new token…', done: 'New token created; the old one no longer works.' });
+    if (res.ok && res.value) setToken(res.value.token);
+  }
+  async function remove() {
+    const res = await action.run(() => api.deleteChannel(channel.id), { pending: 'Removing…', done: '' });
+    setConfirming(false);
+    if (res.ok) onRemoved(channel);
+  }
+
+  const panel = token || busy || action.error || action.message;
+  return html`
+    <tr data-channel-id=${channel.id} data-channel-name=${channel.name} class=${`${channel.active ? '' : 'row-inactive'} ${editing ? 'row-editing' : ''}`}>
+      <td class="cell-name">${channel.name}</td>
+      <td>${kindLabel(channel.kind)}</td>
+      <td>${depName || html`<span class="muted">—</span>`}</td>
+      <td>${groupName || html`<span class="muted">—</span>`}</td>
+      <td>${channel.active
+        ? html`<span class="badge badge-ok channel-state">Active</span>`
+        : html`<span class="badge badge-off channel-state">Disabled</span>`}</td>
+      <td class="cell-actions"><div class="row-actions">
+        ${confirming ? html`<span class="confirm">
+            <span>Remove this channel? Its requests stay.</span>
+            <button type="button" class="btn btn-small btn-danger" data-action="confirm-delete" disabled=${busy} onClick=${remove}>Remove</button>
+            <button type="button" class="btn btn-small btn-ghost" data-action="cancel-delete" onClick=${() => setConfirming(false)}>Cancel</button>
+          </span>`
+          : html`<button type="button" class="btn btn-small" data-action="edit" disabled=${busy} onClick=${onEdit}>Edit</button>
+            <button type="button" class="btn btn-small" data-action=${channel.active ? 'disable' : 'enable'} disabled=${busy} onClick=${toggle}>
+              ${channel.active ? 'Disable' : 'Enable'}</button>
+            ${channel.kind === 'api' ? html`<button type="button" class="btn btn-small" data-action="rotate-token" disabled=${busy} onClick=${rotate}>Rotate token</button>` : null}
+            <button type="button" class="btn btn-small btn-danger-outline" data-action="delete" disabled=${busy}
+              onClick=${() => { action.reset(); setConfirming(true); }}>Remove</button>`}
+      </div></td>
+    </tr>
+    ${panel ? html`<tr class="row-panel" data-channel-panel=${channel.id}>
+      <td colspan="6">
+        ${token ? html`<${TokenBox} channelId=${channel.id} token=${token} idPrefix=${`channel-${channel.id}`}
+          onDismiss=${() => { setToken(''); action.reset(); }} />` : null}
+        <${Status} action=${action} className="row-status" />
+      </td>
+    </tr>` : null}
+  `;
+}
+
+export function ChannelsPage() {
+  const [channels, setChannels] = useState(null);
+  const [departments, setDepartments] = useState([]);
+  const [groups, setGroups] = useState([]);
+  const [loadError, setLoadError] = useState(null);
+  const [editing, setEditing] = useState(null);
+  const [created, setCreated] = useState(null); // {channel, token}
+  const [formSeq, setFormSeq] = useState(0);
+  const [notice, setNotice] = useState('');
+  const formAction = useAction();
+
+  const load = useCallback(async () => {
+    setLoadError(null);
+    try {
+      const [c, d, g] = await Promise.all([
+        api.listChannels(), api.listDepartments().catch(() => []), api.listGroups().catch(() => []),
+      ]);
+      setChannels(c);
+      setDepartments(d);
+      setGroups(g);
+    } catch (err) {
+      setLoadError(err);
+    }
+  }, []);
+  useEffect(() => { load(); }, [load]);
+
+  const depName = (id) => (departments.find((d) => d.id === id) || {}).name;
+  const groupName = (id) => (groups.find((g) => g.id === id) || {}).name;
+  const onChannel = (c) => setChannels((list) => (list || []).map((x) => (x.id === c.id ? c : x)));
+
+  function saved(value, isNew) {
+    if (isNew) {
+      setChannels((list) => [...(list || []), value.channel]);
+      setCreated(value);
+    } else {
+      onChannel(value);
+    }
+    setEditing(null);
+    setFormSeq((n) => n + 1);
+  }
+
+  let table;
+  if (loadError) {
+    table = html`<div class="card">
+      <p class="status status-error" role="alert">${loadError.message}</p>
+      <button type="button" class="btn btn-small" onClick=${load}>Try again</button>
+    </div>`;
+  } else if (!channels) {
+    table = html`<p class="muted" role="status">Loading channels…</p>`;
+  } else if (!channels.length) {
+    table = html`<${EmptyState} id="channels-empty">No channels connected. Add an API channel below; messenger and widget channels come in a later version.<//>`;
+  } else {
+    table = html`<div class="table-wrap">
+      <table class="table" id="channels-table">
+        <thead><tr><th>Name</th><th>Type</th><th>Department</th><th>Group</th><th>State</th>
+          <th><span class="visually-hidden">Actions</span></th></tr></thead>
+        <tbody>
+          ${channels.map((c) => html`<${ChannelRow} key=${c.id} channel=${c}
+            depName=${depName(c.department_id)} groupName=${groupName(c.group_id)}
+            editing=${editing && editing.id === c.id}
+            onEdit=${() => { formAction.reset(); setEditing(c); }}
+            onChannel=${onChannel}
+            onRemoved=${(ch) => { setChannels((list) => list.filter((x) => x.id !== ch.id)); setNotice(`Channel “${ch.name}” removed.`); }} />`)}
+        </tbody>
+      </table>
+    </div>`;
+  }
+
+  return html`<div class="admin-page" id="settings-channels">
+    ${table}
+    ${notice ? html`<p class="status status-ok" id="channels-status" role="status">${notice}</p>` : null}
+    ${created ? html`<div class="card" id="channel-created">
+      <h2>Channel “${created.channel.name}” added</h2>
+      <${TokenBox} channelId=${created.channel.id} token=${created.token} idPrefix="channel" onDismiss=${() => setCreated(null)} />
+    </div>` : null}
+    ${channels ? html`<${ChannelForm} key=${editing ? `edit-${editing.id}` : `new-${formSeq}`} channel=${editing}
+      departments=${departments} groups=${groups} action=${formAction} onSaved=${saved}
+      onCancel=${() => { formAction.reset(); setEditing(null); }} />` : null}
+  </div>`;
+}
