@@ -42,6 +42,7 @@ type App struct {
 	Auth          *auth.Service
 	Conversations *conversation.Service
 	Channels      *channel.Service
+	Templates     *templates.Service
 	Hub           *realtime.Hub
 	Handler       http.Handler
 	wg            sync.WaitGroup
@@ -104,6 +105,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	teamService := team.NewService(db, passwords, blobs)
 	conversations := conversation.NewService(db, blobs)
 	channels := channel.NewService(db)
+	replies := templates.NewService(db)
 	hub := realtime.NewHub(db, log)
 	db.OnCommit = hub.Notify
 
@@ -114,7 +116,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	}
 	handler, err := httpapi.New(httpapi.Deps{
 		Auth: authService, Team: teamService, Conversations: conversations, Catalog: conversation.NewCatalog(db),
-		Templates: templates.NewService(db), Channels: channels, Hub: hub, Blobs: blobs, Health: db,
+		Templates: replies, Channels: channels, Hub: hub, Blobs: blobs, Health: db,
 		Registerer: reg, Gatherer: reg, Log: log, Web: web.FS,
 		SecureCookies: cfg.SecureCookies(), Version: version,
 	})
@@ -123,7 +125,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		return nil, err
 	}
 	return &App{cfg: cfg, log: log, DB: db, blobs: blobs, Team: teamService, Auth: authService,
-		Conversations: conversations, Channels: channels, Hub: hub, Handler: handler}, nil
+		Conversations: conversations, Channels: channels, Templates: replies, Hub: hub, Handler: handler}, nil
 }
 
 // Run serves HTTP on the configured address until ctx ends, then shuts down
