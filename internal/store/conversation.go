@@ -48,8 +48,8 @@ func (db *DB) Conversation(ctx context.Context, id int64) (cv.Conversation, erro
 
 func loadConversation(ctx context.Context, r run, id int64, lock bool) (cv.Conversation, error) {
 	q := `SELECT ` + conversationColumns + conversationFrom + `WHERE c.id = ?`
-	if lock && r.d == postgres {
-		q += ` FOR UPDATE OF c`
+	if lock {
+		q += r.d.forUpdate()
 	}
 	c, err := scanConversation(r.queryRow(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -89,8 +89,10 @@ func (tx *txn) ingest(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.Ing
 	if err != nil {
 		return res, err
 	}
+	// The row lock (PostgreSQL) keeps concurrent batches from losing each
+	// other's unread counts and last-message updates.
 	c, err := scanConversation(tx.queryRow(ctx, `SELECT `+conversationColumns+conversationFrom+
-		`WHERE c.channel_id = ? AND c.client_id = ? AND c.closed_at IS NULL`, ch.ID, clientID))
+		`WHERE c.channel_id = ? AND c.client_id = ? AND c.closed_at IS NULL`+tx.d.forUpdate(), ch.ID, clientID))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if c, err = tx.openConversation(ctx, ch, clientID, in); err != nil {

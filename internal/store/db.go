@@ -70,8 +70,10 @@ func openPostgres(ctx context.Context, dbURL string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
+	// As many idle connections as open ones: a burst must not open and
+	// close PostgreSQL backends (each one a process) over and over.
 	pool.SetMaxOpenConns(32)
-	pool.SetMaxIdleConns(16)
+	pool.SetMaxIdleConns(32)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{write: pool, read: pool, dialect: postgres, Now: time.Now}
 	var schema string

@@ -26,6 +26,15 @@ func (d dialect) name() string {
 	return "sqlite"
 }
 
+// forUpdate locks the selected request rows until commit on PostgreSQL; SQLite
+// has one writer at a time and needs no row locks.
+func (d dialect) forUpdate() string {
+	if d == postgres {
+		return ` FOR UPDATE OF c`
+	}
+	return ""
+}
+
 // rebound caches queries rewritten for PostgreSQL: the same few hundred query
 // strings are rebound on every call otherwise.
 var rebound sync.Map

@@ -58,6 +58,18 @@ func Ingest(t *testing.T, db *store.DB) {
 		if created != 9 {
 			t.Errorf("%d requests opened for 9 clients", created)
 		}
+		// Concurrent batches must not lose each other's counts.
+		perRequest := map[int64]int{}
+		for i := range n {
+			if i != 13 {
+				perRequest[results[i].ConversationID]++
+			}
+		}
+		for id, want := range perRequest {
+			if c, err := db.Conversation(ctx, id); err != nil || c.Unread != want {
+				t.Errorf("request %d counts %d unread messages, want %d (%v)", id, c.Unread, want, err)
+			}
+		}
 		evs, err := db.EventsAfter(ctx, head, 1000)
 		if err != nil {
 			t.Fatal(err)

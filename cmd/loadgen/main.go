@@ -1,0 +1,55 @@
+// Command loadgen drives a running Switchboard on loopback with inbound
+// messages and agent websockets, and prints latency, throughput, errors and
+// server memory. See internal/loadgen.
+//
+//	go run ./cmd/loadgen --url http://127.0.0.1:8080 --admin-email admin@example.com \
+//	    --admin-password admin-password --rate 1000 --concurrency 64 --clients 1000 \
+//	    --new-every 10 --agents 20 --duration 30s
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/switchboard-hq/switchboard/internal/loadgen"
+)
+
+const defaultDuration = 30 * time.Second
+
+func main() {
+	var cfg loadgen.Config
+	fs := flag.NewFlagSet("loadgen", flag.ExitOnError)
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "base URL of the running server (loopback only)")
+	fs.StringVar(&cfg.AdminEmail, "admin-email", os.Getenv("SWITCHBOARD_ADMIN_EMAIL"), "administrator email [SWITCHBOARD_ADMIN_EMAIL]")
+	fs.StringVar(&cfg.AdminPassword, "admin-password", os.Getenv("SWITCHBOARD_ADMIN_PASSWORD"), "administrator password [SWITCHBOARD_ADMIN_PASSWORD]")
+	fs.Float64Var(&cfg.Rate, "rate", 1000, "inbound messages per second (open loop); 0 = as fast as possible")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 64, "requests in flight at most")
+	fs.IntVar(&cfg.Clients, "clients", 1000, "size of the pool of client ids")
+	fs.IntVar(&cfg.NewEvery, "new-every", 10, "one message in N comes from a brand-new client (a new request); 0 = never")
+	fs.IntVar(&cfg.Agents, "agents", 20, "agents listening on their own websocket")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "length of the send phase (default 30s unless --messages is set)")
+	fs.Int64Var(&cfg.Messages, "messages", 0, "number of messages to send (0 = bounded by --duration only)")
+	fs.DurationVar(&cfg.DrainTimeout, "drain", 0, "wait at most this long after sending for the sockets to catch up (default 10s)")
+	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the client choice (0 = random)")
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	_ = fs.Parse(os.Args[1:])
+	if cfg.Duration == 0 && cfg.Messages == 0 {
+		cfg.Duration = defaultDuration
+	}
+	if !*quiet {
+		cfg.Progress = os.Stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := loadgen.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	rep.Print(os.Stdout)
+}
