@@ -106,7 +106,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	conversations := conversation.NewService(db, blobs)
 	channels := channel.NewService(db)
 	replies := templates.NewService(db)
-	hub := realtime.NewHub(db, log)
+	hub, err := realtime.NewHub(ctx, db, log)
+	if err != nil {
+		blobs.Close()
+		return nil, err
+	}
 	db.OnCommit = hub.Notify
 
 	reg := prometheus.NewRegistry()

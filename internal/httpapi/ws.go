@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -13,17 +12,8 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/access"
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
+	"github.com/switchboard-hq/switchboard/internal/realtime"
 )
-
-// frame is what the agent websocket sends: an event, or "hello" with the
-// current head when the stream starts.
-type frame struct {
-	Seq            int64           `json:"seq"`
-	Kind           string          `json:"kind"`
-	ConversationID int64           `json:"conversation_id,omitempty"`
-	Data           json.RawMessage `json:"data,omitempty"`
-	At             time.Time       `json:"at"`
-}
 
 const (
 	wsWriteTimeout = 10 * time.Second
@@ -60,13 +50,12 @@ func (s *Server) agentSocket(w http.ResponseWriter, r *http.Request) {
 	sub := s.hub.Subscribe(after, viewer.Sees)
 	defer sub.Close()
 
-	send := func(f frame) error {
-		data, _ := json.Marshal(f)
+	send := func(data []byte) error {
 		wctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
 		defer cancel()
 		return conn.Write(wctx, websocket.MessageText, data)
 	}
-	if err := send(frame{Kind: "hello", Seq: after, At: time.Now().UTC()}); err != nil {
+	if err := send(realtime.Hello(after, s.hub.Head())); err != nil {
 		return
 	}
 	token := sessionFrom(r.Context()).TokenHash
@@ -83,8 +72,8 @@ func (s *Server) agentSocket(w http.ResponseWriter, r *http.Request) {
 			conn.Close(websocket.StatusInternalError, "event stream failed")
 			return
 		}
-		for _, e := range evs {
-			if err := send(frame{Seq: e.Seq, Kind: e.Kind, ConversationID: e.ConversationID, Data: e.Data, At: e.CreatedAt}); err != nil {
+		for _, d := range evs {
+			if err := send(d.Frame); err != nil {
 				return // the client reconnects with its last seq and catches up
 			}
 		}

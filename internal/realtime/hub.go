@@ -8,6 +8,7 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"sort"
 	"sync"
@@ -40,13 +41,51 @@ type Hub struct {
 
 	mu     sync.RWMutex
 	head   int64      // last seq read from the log
-	recent []cv.Event // the last events up to head, oldest first
+	recent []Delivery // the last events up to head, oldest first
 	subs   map[*Subscriber]struct{}
 }
 
-// NewHub returns a hub reading from src. Call Run to start it.
-func NewHub(src Source, log *slog.Logger) *Hub {
-	return &Hub{src: src, log: log, wake: make(chan struct{}, 1), subs: map[*Subscriber]struct{}{}}
+// Delivery is an event with its frame, encoded once for every socket.
+type Delivery struct {
+	Event cv.Event
+	Frame []byte
+}
+
+// frame is the JSON sent for an event: ephemeral events (typing) carry seq 0.
+type frame struct {
+	Seq            int64           `json:"seq"`
+	Kind           string          `json:"kind"`
+	ConversationID int64           `json:"conversation_id,omitempty"`
+	Data           json.RawMessage `json:"data,omitempty"`
+	At             time.Time       `json:"at"`
+}
+
+func deliver(e cv.Event) Delivery {
+	data, _ := json.Marshal(frame{Seq: e.Seq, Kind: e.Kind, ConversationID: e.ConversationID, Data: e.Data, At: e.CreatedAt})
+	return Delivery{Event: e, Frame: data}
+}
+
+// Hello is the first frame of a stream: where it starts (after) and the
+// newest seq at that moment (head), so a replaying client knows when it has
+// caught up.
+func Hello(after, head int64) []byte {
+	data, _ := json.Marshal(struct {
+		Kind string    `json:"kind"`
+		Seq  int64     `json:"seq"`
+		Head int64     `json:"head"`
+		At   time.Time `json:"at"`
+	}{"hello", after, head, time.Now().UTC()})
+	return data
+}
+
+// NewHub returns a hub reading from src, positioned at the newest event so
+// that "from now on" means now from the first subscriber on. Call Run.
+func NewHub(ctx context.Context, src Source, log *slog.Logger) (*Hub, error) {
+	head, err := src.LastSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Hub{src: src, log: log, head: head, wake: make(chan struct{}, 1), subs: map[*Subscriber]struct{}{}}, nil
 }
 
 // Notify tells the hub that events up to seq were committed. It never blocks.
@@ -64,13 +103,6 @@ func (h *Hub) Notify(seq int64) {
 
 // Run reads new events until ctx ends.
 func (h *Hub) Run(ctx context.Context) {
-	head, err := h.src.LastSeq(ctx)
-	if err != nil && ctx.Err() == nil {
-		h.log.Error("realtime: read the event head", slog.Any("error", err))
-	}
-	h.mu.Lock()
-	h.head = head
-	h.mu.Unlock()
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
@@ -101,10 +133,16 @@ func (h *Hub) readMore(ctx context.Context) bool {
 	if len(evs) == 0 {
 		return false
 	}
+	fresh := make([]Delivery, len(evs))
+	for i, e := range evs {
+		fresh[i] = deliver(e)
+	}
 	h.mu.Lock()
-	h.recent = append(h.recent, evs...)
-	if over := len(h.recent) - window; over > 0 {
-		h.recent = append(h.recent[:0:0], h.recent[over:]...)
+	h.recent = append(h.recent, fresh...)
+	// Trim only when twice the window is held: a copy every window events,
+	// not on every wake-up.
+	if len(h.recent) > 2*window {
+		h.recent = append([]Delivery(nil), h.recent[len(h.recent)-window:]...)
 	}
 	h.head = evs[len(evs)-1].Seq
 	for s := range h.subs {
@@ -124,12 +162,13 @@ func (h *Hub) Head() int64 {
 // Publish sends an ephemeral event (typing) to current subscribers; it is not
 // stored and not replayed.
 func (h *Hub) Publish(e cv.Event) {
+	d := deliver(e)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for s := range h.subs {
 		if s.sees(e) {
 			select {
-			case s.ephemeral <- e:
+			case s.ephemeral <- d:
 			default: // a slow subscriber misses a typing indicator, nothing more
 			}
 		}
@@ -142,12 +181,12 @@ type Subscriber struct {
 	pos       int64
 	sees      func(cv.Event) bool
 	notify    chan struct{}
-	ephemeral chan cv.Event
+	ephemeral chan Delivery
 }
 
 // Subscribe starts a subscription after seq (use Head for "from now on").
 func (h *Hub) Subscribe(after int64, sees func(cv.Event) bool) *Subscriber {
-	s := &Subscriber{hub: h, pos: after, sees: sees, notify: make(chan struct{}, 1), ephemeral: make(chan cv.Event, 16)}
+	s := &Subscriber{hub: h, pos: after, sees: sees, notify: make(chan struct{}, 1), ephemeral: make(chan Delivery, 16)}
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
@@ -172,7 +211,7 @@ func (s *Subscriber) signal() {
 // Next waits for events after the subscriber's position and returns those it
 // may see (possibly none, when every new event was filtered out), advancing
 // the position past everything examined. Ephemeral events come alone.
-func (s *Subscriber) Next(ctx context.Context) ([]cv.Event, error) {
+func (s *Subscriber) Next(ctx context.Context) ([]Delivery, error) {
 	for {
 		evs, more, err := s.pending(ctx)
 		if err != nil {
@@ -187,8 +226,8 @@ func (s *Subscriber) Next(ctx context.Context) ([]cv.Event, error) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case e := <-s.ephemeral:
-			return []cv.Event{e}, nil
+		case d := <-s.ephemeral:
+			return []Delivery{d}, nil
 		case <-s.notify:
 		}
 	}
@@ -196,35 +235,43 @@ func (s *Subscriber) Next(ctx context.Context) ([]cv.Event, error) {
 
 // pending returns the visible events after pos from memory, or from the log
 // when pos is older than the in-memory window.
-func (s *Subscriber) pending(ctx context.Context) (visible []cv.Event, more bool, err error) {
+func (s *Subscriber) pending(ctx context.Context) (visible []Delivery, more bool, err error) {
 	h := s.hub
 	h.mu.RLock()
 	head := h.head
-	var evs []cv.Event
-	inWindow := len(h.recent) > 0 && h.recent[0].Seq <= s.pos+1
+	var ds []Delivery
+	inWindow := len(h.recent) > 0 && h.recent[0].Event.Seq <= s.pos+1
 	if inWindow {
-		evs = h.recent[sort.Search(len(h.recent), func(i int) bool { return h.recent[i].Seq > s.pos }):]
+		ds = h.recent[sort.Search(len(h.recent), func(i int) bool { return h.recent[i].Event.Seq > s.pos }):]
 	}
 	h.mu.RUnlock()
 	if s.pos >= head {
 		return nil, false, nil
 	}
 	if !inWindow {
-		if evs, err = h.src.EventsAfter(ctx, s.pos, batch); err != nil {
+		evs, err := h.src.EventsAfter(ctx, s.pos, batch)
+		if err != nil {
 			return nil, false, err
 		}
-		if len(evs) == 0 {
+		for _, e := range evs {
+			if s.sees(e) {
+				ds = append(ds, deliver(e))
+			} else {
+				ds = append(ds, Delivery{Event: e})
+			}
+		}
+		if len(ds) == 0 {
 			return nil, false, nil
 		}
 	}
-	for _, e := range evs {
-		if e.Seq > head {
+	for _, d := range ds {
+		if d.Event.Seq > head {
 			break
 		}
-		if s.sees(e) {
-			visible = append(visible, e)
+		if s.sees(d.Event) {
+			visible = append(visible, d)
 		}
-		s.pos = e.Seq
+		s.pos = d.Event.Seq
 	}
 	return visible, s.pos < head, nil
 }

@@ -4,7 +4,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { html } from './html.js';
 import * as api from './api.js';
 import { templatesFor } from './directory.js';
-import { emojiFor, emojiLoaded, loadEmoji, searchEmoji } from './emoji.js';
+import { emojiFor, emojiLoaded, loadEmoji, onEmojiReady, searchEmoji } from './emoji.js';
 import { fileSize } from './format.js';
 
 const drafts = new Map(); // request id → unsent text, kept while switching chats
@@ -108,6 +108,10 @@ export function Composer({ conv, onSent }) {
     return changed ? { value: next, caret: pos } : null;
   }
 
+  // When the emoji list arrives, the composer on screen (whichever instance
+  // that is by then) converts and suggests from what was typed meanwhile.
+  useEffect(() => onEmojiReady(onEmojiLoaded), []);
+
   // onEmojiLoaded converts every ":code:" typed while the list was loading,
   // then shows suggestions for the word at the caret.
   function onEmojiLoaded() {
@@ -142,7 +146,7 @@ export function Composer({ conv, onSent }) {
       const start = before.length - em[2].length;
       if (!emojiLoaded()) {
         setSuggest(null);
-        loadEmoji().then(onEmojiLoaded, () => {});
+        loadEmoji().catch(() => {});
         return;
       }
       const items = searchEmoji(em[3], MAX_SUGGESTIONS);
@@ -153,7 +157,7 @@ export function Composer({ conv, onSent }) {
     const closed = EMOJI_CLOSED.exec(before);
     if (closed) {
       if (!emojiLoaded()) {
-        loadEmoji().then(onEmojiLoaded, () => {});
+        loadEmoji().catch(() => {});
       } else {
         const emoji = emojiFor(closed[2]);
         if (emoji) {
@@ -332,7 +336,7 @@ export function Composer({ conv, onSent }) {
       ref=${area} onInput=${onInput} onKeyDown=${onKeyDown} onKeyPress=${onKeyPress} onKeyUp=${onKeyUp}
       onBeforeInput=${onBeforeInput} onPaste=${onPaste}
       onClick=${(e) => refreshSuggest(e.currentTarget.value, e.currentTarget.selectionStart)}
-      onBlur=${() => setTimeout(() => setSuggest(null), 150)}></textarea>
+      onBlur=${() => setTimeout(() => { if (document.activeElement !== area.current) setSuggest(null); }, 150)}></textarea>
     ${files.length ? html`<ul class="composer-files" id="composer-file-list">
       ${files.map((f, i) => html`<li class="file-chip" key=${f.name + i}>
         <span class="file-chip-name">${f.name}</span> <span class="muted">${fileSize(f.size)}</span>

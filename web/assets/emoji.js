@@ -3,6 +3,14 @@
 
 let loading = null;
 let rows = null;
+const ready = new Set();
+
+// onEmojiReady calls fn once the list has loaded (for each load that
+// happens while fn is subscribed) and returns the unsubscribe function.
+export function onEmojiReady(fn) {
+  ready.add(fn);
+  return () => ready.delete(fn);
+}
 
 export function loadEmoji() {
   if (!loading) {
@@ -13,6 +21,7 @@ export function loadEmoji() {
       })
       .then((list) => {
         rows = list;
+        for (const fn of ready) fn();
         return rows;
       })
       .catch((err) => {
