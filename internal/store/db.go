@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -54,6 +55,14 @@ type DB struct {
 	eventLock     int64
 	notifyChannel string
 	ingester      *ingester
+
+	// On SQLite every write transaction runs on writeConn, one connection
+	// kept for it (writeMu queues the writers), whose statements are prepared
+	// once; reads use statements prepared on the read pool.
+	writeMu    sync.Mutex
+	writeConn  *sql.Conn
+	writeStmts *stmtCache
+	readStmts  *stmtCache
 }
 
 // Open connects to the database named by url: "postgres://…" or
@@ -109,7 +118,9 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
-	write.SetMaxOpenConns(1)
+	// One connection is kept for write transactions; the second serves
+	// migrations, which run before any transaction.
+	write.SetMaxOpenConns(2)
 	write.SetConnMaxIdleTime(0)
 	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
 	if err != nil {
@@ -120,11 +131,18 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	read.SetMaxIdleConns(8)
 	db := &DB{write: write, read: read, dialect: sqlite, Now: time.Now}
 	// The write connection creates the file and switches it to WAL before any reader opens it.
-	if err := write.PingContext(ctx); err != nil {
+	conn, err := write.Conn(ctx)
+	if err == nil {
+		err = conn.PingContext(ctx)
+	}
+	if err != nil {
 		write.Close()
 		read.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
+	db.writeConn = conn
+	db.writeStmts = newStmtCache(conn.PrepareContext)
+	db.readStmts = newStmtCache(read.PrepareContext)
 	db.ingester = startIngester(db, 1)
 	return db, nil
 }
@@ -132,7 +150,13 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 // Close finishes the queued inbound messages and closes the connection pools.
 func (db *DB) Close() error {
 	db.ingester.stop()
-	err := db.write.Close()
+	var err error
+	if db.writeConn != nil {
+		db.writeStmts.close()
+		db.readStmts.close()
+		err = db.writeConn.Close()
+	}
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -210,6 +234,9 @@ func (db *DB) MigrationsCurrent(ctx context.Context) (bool, error) {
 // tx runs fn in one write transaction with one clock reading, committing when
 // fn returns nil. Nothing fn causes may be published before tx returns.
 func (db *DB) tx(ctx context.Context, fn func(tx *txn) error) error {
+	if db.writeConn != nil {
+		return db.sqliteTx(ctx, fn)
+	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -232,8 +259,39 @@ func (db *DB) tx(ctx context.Context, fn func(tx *txn) error) error {
 	return nil
 }
 
+// sqliteTx is tx on SQLite: BEGIN IMMEDIATE on the kept write connection, so
+// the writer lock is taken at once and statements stay prepared.
+func (db *DB) sqliteTx(ctx context.Context, fn func(tx *txn) error) error {
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	conn := db.writeConn
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	t := &txn{run: run{q: conn, d: db.dialect, stmts: db.writeStmts}, db: db, now: db.Now().UTC().Truncate(time.Millisecond)}
+	err := fn(t)
+	if err == nil {
+		err = t.flushEvents(ctx)
+	}
+	if err == nil {
+		if _, cerr := conn.ExecContext(ctx, `COMMIT`); cerr != nil {
+			err = fmt.Errorf("store: commit: %w", cerr)
+		}
+	}
+	if err != nil {
+		// A failed COMMIT leaves the transaction open; a cancelled request
+		// must not leave it open either.
+		_, _ = conn.ExecContext(context.Background(), `ROLLBACK`)
+		return err
+	}
+	if t.lastSeq > 0 && db.OnCommit != nil {
+		db.OnCommit(t.lastSeq)
+	}
+	return nil
+}
+
 // reader runs single queries on the read pool.
-func (db *DB) reader() run { return run{q: db.read, d: db.dialect} }
+func (db *DB) reader() run { return run{q: db.read, d: db.dialect, stmts: db.readStmts} }
 
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -241,22 +299,43 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// run executes queries written with ? placeholders on either engine.
+// run executes queries written with ? placeholders on either engine, through
+// prepared statements where there is a cache.
 type run struct {
-	q querier
-	d dialect
+	q     querier
+	d     dialect
+	stmts *stmtCache
+}
+
+func (r run) prepared(ctx context.Context, query string) *sql.Stmt {
+	if r.stmts == nil {
+		return nil
+	}
+	return r.stmts.get(ctx, query)
 }
 
 func (r run) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return r.q.ExecContext(ctx, r.d.rebind(query), args...)
+	query = r.d.rebind(query)
+	if st := r.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return r.q.ExecContext(ctx, query, args...)
 }
 
 func (r run) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return r.q.QueryContext(ctx, r.d.rebind(query), args...)
+	query = r.d.rebind(query)
+	if st := r.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return r.q.QueryContext(ctx, query, args...)
 }
 
 func (r run) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return r.q.QueryRowContext(ctx, r.d.rebind(query), args...)
+	query = r.d.rebind(query)
+	if st := r.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return r.q.QueryRowContext(ctx, query, args...)
 }
 
 // txn is a write transaction with its single clock reading.
