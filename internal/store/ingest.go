@@ -14,11 +14,13 @@ import (
 const maxBatch = 128
 
 // ingester commits concurrent inbound messages together (group commit): a
-// worker takes every message waiting, stores each under its own savepoint so
-// that one failure never touches the others, and commits them in one
-// transaction. Each caller is answered only after that commit. Under light
-// load a batch is one message and nothing waits; under heavy load the cost of
-// a commit (and of the event-log lock on PostgreSQL) is shared.
+// worker takes every message waiting and commits them in one transaction.
+// Each caller is answered only after that commit. Under light load a batch is
+// one message and nothing waits; under heavy load the cost of a commit (and
+// of the event-log lock on PostgreSQL) is shared. Batches are optimistic: when
+// one message fails (a redelivery, a bad channel), the batch is rolled back
+// and its messages are committed one by one, so a failure never touches the
+// others and the common case pays for no savepoints.
 type ingester struct {
 	db    *DB
 	queue chan *ingestJob
@@ -95,41 +97,39 @@ func (g *ingester) run() {
 	}
 }
 
-// commit stores a batch in one transaction and answers every job.
+// commit stores a batch and answers every job.
 func (g *ingester) commit(batch []*ingestJob) {
-	outs := make([]ingestOutcome, len(batch))
-	ctx := context.Background()
-	err := g.db.tx(ctx, func(tx *txn) error {
-		if len(batch) == 1 {
-			outs[0].res, outs[0].err = tx.ingest(batch[0].ctx, batch[0].ch, batch[0].in)
-			return outs[0].err
-		}
-		for i, j := range batch {
-			if err := j.ctx.Err(); err != nil {
-				outs[i].err = err
-				continue
+	if len(batch) > 1 {
+		if outs, err := g.store(batch); err == nil {
+			for i, j := range batch {
+				j.done <- outs[i]
 			}
-			mark := len(tx.pending)
-			if _, err := tx.exec(ctx, `SAVEPOINT ingest`); err != nil {
+			return
+		}
+	}
+	for _, j := range batch {
+		outs, err := g.store([]*ingestJob{j})
+		if err != nil {
+			outs[0] = ingestOutcome{err: err}
+		}
+		j.done <- outs[0]
+	}
+}
+
+// store ingests the jobs in one transaction; any failure rolls back all.
+func (g *ingester) store(jobs []*ingestJob) ([]ingestOutcome, error) {
+	outs := make([]ingestOutcome, len(jobs))
+	err := g.db.tx(context.Background(), func(tx *txn) error {
+		for i, j := range jobs {
+			if err := j.ctx.Err(); err != nil {
 				return err
 			}
-			outs[i].res, outs[i].err = tx.ingest(ctx, j.ch, j.in)
-			if outs[i].err != nil {
-				tx.pending = tx.pending[:mark]
-				if _, err := tx.exec(ctx, `ROLLBACK TO SAVEPOINT ingest`); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.exec(ctx, `RELEASE SAVEPOINT ingest`); err != nil {
+			var err error
+			if outs[i].res, err = tx.ingest(j.ctx, j.ch, j.in); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	for i, j := range batch {
-		if err != nil && outs[i].err == nil {
-			outs[i] = ingestOutcome{err: err}
-		}
-		j.done <- outs[i]
-	}
+	return outs, err
 }
