@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -160,6 +161,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "Switchboard is running on %s (database: %s)\nOpen %s in a browser.\n", ln.Addr(), a.describeDatabase(), url)
 
+	if a.cfg.DebugAddr != "" {
+		debug, err := a.serveProfiles(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Profiles (pprof) on http://%s/debug/pprof/\n", debug)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -175,6 +183,26 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, out io.Writer) error {
 		err = nil
 	}
 	return err
+}
+
+// serveProfiles serves net/http/pprof on the debug address until ctx ends.
+// It is a separate listener so that profiles are never exposed with the API.
+func (a *App) serveProfiles(ctx context.Context) (net.Addr, error) {
+	ln, err := net.Listen("tcp", a.cfg.DebugAddr)
+	if err != nil {
+		return nil, fmt.Errorf("app: listen for profiles on %s: %w", a.cfg.DebugAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.wg.Go(func() { _ = srv.Serve(ln) })
+	a.wg.Go(func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	})
+	return ln.Addr(), nil
 }
 
 func (a *App) describeDatabase() string {

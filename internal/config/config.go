@@ -26,6 +26,7 @@ type Config struct {
 	SessionLifetime   time.Duration `env:"SESSION_LIFETIME" envDefault:"720h"`
 	SessionIdle       time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"168h"`
 	SQLiteSynchronous string        `env:"SQLITE_SYNCHRONOUS" envDefault:"NORMAL"`
+	DebugAddr         string        `env:"DEBUG_ADDR"`
 }
 
 // Option describes one setting for flags and documentation.
@@ -60,6 +61,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AdminPassword, "admin-password", c.AdminPassword, "password of that administrator; generated and printed once when empty [SWITCHBOARD_ADMIN_PASSWORD]")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "a login lasts at most this long [SWITCHBOARD_SESSION_LIFETIME]")
 	fs.DurationVar(&c.SessionIdle, "session-idle-timeout", c.SessionIdle, "a login unused this long ends [SWITCHBOARD_SESSION_IDLE_TIMEOUT]")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "if set, serve Go's pprof profiles on this separate address (keep it on loopback) [SWITCHBOARD_DEBUG_ADDR]")
 }
 
 // Database returns the database URL, defaulting to a SQLite file in DataDir.
