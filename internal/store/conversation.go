@@ -61,6 +61,15 @@ func loadConversation(ctx context.Context, r run, id int64, lock bool) (cv.Conve
 // errDuplicate rolls back the delivery of a message stored before.
 var errDuplicate = errors.New("duplicate message")
 
+// openForUpdate loads an open request and locks it until commit.
+func openForUpdate(ctx context.Context, tx *txn, id int64) (cv.Conversation, error) {
+	c, err := loadConversation(ctx, tx.run, id, true)
+	if err == nil && !c.Open() {
+		err = errs.Conflict("closed", "this request is closed")
+	}
+	return c, err
+}
+
 // Ingest stores a client message; see conversation.Store. Concurrent calls
 // share transactions (group commit, see ingest.go); each is answered only
 // after its own message is committed.
@@ -268,12 +277,9 @@ func (tx *txn) insertMessage(ctx context.Context, c *cv.Conversation, m cv.Messa
 // AddMessage adds a reply or note to an open request.
 func (db *DB) AddMessage(ctx context.Context, id int64, m cv.Message) (cv.Message, error) {
 	err := db.tx(ctx, func(tx *txn) error {
-		c, err := loadConversation(ctx, tx.run, id, true)
+		c, err := openForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
-		}
-		if !c.Open() {
-			return errs.Conflict("closed", "this request is closed")
 		}
 		if m, err = tx.insertMessage(ctx, &c, m); err != nil {
 			return err
@@ -289,11 +295,8 @@ func (db *DB) Transfer(ctx context.Context, id, byAgent, toAgent int64, note str
 	var c cv.Conversation
 	err := db.tx(ctx, func(tx *txn) error {
 		var err error
-		if c, err = loadConversation(ctx, tx.run, id, true); err != nil {
+		if c, err = openForUpdate(ctx, tx, id); err != nil {
 			return err
-		}
-		if !c.Open() {
-			return errs.Conflict("closed", "this request is closed")
 		}
 		prev := c.AssigneeID
 		if _, err := tx.exec(ctx, `UPDATE conversations SET assignee_id = ?, previous_assignee_id = ?, updated_at = ? WHERE id = ?`,
@@ -324,11 +327,8 @@ func (db *DB) Finish(ctx context.Context, id, byAgent int64, classic bool) (cv.C
 	var c cv.Conversation
 	err := db.tx(ctx, func(tx *txn) error {
 		var err error
-		if c, err = loadConversation(ctx, tx.run, id, true); err != nil {
+		if c, err = openForUpdate(ctx, tx, id); err != nil {
 			return err
-		}
-		if !c.Open() {
-			return errs.Conflict("closed", "this request is closed")
 		}
 		if classic {
 			return tx.toClassic(ctx, &c, byAgent)
@@ -383,11 +383,8 @@ func (db *DB) SetStatus(ctx context.Context, id, byAgent, statusID int64) (cv.Co
 	var c cv.Conversation
 	err := db.tx(ctx, func(tx *txn) error {
 		var err error
-		if c, err = loadConversation(ctx, tx.run, id, true); err != nil {
+		if c, err = openForUpdate(ctx, tx, id); err != nil {
 			return err
-		}
-		if !c.Open() {
-			return errs.Conflict("closed", "this request is closed")
 		}
 		var name string
 		var class cv.StatusClass
