@@ -3,7 +3,7 @@ package realtime
 import (
 	"context"
 	"log/slog"
-	"strconv"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,10 +24,9 @@ func ListenPostgres(ctx context.Context, databaseURL, channel string, hub *Hub, 
 		},
 		ReconnectDelay: time.Second,
 	}
-	l.Handle(channel, pgxlisten.HandlerFunc(func(ctx context.Context, n *pgconn.Notification, _ *pgx.Conn) error {
-		if seq, err := strconv.ParseInt(n.Payload, 10, 64); err == nil {
-			hub.Notify(seq)
-		}
+	// Commits send no payload: the hub reads whatever is new.
+	l.Handle(channel, pgxlisten.HandlerFunc(func(ctx context.Context, _ *pgconn.Notification, _ *pgx.Conn) error {
+		hub.Notify(math.MaxInt64)
 		return nil
 	}))
 	_ = l.Listen(ctx)

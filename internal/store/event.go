@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"strconv"
 	"strings"
 
 	"github.com/switchboard-hq/switchboard/internal/conversation"
@@ -17,48 +16,58 @@ func (tx *txn) emit(evs ...conversation.Event) {
 }
 
 // flushEvents appends the transaction's events to the log, right before its
-// commit, and remembers the last seq for the after-commit notification.
+// commit, and remembers the last seq for the after-commit wake-up.
 //
 // Sequence numbers must never become visible out of order. SQLite has one
 // writer at a time, so commit order is seq order. On PostgreSQL the appender
 // takes a transaction-scoped advisory lock first, held until commit, so that
 // no transaction can commit seq N+1 while N is still in flight — also across
 // instances sharing the database. Events are appended last in every
-// transaction, in one statement, to keep that lock short. The NOTIFY is sent by PostgreSQL only
-// when the transaction commits.
+// transaction, in one statement, to keep that lock short. The NOTIFY is sent
+// by PostgreSQL only when the transaction commits.
 func (tx *txn) flushEvents(ctx context.Context) error {
 	evs := tx.pending
 	if len(evs) == 0 {
 		return nil
 	}
 	if tx.d == postgres {
-		if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(?)`, tx.db.eventLock); err != nil {
+		// The wake-up rides on the lock statement: PostgreSQL delivers it
+		// only at commit, and listeners read whatever is new then.
+		if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(?), pg_notify(?, '')`, tx.db.eventLock, tx.db.notifyChannel); err != nil {
 			return fmt.Errorf("lock the event log: %w", err)
 		}
 	}
-	var last int64
-	if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&last); err != nil {
-		return fmt.Errorf("read the event head: %w", err)
-	}
+	// One statement reads the head and appends: its snapshot is taken after
+	// the lock was granted, so it sees every earlier event.
 	var b strings.Builder
-	b.WriteString(`INSERT INTO events (seq, kind, conversation_id, assignee_id, prev_assignee_id, group_id, queued, payload, created_at) VALUES `)
+	b.WriteString(`INSERT INTO events (seq, kind, conversation_id, assignee_id, prev_assignee_id, group_id, queued, payload, created_at)
+		SELECT (SELECT COALESCE(MAX(seq), 0) FROM events) + v.i, v.kind, v.conversation_id, v.assignee_id, v.prev_assignee_id, v.group_id, v.queued, v.payload, v.created_at FROM (`)
 	args := make([]any, 0, len(evs)*9)
 	for i, e := range evs {
 		if i > 0 {
-			b.WriteString(", ")
+			b.WriteString(` UNION ALL `)
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, last+int64(i)+1, e.Kind, nullID(e.ConversationID), nullID(e.AssigneeID), nullID(e.PrevAssigneeID),
+		// Typed, because PostgreSQL reads untyped parameters of a UNION as text.
+		b.WriteString(`SELECT CAST(? AS BIGINT) AS i, CAST(? AS TEXT) AS kind, CAST(? AS BIGINT) AS conversation_id, CAST(? AS BIGINT) AS assignee_id,
+			CAST(? AS BIGINT) AS prev_assignee_id, CAST(? AS BIGINT) AS group_id, CAST(? AS BOOLEAN) AS queued, CAST(? AS TEXT) AS payload, CAST(? AS BIGINT) AS created_at`)
+		args = append(args, i+1, e.Kind, nullID(e.ConversationID), nullID(e.AssigneeID), nullID(e.PrevAssigneeID),
 			nullID(e.GroupID), e.Queued, string(e.Data), millis(tx.now))
 	}
-	if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+	b.WriteString(`) v RETURNING seq`)
+	rows, err := tx.query(ctx, b.String(), args...)
+	if err != nil {
 		return fmt.Errorf("append events: %w", err)
 	}
-	tx.lastSeq = last + int64(len(evs))
-	if tx.d == postgres {
-		if _, err := tx.exec(ctx, `SELECT pg_notify(?, ?)`, tx.db.notifyChannel, strconv.FormatInt(tx.lastSeq, 10)); err != nil {
-			return fmt.Errorf("notify: %w", err)
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return fmt.Errorf("append events: %w", err)
 		}
+		tx.lastSeq = max(tx.lastSeq, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("append events: %w", err)
 	}
 	return nil
 }

@@ -1,20 +1,25 @@
 // Administration › Agents: list, create, edit, avatar, password reset, (de)activation.
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import * as api from '../api.js';
-import { Avatar, AvatarInput, EmptyState, OneTimeSecret, PresenceDot, Status, inv, useAction } from '../ui.js';
+import { ListBody, useList } from '../listing.js';
+import { Avatar, AvatarInput, OneTimeSecret, PresenceDot, Status, inv, useAction } from '../ui.js';
 
 const ONCE_NOTE = 'Shown only once. Pass it on to the agent; they can change it after signing in.';
+
+// fieldSetter(setForm)(key) is an input handler that stores the input's value
+// (a checkbox's checked state) as form[key].
+const fieldSetter = (setForm) => (k) => (e) => {
+  const t = e.currentTarget;
+  setForm((f) => ({ ...f, [k]: t.type === 'checkbox' ? t.checked : t.value }));
+};
 
 function CreateAgentForm({ onCreated }) {
   const empty = { email: '', name: '', password: '', is_admin: false };
   const action = useAction();
   const [form, setForm] = useState(empty);
   const [created, setCreated] = useState(null);
-  const set = (k) => (e) => {
-    const t = e.currentTarget;
-    setForm((f) => ({ ...f, [k]: t.type === 'checkbox' ? t.checked : t.value }));
-  };
+  const set = fieldSetter(setForm);
 
   async function submit(e) {
     e.preventDefault();
@@ -70,10 +75,7 @@ function CreateAgentForm({ onCreated }) {
 
 function EditAgentForm({ agent, action, onSaved, onCancel }) {
   const [form, setForm] = useState({ name: agent.name, email: agent.email, is_admin: agent.is_admin });
-  const set = (k) => (e) => {
-    const t = e.currentTarget;
-    setForm((f) => ({ ...f, [k]: t.type === 'checkbox' ? t.checked : t.value }));
-  };
+  const set = fieldSetter(setForm);
 
   async function submit(e) {
     e.preventDefault();
@@ -214,60 +216,37 @@ function AgentRow({ agent, isSelf, groupNames, panel, setPanel, onAgent }) {
 }
 
 export function AgentsPage({ me, refreshMe }) {
-  const [agents, setAgents] = useState(null);
   const [groups, setGroups] = useState([]);
-  const [loadError, setLoadError] = useState(null);
+  const agents = useList(async () => {
+    const [a, g] = await Promise.all([api.listAgents(), api.listGroups().catch(() => [])]);
+    setGroups(g);
+    return a;
+  });
   const [panel, setPanel] = useState(null);
-
-  const load = useCallback(async () => {
-    setLoadError(null);
-    try {
-      const [a, g] = await Promise.all([api.listAgents(), api.listGroups().catch(() => [])]);
-      setAgents(a);
-      setGroups(g);
-    } catch (err) {
-      setLoadError(err);
-    }
-  }, []);
-  useEffect(() => { load(); }, [load]);
 
   const groupName = useMemo(() => new Map(groups.map((g) => [g.id, g.name])), [groups]);
 
   const onAgent = (agent) => {
-    setAgents((list) => (list || []).map((a) => (a.id === agent.id ? agent : a)));
+    agents.setItems((list) => (list || []).map((a) => (a.id === agent.id ? agent : a)));
     if (agent.id === me.agent.id) refreshMe();
   };
-  const onCreated = (agent) => setAgents((list) => [...(list || []), agent]);
+  const onCreated = (agent) => agents.setItems((list) => [...(list || []), agent]);
 
-  let body;
-  if (loadError) {
-    body = html`<div class="card">
-      <p class="status status-error" role="alert">${loadError.message}</p>
-      <button type="button" class="btn btn-small" onClick=${load}>Try again</button>
-    </div>`;
-  } else if (!agents) {
-    body = html`<p class="muted" role="status">Loading agents…</p>`;
-  } else if (!agents.length) {
-    body = html`<${EmptyState}>No agents yet.<//>`;
-  } else {
-    body = html`<div class="table-wrap">
-      <table class="table" id="agents-table">
+  return html`<div class="admin-page" id="admin-agents">
+    <${ListBody} list=${agents} loading="Loading agents…" empty="No agents yet.">
+      ${(items) => html`<table class="table" id="agents-table">
         <thead><tr>
           <th class="cell-avatar"><span class="visually-hidden">Avatar</span></th>
           <th>Agent</th><th>Status</th><th>Presence</th><th>Groups</th>
           <th><span class="visually-hidden">Actions</span></th>
         </tr></thead>
         <tbody>
-          ${agents.map((a) => html`<${AgentRow} key=${a.id} agent=${a} isSelf=${a.id === me.agent.id}
+          ${items.map((a) => html`<${AgentRow} key=${a.id} agent=${a} isSelf=${a.id === me.agent.id}
             groupNames=${(a.group_ids || []).map((id) => groupName.get(id)).filter(Boolean)}
             panel=${panel} setPanel=${setPanel} onAgent=${onAgent} />`)}
         </tbody>
-      </table>
-    </div>`;
-  }
-
-  return html`<div class="admin-page" id="admin-agents">
-    ${body}
+      </table>`}
+    <//>
     <${CreateAgentForm} onCreated=${onCreated} />
   </div>`;
 }

@@ -1,8 +1,9 @@
 // Administration › Departments: name, visitor-facing display name and avatar.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import * as api from '../api.js';
-import { Avatar, AvatarInput, EmptyState, Status, inv, useAction } from '../ui.js';
+import { ListBody, RowActions, useList } from '../listing.js';
+import { Avatar, AvatarInput, Status, inv, useAction } from '../ui.js';
 
 function DepartmentForm({ department, action, onSaved, onCancel }) {
   const [name, setName] = useState(department ? department.name : '');
@@ -54,44 +55,28 @@ function DepartmentRow({ department, editing, busy, confirming, onEdit, onAskDel
     <td class="cell-avatar"><${Avatar} url=${department.avatar_url} name=${department.display_name || department.name} /></td>
     <td class="cell-name">${department.name}</td>
     <td>${department.display_name}</td>
-    <td class="cell-actions"><div class="row-actions">
-      ${confirming ? html`<span class="confirm">
-          <span>Delete this department?</span>
-          <button type="button" class="btn btn-small btn-danger" data-action="confirm-delete" disabled=${busy} onClick=${onDelete}>Delete</button>
-          <button type="button" class="btn btn-small btn-ghost" data-action="cancel-delete" onClick=${onCancelDelete}>Cancel</button>
-        </span>`
-        : html`<button type="button" class="btn btn-small" data-action="edit" disabled=${busy} onClick=${onEdit}>Edit</button>
-          <${AvatarInput} className="avatar-upload" label="Upload avatar" disabled=${busy} onFile=${onAvatar} onInvalid=${onInvalidFile} />
-          ${department.avatar_url ? html`<button type="button" class="btn btn-small" data-action="remove-avatar"
-            disabled=${busy} onClick=${onRemoveAvatar}>Remove avatar</button>` : null}
-          <button type="button" class="btn btn-small btn-danger-outline" data-action="delete" disabled=${busy} onClick=${onAskDelete}>Delete</button>`}
-    </div></td>
+    <${RowActions} question="Delete this department?" busy=${busy} confirming=${confirming}
+      onAskDelete=${onAskDelete} onCancelDelete=${onCancelDelete} onDelete=${onDelete}>
+      <button type="button" class="btn btn-small" data-action="edit" disabled=${busy} onClick=${onEdit}>Edit</button>
+      <${AvatarInput} className="avatar-upload" label="Upload avatar" disabled=${busy} onFile=${onAvatar} onInvalid=${onInvalidFile} />
+      ${department.avatar_url ? html`<button type="button" class="btn btn-small" data-action="remove-avatar"
+        disabled=${busy} onClick=${onRemoveAvatar}>Remove avatar</button>` : null}
+    <//>
   </tr>`;
 }
 
 export function DepartmentsPage() {
-  const [departments, setDepartments] = useState(null);
-  const [loadError, setLoadError] = useState(null);
+  const departments = useList(() => api.listDepartments());
   const [editing, setEditing] = useState(null);
   const [confirmId, setConfirmId] = useState(null);
   const [formSeq, setFormSeq] = useState(0);
   const formAction = useAction();
   const listAction = useAction();
 
-  const load = useCallback(async () => {
-    setLoadError(null);
-    try {
-      setDepartments(await api.listDepartments());
-    } catch (err) {
-      setLoadError(err);
-    }
-  }, []);
-  useEffect(() => { load(); }, [load]);
-
-  const replace = (dep) => setDepartments((list) => (list || []).map((d) => (d.id === dep.id ? dep : d)));
+  const replace = (dep) => departments.setItems((list) => (list || []).map((d) => (d.id === dep.id ? dep : d)));
 
   function saved(dep, isNew) {
-    if (isNew) setDepartments((list) => [...(list || []), dep]);
+    if (isNew) departments.setItems((list) => [...(list || []), dep]);
     else replace(dep);
     setEditing(null);
     setFormSeq((n) => n + 1);
@@ -107,32 +92,23 @@ export function DepartmentsPage() {
     const res = await listAction.run(() => api.deleteDepartment(dep.id), { pending: 'Deleting department…', done: `Department “${dep.name}” deleted.` });
     setConfirmId(null);
     if (!res.ok) return;
-    setDepartments((list) => (list || []).filter((d) => d.id !== dep.id));
+    departments.setItems((list) => (list || []).filter((d) => d.id !== dep.id));
     if (editing && editing.id === dep.id) {
       formAction.reset();
       setEditing(null);
     }
   }
 
-  let table;
-  if (loadError) {
-    table = html`<div class="card">
-      <p class="status status-error" role="alert">${loadError.message}</p>
-      <button type="button" class="btn btn-small" onClick=${load}>Try again</button>
-    </div>`;
-  } else if (!departments) {
-    table = html`<p class="muted" role="status">Loading departments…</p>`;
-  } else if (!departments.length) {
-    table = html`<${EmptyState}>No departments yet.<//>`;
-  } else {
-    table = html`<div class="table-wrap">
-      <table class="table" id="departments-table">
+  return html`<div class="admin-page" id="admin-departments">
+    <p class="intro muted">The display name and avatar of a department are what widget visitors see when “single department avatar” is on, instead of the individual agent.</p>
+    <${ListBody} list=${departments} loading="Loading departments…" empty="No departments yet.">
+      ${(items) => html`<table class="table" id="departments-table">
         <thead><tr>
           <th class="cell-avatar"><span class="visually-hidden">Avatar</span></th>
           <th>Name</th><th>Display name</th><th><span class="visually-hidden">Actions</span></th>
         </tr></thead>
         <tbody>
-          ${departments.map((d) => html`<${DepartmentRow} key=${d.id} department=${d}
+          ${items.map((d) => html`<${DepartmentRow} key=${d.id} department=${d}
             editing=${editing && editing.id === d.id}
             busy=${listAction.busy}
             confirming=${confirmId === d.id}
@@ -144,15 +120,10 @@ export function DepartmentsPage() {
             onRemoveAvatar=${() => rowAction(() => api.deleteDepartmentAvatar(d.id), { pending: 'Removing avatar…', done: `Avatar of “${d.name}” removed.` })}
             onInvalidFile=${(msg) => listAction.fail(msg)} />`)}
         </tbody>
-      </table>
-    </div>`;
-  }
-
-  return html`<div class="admin-page" id="admin-departments">
-    <p class="intro muted">The display name and avatar of a department are what widget visitors see when “single department avatar” is on, instead of the individual agent.</p>
-    ${table}
+      </table>`}
+    <//>
     <${Status} action=${listAction} id="departments-list-status" />
-    ${departments ? html`<${DepartmentForm} key=${editing ? `edit-${editing.id}` : `new-${formSeq}`} department=${editing}
+    ${departments.items ? html`<${DepartmentForm} key=${editing ? `edit-${editing.id}` : `new-${formSeq}`} department=${editing}
       action=${formAction} onSaved=${saved} onCancel=${() => { formAction.reset(); setEditing(null); }} />` : null}
   </div>`;
 }

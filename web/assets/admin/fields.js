@@ -1,10 +1,11 @@
 // Administration › Custom fields: extra client fields shown in the client
 // panel of every chat.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import * as api from '../api.js';
 import { customFields } from '../directory.js';
-import { EmptyState, Status, inv, useAction } from '../ui.js';
+import { ListBody, RowActions, useList } from '../listing.js';
+import { Status, inv, useAction } from '../ui.js';
 
 const TYPES = [
   { value: 'text', label: 'Text' },
@@ -64,23 +65,12 @@ function CreateFieldForm({ onCreated }) {
 }
 
 export function FieldsPage() {
-  const [list, setList] = useState(null);
-  const [loadError, setLoadError] = useState(null);
+  const fields = useList(() => api.listCustomFields());
   const [confirmId, setConfirmId] = useState(null);
   const listAction = useAction();
 
-  const load = useCallback(async () => {
-    setLoadError(null);
-    try {
-      setList(await api.listCustomFields());
-    } catch (err) {
-      setLoadError(err);
-    }
-  }, []);
-  useEffect(() => { load(); }, [load]);
-
   function created(f) {
-    setList((l) => [...(l || []), f]);
+    fields.setItems((l) => [...(l || []), f]);
     customFields.reload();
   }
 
@@ -88,48 +78,30 @@ export function FieldsPage() {
     const res = await listAction.run(() => api.deleteCustomField(f.id), { pending: 'Deleting…', done: `Field “${f.name}” deleted.` });
     setConfirmId(null);
     if (!res.ok) return;
-    setList((l) => l.filter((x) => x.id !== f.id));
+    fields.setItems((l) => l.filter((x) => x.id !== f.id));
     customFields.reload();
-  }
-
-  let table;
-  if (loadError) {
-    table = html`<div class="card">
-      <p class="status status-error" role="alert">${loadError.message}</p>
-      <button type="button" class="btn btn-small" onClick=${load}>Try again</button>
-    </div>`;
-  } else if (!list) {
-    table = html`<p class="muted" role="status">Loading fields…</p>`;
-  } else if (!list.length) {
-    table = html`<${EmptyState} id="fields-empty">No custom fields yet. Fields created here appear in the client panel of every chat.<//>`;
-  } else {
-    table = html`<div class="table-wrap">
-      <table class="table" id="fields-table">
-        <thead><tr><th>Name</th><th>Type</th><th>Options</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
-        <tbody>
-          ${list.map((f) => html`<tr key=${f.id} data-field-name=${f.name} data-field-id=${f.id}>
-            <td class="cell-name">${f.name}</td>
-            <td>${typeLabel(f.type)}</td>
-            <td>${(f.options || []).length ? f.options.map((o) => html`<span class="badge" key=${o}>${o}</span>`) : html`<span class="muted">—</span>`}</td>
-            <td class="cell-actions"><div class="row-actions">
-              ${confirmId === f.id ? html`<span class="confirm">
-                  <span>Delete this field and its values?</span>
-                  <button type="button" class="btn btn-small btn-danger" data-action="confirm-delete" disabled=${listAction.busy} onClick=${() => remove(f)}>Delete</button>
-                  <button type="button" class="btn btn-small btn-ghost" data-action="cancel-delete" onClick=${() => setConfirmId(null)}>Cancel</button>
-                </span>`
-                : html`<button type="button" class="btn btn-small btn-danger-outline" data-action="delete" disabled=${listAction.busy}
-                    onClick=${() => { listAction.reset(); setConfirmId(f.id); }}>Delete</button>`}
-            </div></td>
-          </tr>`)}
-        </tbody>
-      </table>
-    </div>`;
   }
 
   return html`<div class="admin-page" id="admin-fields">
     <p class="intro muted">Custom fields describe clients (for example a contract number); agents fill them in the client panel.</p>
-    ${table}
+    <${ListBody} list=${fields} loading="Loading fields…" emptyId="fields-empty"
+      empty="No custom fields yet. Fields created here appear in the client panel of every chat.">
+      ${(items) => html`<table class="table" id="fields-table">
+        <thead><tr><th>Name</th><th>Type</th><th>Options</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
+        <tbody>
+          ${items.map((f) => html`<tr key=${f.id} data-field-name=${f.name} data-field-id=${f.id}>
+            <td class="cell-name">${f.name}</td>
+            <td>${typeLabel(f.type)}</td>
+            <td>${(f.options || []).length ? f.options.map((o) => html`<span class="badge" key=${o}>${o}</span>`) : html`<span class="muted">—</span>`}</td>
+            <${RowActions} question="Delete this field and its values?" busy=${listAction.busy} confirming=${confirmId === f.id}
+              onAskDelete=${() => { listAction.reset(); setConfirmId(f.id); }}
+              onCancelDelete=${() => setConfirmId(null)}
+              onDelete=${() => remove(f)} />
+          </tr>`)}
+        </tbody>
+      </table>`}
+    <//>
     <${Status} action=${listAction} id="fields-status" />
-    ${list ? html`<${CreateFieldForm} onCreated=${created} />` : null}
+    ${fields.items ? html`<${CreateFieldForm} onCreated=${created} />` : null}
   </div>`;
 }

@@ -1,8 +1,9 @@
 // Administration › Groups: rights and members.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import * as api from '../api.js';
-import { EmptyState, Status, inv, useAction } from '../ui.js';
+import { ListBody, RowActions, useList } from '../listing.js';
+import { Status, inv, useAction } from '../ui.js';
 
 // RIGHTS in display order; rights with a parent only take effect together with it.
 export const RIGHTS = [
@@ -99,39 +100,25 @@ function GroupRow({ group, editing, busy, confirming, onEdit, onAskDelete, onDel
       ? (group.rights || []).map((r) => html`<span class="badge" key=${r}>${shortLabel(r)}</span>`)
       : html`<span class="muted">No rights</span>`}</td>
     <td class="cell-count" title=${memberNames}>${(group.member_ids || []).length}</td>
-    <td class="cell-actions"><div class="row-actions">
-      ${confirming ? html`<span class="confirm">
-          <span>Delete this group?</span>
-          <button type="button" class="btn btn-small btn-danger" data-action="confirm-delete" disabled=${busy} onClick=${onDelete}>Delete</button>
-          <button type="button" class="btn btn-small btn-ghost" data-action="cancel-delete" onClick=${onCancelDelete}>Cancel</button>
-        </span>`
-        : html`<button type="button" class="btn btn-small" data-action="edit" disabled=${busy} onClick=${onEdit}>Edit</button>
-          <button type="button" class="btn btn-small btn-danger-outline" data-action="delete" disabled=${busy} onClick=${onAskDelete}>Delete</button>`}
-    </div></td>
+    <${RowActions} question="Delete this group?" busy=${busy} confirming=${confirming}
+      onAskDelete=${onAskDelete} onCancelDelete=${onCancelDelete} onDelete=${onDelete}>
+      <button type="button" class="btn btn-small" data-action="edit" disabled=${busy} onClick=${onEdit}>Edit</button>
+    <//>
   </tr>`;
 }
 
 export function GroupsPage({ refreshMe }) {
-  const [groups, setGroups] = useState(null);
   const [agents, setAgents] = useState([]);
-  const [loadError, setLoadError] = useState(null);
+  const groups = useList(async () => {
+    const [g, a] = await Promise.all([api.listGroups(), api.listAgents()]);
+    setAgents(a);
+    return g;
+  });
   const [editing, setEditing] = useState(null);
   const [confirmId, setConfirmId] = useState(null);
   const [formSeq, setFormSeq] = useState(0); // bumped to clear the form after a save
   const formAction = useAction();
   const listAction = useAction();
-
-  const load = useCallback(async () => {
-    setLoadError(null);
-    try {
-      const [g, a] = await Promise.all([api.listGroups(), api.listAgents()]);
-      setGroups(g);
-      setAgents(a);
-    } catch (err) {
-      setLoadError(err);
-    }
-  }, []);
-  useEffect(() => { load(); }, [load]);
 
   const agentName = new Map(agents.map((a) => [a.id, a.name]));
 
@@ -142,7 +129,7 @@ export function GroupsPage({ refreshMe }) {
   }
 
   function saved(group, isNew) {
-    setGroups((list) => (isNew ? [...(list || []), group] : (list || []).map((g) => (g.id === group.id ? group : g))));
+    groups.setItems((list) => (isNew ? [...(list || []), group] : (list || []).map((g) => (g.id === group.id ? group : g))));
     setEditing(null);
     setFormSeq((n) => n + 1);
     refreshMe();
@@ -152,7 +139,7 @@ export function GroupsPage({ refreshMe }) {
     const res = await listAction.run(() => api.deleteGroup(group.id), { pending: 'Deleting group…', done: `Group “${group.name}” deleted.` });
     setConfirmId(null);
     if (!res.ok) return;
-    setGroups((list) => (list || []).filter((g) => g.id !== group.id));
+    groups.setItems((list) => (list || []).filter((g) => g.id !== group.id));
     if (editing && editing.id === group.id) {
       formAction.reset();
       setEditing(null);
@@ -160,22 +147,13 @@ export function GroupsPage({ refreshMe }) {
     refreshMe();
   }
 
-  let table;
-  if (loadError) {
-    table = html`<div class="card">
-      <p class="status status-error" role="alert">${loadError.message}</p>
-      <button type="button" class="btn btn-small" onClick=${load}>Try again</button>
-    </div>`;
-  } else if (!groups) {
-    table = html`<p class="muted" role="status">Loading groups…</p>`;
-  } else if (!groups.length) {
-    table = html`<${EmptyState}>No groups yet. Create one below to give agents rights.<//>`;
-  } else {
-    table = html`<div class="table-wrap">
-      <table class="table" id="groups-table">
+  return html`<div class="admin-page" id="admin-groups">
+    <p class="intro muted">Rights are given to groups; an agent gets the rights of every group they belong to.</p>
+    <${ListBody} list=${groups} loading="Loading groups…" empty="No groups yet. Create one below to give agents rights.">
+      ${(items) => html`<table class="table" id="groups-table">
         <thead><tr><th>Name</th><th>Rights</th><th>Members</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
-          ${groups.map((g) => html`<${GroupRow} key=${g.id} group=${g}
+          ${items.map((g) => html`<${GroupRow} key=${g.id} group=${g}
             editing=${editing && editing.id === g.id}
             busy=${listAction.busy}
             confirming=${confirmId === g.id}
@@ -185,15 +163,10 @@ export function GroupsPage({ refreshMe }) {
             onCancelDelete=${() => setConfirmId(null)}
             onDelete=${() => remove(g)} />`)}
         </tbody>
-      </table>
-    </div>`;
-  }
-
-  return html`<div class="admin-page" id="admin-groups">
-    <p class="intro muted">Rights are given to groups; an agent gets the rights of every group they belong to.</p>
-    ${table}
+      </table>`}
+    <//>
     <${Status} action=${listAction} id="groups-list-status" />
-    ${groups ? html`<${GroupForm} key=${editing ? `edit-${editing.id}` : `new-${formSeq}`} group=${editing} agents=${agents}
+    ${groups.items ? html`<${GroupForm} key=${editing ? `edit-${editing.id}` : `new-${formSeq}`} group=${editing} agents=${agents}
       action=${formAction} onSaved=${saved} onCancel=${() => { formAction.reset(); setEditing(null); }} />` : null}
   </div>`;
 }

@@ -1,10 +1,11 @@
 // Administration › Statuses: the request statuses, in order, each of a class
 // (new, open, waiting, closed) the product logic understands.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import * as api from '../api.js';
 import { statuses as statusStore } from '../directory.js';
-import { EmptyState, Status, inv, useAction } from '../ui.js';
+import { ListBody, RowActions, useList } from '../listing.js';
+import { Status, inv, useAction } from '../ui.js';
 
 export const CLASSES = [
   { value: 'new', label: 'New', hint: 'new requests get the default one' },
@@ -98,21 +99,16 @@ function StatusRow({ status, first, last, editing, confirming, busy, onEdit, onS
       <td class="cell-name">${status.name}</td>
       <td><span class="status-pill status-${status.class} status-class">${classLabel(status.class)}</span></td>
       <td>${status.is_default ? html`<span class="badge badge-admin status-default">Default</span>` : null}</td>
-      <td class="cell-actions"><div class="row-actions">
-        ${confirming ? html`<span class="confirm">
-            <span>Delete this status?</span>
-            <button type="button" class="btn btn-small btn-danger" data-action="confirm-delete" disabled=${busy} onClick=${onDelete}>Delete</button>
-            <button type="button" class="btn btn-small btn-ghost" data-action="cancel-delete" onClick=${onCancelDelete}>Cancel</button>
-          </span>`
-          : html`<button type="button" class="btn btn-small btn-ghost" data-action="up" aria-label="Move up" title="Move up"
-              disabled=${busy || first} onClick=${() => onMove(-1)}>↑</button>
-            <button type="button" class="btn btn-small btn-ghost" data-action="down" aria-label="Move down" title="Move down"
-              disabled=${busy || last} onClick=${() => onMove(1)}>↓</button>
-            <button type="button" class="btn btn-small" data-action="edit" disabled=${busy} onClick=${() => { action.reset(); onEdit(); }}>Edit</button>
-            ${status.is_default ? null : html`<button type="button" class="btn btn-small" data-action="make-default" disabled=${busy}
-              onClick=${onDefault}>Make default</button>`}
-            <button type="button" class="btn btn-small btn-danger-outline" data-action="delete" disabled=${busy} onClick=${onAskDelete}>Delete</button>`}
-      </div></td>
+      <${RowActions} question="Delete this status?" busy=${busy} confirming=${confirming}
+        onAskDelete=${onAskDelete} onCancelDelete=${onCancelDelete} onDelete=${onDelete}>
+        <button type="button" class="btn btn-small btn-ghost" data-action="up" aria-label="Move up" title="Move up"
+          disabled=${busy || first} onClick=${() => onMove(-1)}>↑</button>
+        <button type="button" class="btn btn-small btn-ghost" data-action="down" aria-label="Move down" title="Move down"
+          disabled=${busy || last} onClick=${() => onMove(1)}>↓</button>
+        <button type="button" class="btn btn-small" data-action="edit" disabled=${busy} onClick=${() => { action.reset(); onEdit(); }}>Edit</button>
+        ${status.is_default ? null : html`<button type="button" class="btn btn-small" data-action="make-default" disabled=${busy}
+          onClick=${onDefault}>Make default</button>`}
+      <//>
     </tr>
     ${editing ? html`<tr class="row-panel" data-status-panel=${status.id}>
       <td colspan="5">
@@ -124,27 +120,16 @@ function StatusRow({ status, first, last, editing, confirming, busy, onEdit, onS
 }
 
 export function StatusesPage() {
-  const [list, setList] = useState(null);
-  const [loadError, setLoadError] = useState(null);
+  const statuses = useList(() => api.listStatuses());
   const [editing, setEditing] = useState(null);
   const [confirmId, setConfirmId] = useState(null);
   const listAction = useAction();
-
-  const load = useCallback(async () => {
-    setLoadError(null);
-    try {
-      setList(await api.listStatuses());
-    } catch (err) {
-      setLoadError(err);
-    }
-  }, []);
-  useEffect(() => { load(); }, [load]);
 
   // After any change the whole list is read again: making one status the
   // default changes another, and the chat views share the list.
   async function refresh() {
     const fresh = await statusStore.reload();
-    if (fresh) setList(fresh);
+    if (fresh) statuses.setItems(fresh);
   }
 
   async function makeDefault(s) {
@@ -153,7 +138,7 @@ export function StatusesPage() {
   }
 
   async function move(index, delta) {
-    const order = [...list];
+    const order = [...statuses.items];
     const [s] = order.splice(index, 1);
     order.splice(index + delta, 0, s);
     const changes = order.map((x, i) => ({ x, position: i + 1 })).filter(({ x, position }) => x.position !== position);
@@ -169,22 +154,13 @@ export function StatusesPage() {
     if (res.ok) refresh();
   }
 
-  let table;
-  if (loadError) {
-    table = html`<div class="card">
-      <p class="status status-error" role="alert">${loadError.message}</p>
-      <button type="button" class="btn btn-small" onClick=${load}>Try again</button>
-    </div>`;
-  } else if (!list) {
-    table = html`<p class="muted" role="status">Loading statuses…</p>`;
-  } else if (!list.length) {
-    table = html`<${EmptyState}>No statuses.<//>`;
-  } else {
-    table = html`<div class="table-wrap">
-      <table class="table" id="statuses-table">
+  return html`<div class="admin-page" id="admin-statuses">
+    <p class="intro muted">Agents set these statuses on requests. Each belongs to a class; the default of a class is used automatically (new requests, taking a request, closing).</p>
+    <${ListBody} list=${statuses} loading="Loading statuses…" empty="No statuses.">
+      ${(items) => html`<table class="table" id="statuses-table">
         <thead><tr><th>#</th><th>Name</th><th>Class</th><th>Default</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
-          ${list.map((s, i) => html`<${StatusRow} key=${s.id} status=${s} first=${i === 0} last=${i === list.length - 1}
+          ${items.map((s, i) => html`<${StatusRow} key=${s.id} status=${s} first=${i === 0} last=${i === items.length - 1}
             editing=${editing === s.id} confirming=${confirmId === s.id} busy=${listAction.busy}
             onEdit=${() => { setConfirmId(null); setEditing(s.id); }}
             onSaved=${() => { setEditing(null); refresh(); }}
@@ -195,14 +171,9 @@ export function StatusesPage() {
             onCancelDelete=${() => setConfirmId(null)}
             onDelete=${() => remove(s)} />`)}
         </tbody>
-      </table>
-    </div>`;
-  }
-
-  return html`<div class="admin-page" id="admin-statuses">
-    <p class="intro muted">Agents set these statuses on requests. Each belongs to a class; the default of a class is used automatically (new requests, taking a request, closing).</p>
-    ${table}
+      </table>`}
+    <//>
     <${Status} action=${listAction} id="statuses-status" />
-    ${list ? html`<${CreateStatusForm} onCreated=${() => refresh()} />` : null}
+    ${statuses.items ? html`<${CreateStatusForm} onCreated=${() => refresh()} />` : null}
   </div>`;
 }

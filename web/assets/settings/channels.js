@@ -1,10 +1,11 @@
 // Settings › Channels: connected channels; API channels can be added here
 // (their token is shown once), disabled, re-keyed and removed.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import * as api from '../api.js';
 import { kindLabel } from '../nav.js';
-import { EmptyState, OneTimeSecret, Status, inv, useAction } from '../ui.js';
+import { ListBody, RowActions, useList } from '../listing.js';
+import { OneTimeSecret, Status, inv, useAction } from '../ui.js';
 
 const inboundURL = (id) => `${location.origin}/api/v1/channels/${id}/inbound`;
 
@@ -110,19 +111,15 @@ function ChannelRow({ channel, depName, groupName, editing, onEdit, onChannel, o
       <td>${channel.active
         ? html`<span class="badge badge-ok channel-state">Active</span>`
         : html`<span class="badge badge-off channel-state">Disabled</span>`}</td>
-      <td class="cell-actions"><div class="row-actions">
-        ${confirming ? html`<span class="confirm">
-            <span>Remove this channel? Its requests stay.</span>
-            <button type="button" class="btn btn-small btn-danger" data-action="confirm-delete" disabled=${busy} onClick=${remove}>Remove</button>
-            <button type="button" class="btn btn-small btn-ghost" data-action="cancel-delete" onClick=${() => setConfirming(false)}>Cancel</button>
-          </span>`
-          : html`<button type="button" class="btn btn-small" data-action="edit" disabled=${busy} onClick=${onEdit}>Edit</button>
-            <button type="button" class="btn btn-small" data-action=${channel.active ? 'disable' : 'enable'} disabled=${busy} onClick=${toggle}>
-              ${channel.active ? 'Disable' : 'Enable'}</button>
-            ${channel.kind === 'api' ? html`<button type="button" class="btn btn-small" data-action="rotate-token" disabled=${busy} onClick=${rotate}>Rotate token</button>` : null}
-            <button type="button" class="btn btn-small btn-danger-outline" data-action="delete" disabled=${busy}
-              onClick=${() => { action.reset(); setConfirming(true); }}>Remove</button>`}
-      </div></td>
+      <${RowActions} question="Remove this channel? Its requests stay." label="Remove" busy=${busy} confirming=${confirming}
+        onAskDelete=${() => { action.reset(); setConfirming(true); }}
+        onCancelDelete=${() => setConfirming(false)}
+        onDelete=${remove}>
+        <button type="button" class="btn btn-small" data-action="edit" disabled=${busy} onClick=${onEdit}>Edit</button>
+        <button type="button" class="btn btn-small" data-action=${channel.active ? 'disable' : 'enable'} disabled=${busy} onClick=${toggle}>
+          ${channel.active ? 'Disable' : 'Enable'}</button>
+        ${channel.kind === 'api' ? html`<button type="button" class="btn btn-small" data-action="rotate-token" disabled=${busy} onClick=${rotate}>Rotate token</button>` : null}
+      <//>
     </tr>
     ${panel ? html`<tr class="row-panel" data-channel-panel=${channel.id}>
       <td colspan="6">
@@ -135,38 +132,29 @@ function ChannelRow({ channel, depName, groupName, editing, onEdit, onChannel, o
 }
 
 export function ChannelsPage() {
-  const [channels, setChannels] = useState(null);
   const [departments, setDepartments] = useState([]);
   const [groups, setGroups] = useState([]);
-  const [loadError, setLoadError] = useState(null);
+  const channels = useList(async () => {
+    const [c, d, g] = await Promise.all([
+      api.listChannels(), api.listDepartments().catch(() => []), api.listGroups().catch(() => []),
+    ]);
+    setDepartments(d);
+    setGroups(g);
+    return c;
+  });
   const [editing, setEditing] = useState(null);
   const [created, setCreated] = useState(null); // {channel, token}
   const [formSeq, setFormSeq] = useState(0);
   const [notice, setNotice] = useState('');
   const formAction = useAction();
 
-  const load = useCallback(async () => {
-    setLoadError(null);
-    try {
-      const [c, d, g] = await Promise.all([
-        api.listChannels(), api.listDepartments().catch(() => []), api.listGroups().catch(() => []),
-      ]);
-      setChannels(c);
-      setDepartments(d);
-      setGroups(g);
-    } catch (err) {
-      setLoadError(err);
-    }
-  }, []);
-  useEffect(() => { load(); }, [load]);
-
   const depName = (id) => (departments.find((d) => d.id === id) || {}).name;
   const groupName = (id) => (groups.find((g) => g.id === id) || {}).name;
-  const onChannel = (c) => setChannels((list) => (list || []).map((x) => (x.id === c.id ? c : x)));
+  const onChannel = (c) => channels.setItems((list) => (list || []).map((x) => (x.id === c.id ? c : x)));
 
   function saved(value, isNew) {
     if (isNew) {
-      setChannels((list) => [...(list || []), value.channel]);
+      channels.setItems((list) => [...(list || []), value.channel]);
       setCreated(value);
     } else {
       onChannel(value);
@@ -175,41 +163,28 @@ export function ChannelsPage() {
     setFormSeq((n) => n + 1);
   }
 
-  let table;
-  if (loadError) {
-    table = html`<div class="card">
-      <p class="status status-error" role="alert">${loadError.message}</p>
-      <button type="button" class="btn btn-small" onClick=${load}>Try again</button>
-    </div>`;
-  } else if (!channels) {
-    table = html`<p class="muted" role="status">Loading channels…</p>`;
-  } else if (!channels.length) {
-    table = html`<${EmptyState} id="channels-empty">No channels connected. Add an API channel below; messenger and widget channels come in a later version.<//>`;
-  } else {
-    table = html`<div class="table-wrap">
-      <table class="table" id="channels-table">
+  return html`<div class="admin-page" id="settings-channels">
+    <${ListBody} list=${channels} loading="Loading channels…" emptyId="channels-empty"
+      empty="No channels connected. Add an API channel below; messenger and widget channels come in a later version.">
+      ${(items) => html`<table class="table" id="channels-table">
         <thead><tr><th>Name</th><th>Type</th><th>Department</th><th>Group</th><th>State</th>
           <th><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
-          ${channels.map((c) => html`<${ChannelRow} key=${c.id} channel=${c}
+          ${items.map((c) => html`<${ChannelRow} key=${c.id} channel=${c}
             depName=${depName(c.department_id)} groupName=${groupName(c.group_id)}
             editing=${editing && editing.id === c.id}
             onEdit=${() => { formAction.reset(); setEditing(c); }}
             onChannel=${onChannel}
-            onRemoved=${(ch) => { setChannels((list) => list.filter((x) => x.id !== ch.id)); setNotice(`Channel “${ch.name}” removed.`); }} />`)}
+            onRemoved=${(ch) => { channels.setItems((list) => list.filter((x) => x.id !== ch.id)); setNotice(`Channel “${ch.name}” removed.`); }} />`)}
         </tbody>
-      </table>
-    </div>`;
-  }
-
-  return html`<div class="admin-page" id="settings-channels">
-    ${table}
+      </table>`}
+    <//>
     ${notice ? html`<p class="status status-ok" id="channels-status" role="status">${notice}</p>` : null}
     ${created ? html`<div class="card" id="channel-created">
       <h2>Channel “${created.channel.name}” added</h2>
       <${TokenBox} channelId=${created.channel.id} token=${created.token} idPrefix="channel" onDismiss=${() => setCreated(null)} />
     </div>` : null}
-    ${channels ? html`<${ChannelForm} key=${editing ? `edit-${editing.id}` : `new-${formSeq}`} channel=${editing}
+    ${channels.items ? html`<${ChannelForm} key=${editing ? `edit-${editing.id}` : `new-${formSeq}`} channel=${editing}
       departments=${departments} groups=${groups} action=${formAction} onSaved=${saved}
       onCancel=${() => { formAction.reset(); setEditing(null); }} />` : null}
   </div>`;

@@ -1,10 +1,11 @@
 // Settings › Templates: saved replies agents call with "/tag" in the composer.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import * as api from '../api.js';
 import { resetTemplates } from '../directory.js';
 import { KIND_LABELS } from '../nav.js';
-import { EmptyState, Status, inv, useAction } from '../ui.js';
+import { ListBody, RowActions, useList } from '../listing.js';
+import { Status, inv, useAction } from '../ui.js';
 
 const KINDS = ['widget', 'messenger', 'vk', 'viber', 'ok', 'telegram', 'instagram', 'whatsapp', 'api'];
 
@@ -71,26 +72,15 @@ function TemplateForm({ template, action, onSaved, onCancel }) {
 }
 
 export function TemplatesPage() {
-  const [templates, setTemplates] = useState(null);
-  const [loadError, setLoadError] = useState(null);
+  const templates = useList(() => api.listTemplates());
   const [editing, setEditing] = useState(null);
   const [confirmId, setConfirmId] = useState(null);
   const [formSeq, setFormSeq] = useState(0);
   const formAction = useAction();
   const listAction = useAction();
 
-  const load = useCallback(async () => {
-    setLoadError(null);
-    try {
-      setTemplates(await api.listTemplates());
-    } catch (err) {
-      setLoadError(err);
-    }
-  }, []);
-  useEffect(() => { load(); }, [load]);
-
   function saved(t, isNew) {
-    setTemplates((list) => (isNew ? [...(list || []), t] : (list || []).map((x) => (x.id === t.id ? t : x))));
+    templates.setItems((list) => (isNew ? [...(list || []), t] : (list || []).map((x) => (x.id === t.id ? t : x))));
     setEditing(null);
     setFormSeq((n) => n + 1);
     resetTemplates();
@@ -100,53 +90,36 @@ export function TemplatesPage() {
     const res = await listAction.run(() => api.deleteTemplate(t.id), { pending: 'Deleting…', done: `Template /${t.tag} deleted.` });
     setConfirmId(null);
     if (!res.ok) return;
-    setTemplates((list) => list.filter((x) => x.id !== t.id));
+    templates.setItems((list) => list.filter((x) => x.id !== t.id));
     if (editing && editing.id === t.id) setEditing(null);
     resetTemplates();
   }
 
-  let table;
-  if (loadError) {
-    table = html`<div class="card">
-      <p class="status status-error" role="alert">${loadError.message}</p>
-      <button type="button" class="btn btn-small" onClick=${load}>Try again</button>
-    </div>`;
-  } else if (!templates) {
-    table = html`<p class="muted" role="status">Loading templates…</p>`;
-  } else if (!templates.length) {
-    table = html`<${EmptyState} id="templates-empty">No templates yet. Create one below; agents insert it by typing /tag in a chat.<//>`;
-  } else {
-    table = html`<div class="table-wrap">
-      <table class="table" id="templates-table">
+  return html`<div class="admin-page" id="settings-templates">
+    <${ListBody} list=${templates} loading="Loading templates…" emptyId="templates-empty"
+      empty="No templates yet. Create one below; agents insert it by typing /tag in a chat.">
+      ${(items) => html`<table class="table" id="templates-table">
         <thead><tr><th>Tag</th><th>Channels</th><th>Text</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
-          ${templates.map((t) => html`<tr key=${t.id} data-template-tag=${t.tag} class=${editing && editing.id === t.id ? 'row-editing' : ''}>
+          ${items.map((t) => html`<tr key=${t.id} data-template-tag=${t.tag} class=${editing && editing.id === t.id ? 'row-editing' : ''}>
             <td class="cell-name"><code>/${t.tag}</code></td>
             <td>${(t.channels || []).length
               ? t.channels.map((k) => html`<span class="badge" key=${k}>${KIND_LABELS[k] || k}</span>`)
               : html`<span class="muted">All channels</span>`}</td>
             <td class="cell-text">${t.content}</td>
-            <td class="cell-actions"><div class="row-actions">
-              ${confirmId === t.id ? html`<span class="confirm">
-                  <span>Delete /${t.tag}?</span>
-                  <button type="button" class="btn btn-small btn-danger" data-action="confirm-delete" disabled=${listAction.busy} onClick=${() => remove(t)}>Delete</button>
-                  <button type="button" class="btn btn-small btn-ghost" data-action="cancel-delete" onClick=${() => setConfirmId(null)}>Cancel</button>
-                </span>`
-                : html`<button type="button" class="btn btn-small" data-action="edit" disabled=${listAction.busy}
-                    onClick=${() => { formAction.reset(); setConfirmId(null); setEditing(t); }}>Edit</button>
-                  <button type="button" class="btn btn-small btn-danger-outline" data-action="delete" disabled=${listAction.busy}
-                    onClick=${() => { listAction.reset(); setConfirmId(t.id); }}>Delete</button>`}
-            </div></td>
+            <${RowActions} question=${`Delete /${t.tag}?`} busy=${listAction.busy} confirming=${confirmId === t.id}
+              onAskDelete=${() => { listAction.reset(); setConfirmId(t.id); }}
+              onCancelDelete=${() => setConfirmId(null)}
+              onDelete=${() => remove(t)}>
+              <button type="button" class="btn btn-small" data-action="edit" disabled=${listAction.busy}
+                onClick=${() => { formAction.reset(); setConfirmId(null); setEditing(t); }}>Edit</button>
+            <//>
           </tr>`)}
         </tbody>
-      </table>
-    </div>`;
-  }
-
-  return html`<div class="admin-page" id="settings-templates">
-    ${table}
+      </table>`}
+    <//>
     <${Status} action=${listAction} id="templates-list-status" />
-    ${templates ? html`<${TemplateForm} key=${editing ? `edit-${editing.id}` : `new-${formSeq}`} template=${editing}
+    ${templates.items ? html`<${TemplateForm} key=${editing ? `edit-${editing.id}` : `new-${formSeq}`} template=${editing}
       action=${formAction} onSaved=${saved} onCancel=${() => { formAction.reset(); setEditing(null); }} />` : null}
   </div>`;
 }
