@@ -145,14 +145,16 @@ func (a *App) Run(ctx context.Context, out io.Writer) error {
 
 // Serve serves HTTP on ln until ctx ends.
 func (a *App) Serve(ctx context.Context, ln net.Listener, out io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	srv := &http.Server{
+		// Requests (websockets above all) end with the server.
+		BaseContext:       func(net.Listener) context.Context { return ctx },
 		Handler:           a.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	a.Start(ctx)
 
 	url := "http://" + ln.Addr().String()

@@ -128,12 +128,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, acce
 	return sess, actor, nil
 }
 
-// StillValid reports whether the session with this token hash is still live:
-// long-lived connections re-check it.
-func (s *Service) StillValid(ctx context.Context, tokenHash string) bool {
-	sess, _, err := s.store.Session(ctx, tokenHash)
+// Recheck returns the actor of a session by its token hash as it stands now,
+// and whether the session is still live: long-lived connections re-check
+// both, so that a revoked session or changed rights take effect.
+func (s *Service) Recheck(ctx context.Context, tokenHash string) (access.Actor, bool) {
+	sess, actor, err := s.store.Session(ctx, tokenHash)
 	now := s.now()
-	return err == nil && now.Before(sess.ExpiresAt) && now.Sub(sess.LastSeenAt) <= s.cfg.IdleTimeout
+	return actor, err == nil && now.Before(sess.ExpiresAt) && now.Sub(sess.LastSeenAt) <= s.cfg.IdleTimeout
 }
 
 // Logout ends the session with the given token hash.

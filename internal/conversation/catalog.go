@@ -33,6 +33,9 @@ type CustomField struct {
 	Position int       `json:"position"`
 }
 
+// maxPosition bounds list positions (stored as 32-bit integers).
+const maxPosition = 1_000_000
+
 // CatalogStore keeps the lists administrators define: request statuses and
 // custom fields.
 type CatalogStore interface {
@@ -106,6 +109,9 @@ func (c *Catalog) SaveStatus(ctx context.Context, actor access.Actor, id int64, 
 		s.Class = *p.Class
 	}
 	if p.Position != nil {
+		if *p.Position < 0 || *p.Position > maxPosition {
+			return Status{}, errs.Invalid("position", "must be between 0 and 1000000")
+		}
 		s.Position = *p.Position
 	}
 	if p.Default != nil {
@@ -182,6 +188,9 @@ func (c *Catalog) SaveCustomField(ctx context.Context, actor access.Actor, id in
 		f.Options = *p.Options
 	}
 	if p.Position != nil {
+		if *p.Position < 0 || *p.Position > maxPosition {
+			return CustomField{}, errs.Invalid("position", "must be between 0 and 1000000")
+		}
 		f.Position = *p.Position
 	}
 	f.Name = strings.TrimSpace(f.Name)

@@ -26,8 +26,13 @@ const (
 	previewLength      = 140
 )
 
+// Check decides, under the request's row lock, whether a write may go on: the
+// store calls it with the request as it is inside the transaction.
+type Check func(Conversation) error
+
 // Store is the persistence of requests. Every write method runs in one
-// transaction that also appends the events it caused.
+// transaction that also appends the events it caused, and calls its Check on
+// the locked request first.
 type Store interface {
 	Channel(ctx context.Context, id int64) (Channel, error)
 	// Ingest stores a client message: it finds or creates the client by its
@@ -37,13 +42,12 @@ type Store interface {
 	// Take assigns an unassigned open live request; ErrAlreadyTaken otherwise.
 	Take(ctx context.Context, id, agentID int64) (Conversation, error)
 	// AddMessage adds a reply, note or event line to an open request.
-	AddMessage(ctx context.Context, id int64, m Message) (Message, error)
+	AddMessage(ctx context.Context, id int64, check Check, m Message) (Message, error)
 	// Transfer reassigns a request to another agent with an optional note.
-	Transfer(ctx context.Context, id, byAgent, toAgent int64, note string) (Conversation, error)
-	// Finish closes a request (mode Live) or moves it to the classic
-	// interface (mode Classic).
-	Finish(ctx context.Context, id, byAgent int64, classic bool) (Conversation, error)
-	SetStatus(ctx context.Context, id, byAgent, statusID int64) (Conversation, error)
+	Transfer(ctx context.Context, id int64, check Check, byAgent, toAgent int64, note string) (Conversation, error)
+	// Finish closes a request, or moves it to the classic interface.
+	Finish(ctx context.Context, id int64, check Check, byAgent int64, classic bool) (Conversation, error)
+	SetStatus(ctx context.Context, id int64, check Check, byAgent, statusID int64) (Conversation, error)
 	MarkRead(ctx context.Context, id, agentID int64) error
 	Conversation(ctx context.Context, id int64) (Conversation, error)
 	Messages(ctx context.Context, id, beforeID int64, limit int) ([]Message, error)
@@ -119,8 +123,8 @@ func (s *Service) Ingest(ctx context.Context, channelID int64, in Inbound) (Inge
 	if !ch.Active {
 		return IngestResult{}, errs.Conflict("channel_disabled", "this channel is disabled")
 	}
-	in.Text = strings.TrimSpace(strings.ToValidUTF8(in.Text, "\uFFFD"))
-	in.Sender.Name = strings.ToValidUTF8(in.Sender.Name, "\uFFFD")
+	in.Text = strings.TrimSpace(CleanText(in.Text))
+	in.Sender.Name = CleanText(in.Sender.Name)
 	if in.Text == "" && len(in.Attachments) == 0 {
 		return IngestResult{}, errs.Invalid("text", "the message is empty")
 	}
@@ -187,7 +191,7 @@ func (s *Service) Post(ctx context.Context, actor access.Actor, id int64, kind M
 	if err != nil {
 		return Message{}, err
 	}
-	body = strings.TrimSpace(strings.ToValidUTF8(body, "\uFFFD"))
+	body = strings.TrimSpace(CleanText(body))
 	if utf8.RuneCountInString(body) > MaxBodyLength {
 		return Message{}, errs.Invalid("body", fmt.Sprintf("the message is longer than %d characters", MaxBodyLength))
 	}
@@ -205,9 +209,9 @@ func (s *Service) Post(ctx context.Context, actor access.Actor, id int64, kind M
 	if kind == Reply && c.ChannelKind != API {
 		m.Delivery = DeliveryQueued
 	}
-	stored, err := s.store.AddMessage(ctx, id, m)
+	stored, err := s.store.AddMessage(ctx, id, mayWrite(actor), m)
 	if err != nil {
-		s.dropAttachments(ctx, atts)
+		s.DropAttachments(ctx, atts)
 	}
 	return stored, err
 }
@@ -230,7 +234,7 @@ func (s *Service) Transfer(ctx context.Context, actor access.Actor, id, to int64
 	if utf8.RuneCountInString(note) > MaxBodyLength {
 		return Conversation{}, errs.Invalid("note", "the note is too long")
 	}
-	return s.store.Transfer(ctx, id, actor.AgentID, to, note)
+	return s.store.Transfer(ctx, id, mayWrite(actor), actor.AgentID, to, note)
 }
 
 // Close ends the request.
@@ -238,7 +242,7 @@ func (s *Service) Close(ctx context.Context, actor access.Actor, id int64) (Conv
 	if _, err := s.writable(ctx, actor, id, false); err != nil {
 		return Conversation{}, err
 	}
-	return s.store.Finish(ctx, id, actor.AgentID, false)
+	return s.store.Finish(ctx, id, mayWrite(actor), actor.AgentID, false)
 }
 
 // CloseToClassic ends the chat but keeps the request open in the classic
@@ -251,7 +255,7 @@ func (s *Service) CloseToClassic(ctx context.Context, actor access.Actor, id int
 	if c.Mode == Classic {
 		return Conversation{}, errs.Conflict("already_classic", "the request is already in the classic interface")
 	}
-	return s.store.Finish(ctx, id, actor.AgentID, true)
+	return s.store.Finish(ctx, id, mayWrite(actor), actor.AgentID, true)
 }
 
 // SetStatus changes the request's status.
@@ -259,7 +263,7 @@ func (s *Service) SetStatus(ctx context.Context, actor access.Actor, id, statusI
 	if _, err := s.writable(ctx, actor, id, false); err != nil {
 		return Conversation{}, err
 	}
-	return s.store.SetStatus(ctx, id, actor.AgentID, statusID)
+	return s.store.SetStatus(ctx, id, mayWrite(actor), actor.AgentID, statusID)
 }
 
 // MarkRead clears the unread counter of the actor's request.
@@ -393,9 +397,10 @@ func (s *Service) PreviousRequests(ctx context.Context, actor access.Actor, conv
 	if err != nil {
 		return nil, err
 	}
+	v := ViewerOf(actor)
 	out := all[:0]
 	for _, r := range all {
-		if r.ID != c.ID {
+		if r.ID != c.ID && (!r.Open() || v.SeesConversation(r)) {
 			out = append(out, r)
 		}
 	}
@@ -417,9 +422,13 @@ func (s *Service) visible(ctx context.Context, actor access.Actor, id int64) (Co
 	return c, nil
 }
 
-// readsPrevious lets an agent open, read-only, the earlier requests of a
-// client whose request they work ("Show previous requests").
+// readsPrevious lets an agent open, read-only, the closed earlier requests of
+// a client whose request they work ("Show previous requests"). Open requests
+// of the client that others work stay theirs.
 func (s *Service) readsPrevious(ctx context.Context, actor access.Actor, c Conversation) bool {
+	if c.Open() {
+		return false
+	}
 	ok, err := s.store.WorksForClient(ctx, actor.AgentID, c.ClientID)
 	return err == nil && ok
 }
@@ -431,16 +440,26 @@ func (s *Service) writable(ctx context.Context, actor access.Actor, id int64, no
 	if err != nil {
 		return Conversation{}, err
 	}
-	if !c.Open() {
-		return Conversation{}, errs.Conflict("closed", "this request is closed")
-	}
-	if c.AssigneeID != actor.AgentID && !actor.Can(access.Management) {
-		if c.AssigneeID == 0 {
-			return Conversation{}, errs.Conflict("not_taken", "take the request first")
+	return c, mayWrite(actor)(c)
+}
+
+// mayWrite is the rule for writing in a request: it is open, and the actor is
+// its assignee or a supervisor. The service checks it before a write, and the
+// store again under the row lock, so a write racing a transfer or a close
+// never lands in a request that is no longer the actor's.
+func mayWrite(actor access.Actor) Check {
+	return func(c Conversation) error {
+		if !c.Open() {
+			return errs.Conflict("closed", "this request is closed")
 		}
-		return Conversation{}, errs.Forbidden("this request is assigned to another agent")
+		if c.AssigneeID != actor.AgentID && !actor.Can(access.Management) {
+			if c.AssigneeID == 0 {
+				return errs.Conflict("not_taken", "take the request first")
+			}
+			return errs.Forbidden("this request is assigned to another agent")
+		}
+		return nil
 	}
-	return c, nil
 }
 
 func (s *Service) storeUploads(ctx context.Context, uploads []Upload) ([]Attachment, error) {
@@ -448,12 +467,12 @@ func (s *Service) storeUploads(ctx context.Context, uploads []Upload) ([]Attachm
 	for _, u := range uploads {
 		data, err := io.ReadAll(io.LimitReader(u.Content, MaxAttachmentBytes+1))
 		if err != nil {
-			s.dropAttachments(ctx, atts)
+			s.DropAttachments(ctx, atts)
 			return nil, fmt.Errorf("conversation: read upload: %w", err)
 		}
 		a, err := s.StoreAttachment(ctx, u.Filename, data)
 		if err != nil {
-			s.dropAttachments(ctx, atts)
+			s.DropAttachments(ctx, atts)
 			return nil, err
 		}
 		atts = append(atts, a)
@@ -479,7 +498,8 @@ func (s *Service) StoreAttachment(ctx context.Context, filename string, data []b
 	return Attachment{Blob: blob, Filename: name, ContentType: kind.String(), Size: int64(len(data))}, nil
 }
 
-func (s *Service) dropAttachments(ctx context.Context, atts []Attachment) {
+// DropAttachments deletes stored files of a message that was not stored.
+func (s *Service) DropAttachments(ctx context.Context, atts []Attachment) {
 	for _, a := range atts {
 		_ = s.blobs.Delete(ctx, a.Blob)
 	}
@@ -512,6 +532,12 @@ func clampLimit(n int) int {
 		return 50
 	}
 	return n
+}
+
+// CleanText makes text storable on both engines: invalid UTF-8 is replaced
+// and NUL characters (which PostgreSQL text cannot hold) are dropped.
+func CleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }
 
 // Subject is the first line of the first client message.

@@ -21,6 +21,11 @@ func ViewerOf(a access.Actor) Viewer {
 	return Viewer{AgentID: a.AgentID, All: a.Can(access.Management), Queue: a.Can(access.Unassigned), Groups: a.Groups}
 }
 
+// Equal reports whether two viewers see the same things.
+func (v Viewer) Equal(o Viewer) bool {
+	return v.AgentID == o.AgentID && v.All == o.All && v.Queue == o.Queue && slices.Equal(v.Groups, o.Groups)
+}
+
 // Sees reports whether the viewer may see the event.
 func (v Viewer) Sees(e Event) bool {
 	if v.All || e.ConversationID == 0 {

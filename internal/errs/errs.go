@@ -15,6 +15,7 @@ var (
 	ErrConflict        = errors.New("conflict")
 	ErrInvalid         = errors.New("invalid")
 	ErrRateLimited     = errors.New("rate limited")
+	ErrUnavailable     = errors.New("unavailable")
 )
 
 // Error is a domain failure with a stable lower_snake code, a message fit for a
@@ -69,6 +70,12 @@ func Invalid(field, message string) error {
 // RateLimited reports too many attempts.
 func RateLimited(message string) error {
 	return &Error{Kind: ErrRateLimited, Code: "rate_limited", Message: message}
+}
+
+// Unavailable reports that the server cannot take the request now (it is
+// shutting down); the client should retry.
+func Unavailable(message string) error {
+	return &Error{Kind: ErrUnavailable, Code: "unavailable", Message: message}
 }
 
 // IsNotFound reports whether err is of the not-found kind.

@@ -37,6 +37,9 @@ type inboundJSON struct {
 	} `json:"attachments"`
 }
 
+// maxInboundBody fits five 10 MiB attachments in base64 and the text.
+const maxInboundBody = cv.MaxAttachments*cv.MaxAttachmentBytes*4/3 + 1<<20
+
 // channelToken authenticates a request to a channel's own endpoints with its
 // API token (Authorization: Bearer …).
 func (s *Server) channelToken(w http.ResponseWriter, r *http.Request, id int64) bool {
@@ -53,7 +56,7 @@ func (s *Server) inbound(w http.ResponseWriter, r *http.Request, id int64) {
 		return
 	}
 	var in inboundJSON
-	if err := decode(w, r, &in); err != nil {
+	if err := decodeLimit(w, r, &in, maxInboundBody); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -69,17 +72,22 @@ func (s *Server) inbound(w http.ResponseWriter, r *http.Request, id int64) {
 	for i, a := range in.Attachments {
 		data, err := base64.StdEncoding.DecodeString(a.Data)
 		if err != nil {
+			s.conversations.DropAttachments(r.Context(), msg.Attachments)
 			s.writeError(w, r, errs.Invalid(fmt.Sprintf("attachments[%d].data", i), "must be base64"))
 			return
 		}
 		att, err := s.conversations.StoreAttachment(r.Context(), a.Filename, data)
 		if err != nil {
+			s.conversations.DropAttachments(r.Context(), msg.Attachments)
 			s.writeError(w, r, err)
 			return
 		}
 		msg.Attachments = append(msg.Attachments, att)
 	}
 	res, err := s.conversations.Ingest(r.Context(), id, msg)
+	if err != nil || res.Duplicate {
+		s.conversations.DropAttachments(r.Context(), msg.Attachments)
+	}
 	respond(s, w, r, http.StatusOK, map[string]any{
 		"conversation_id": res.ConversationID, "message_id": res.MessageID, "created": res.Created, "duplicate": res.Duplicate,
 	}, err)

@@ -28,15 +28,17 @@ const (
 
 // env is a real Switchboard (real store, real router) behind a real HTTP server.
 type env struct {
-	t   testing.TB
-	srv *httptest.Server
-	app *app.App
+	t       testing.TB
+	srv     *httptest.Server
+	app     *app.App
+	dataDir string
 }
 
 func newEnv(t testing.TB, e storetest.Engine) *env {
 	t.Helper()
+	dataDir := t.TempDir()
 	cfg := config.Config{
-		DatabaseURL: e.URL, DataDir: t.TempDir(), AdminEmail: adminEmail, AdminPassword: adminPassword,
+		DatabaseURL: e.URL, DataDir: dataDir, AdminEmail: adminEmail, AdminPassword: adminPassword,
 		SessionLifetime: time.Hour, SessionIdle: time.Hour, SQLiteSynchronous: "NORMAL",
 	}
 	log := slog.New(slog.NewTextHandler(testLogOutput(), nil))
@@ -53,7 +55,7 @@ func newEnv(t testing.TB, e storetest.Engine) *env {
 		a.Wait()
 		a.Close()
 	})
-	return &env{t: t, srv: srv, app: a}
+	return &env{t: t, srv: srv, app: a, dataDir: dataDir}
 }
 
 // eachEngine runs fn against a fresh server on every engine.

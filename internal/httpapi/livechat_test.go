@@ -1,8 +1,10 @@
 package httpapi_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -294,5 +296,63 @@ func TestSettingsAreEditedFieldByField(t *testing.T) {
 	res = admin.call("PATCH", fmt.Sprintf("/api/v1/custom-fields/%d", field), map[string]string{"name": "Tariff"})
 	if res.status != 200 || !strings.Contains(string(res.body), `"options":["Free","Pro"]`) || !strings.Contains(string(res.body), `"name":"Tariff"`) {
 		t.Errorf("partial field change: %d %s", res.status, res.body)
+	}
+}
+
+func TestReviewedEdgesAnswerClearly(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tm := newTeam(t, e)
+		cases := []struct {
+			name, method, path string
+			body               any
+			status             int
+			field              string
+		}{
+			{"a NUL character in text", "POST", "/api/v1/templates", `{"tag":"nul","content":"a\u0000b"}`, 400, ""},
+			{"a position beyond range", "POST", "/api/v1/statuses", map[string]any{"name": "Far", "class": "open", "position": 3000000000}, 422, "position"},
+			{"a channel for a group that does not exist", "PATCH", fmt.Sprintf("/api/v1/channels/%d", tm.channel), map[string]int{"group_id": 999}, 422, "group_id"},
+			{"a channel for a department that does not exist", "PATCH", fmt.Sprintf("/api/v1/channels/%d", tm.channel), map[string]int{"department_id": 999}, 422, "department_id"},
+		}
+		for _, c := range cases {
+			res := tm.admin.call(c.method, c.path, c.body)
+			if _, field := res.errorCode(); res.status != c.status || field != c.field {
+				t.Errorf("%s: %d %s, want %d field %q", c.name, res.status, res.body, c.status, c.field)
+			}
+		}
+		// A redelivered message's attachment is not kept twice.
+		body := map[string]any{"message_id": "with-file", "sender": map[string]string{"id": "ivan"}, "text": "photo",
+			"attachments": []map[string]string{{"filename": "a.png", "data": base64.StdEncoding.EncodeToString(pngBytes)}}}
+		for range 3 {
+			e.anonymous().call("POST", fmt.Sprintf("/api/v1/channels/%d/inbound", tm.channel), body, "Authorization", "Bearer "+tm.token)
+		}
+		files, _ := filepath.Glob(filepath.Join(e.dataDir, "files", "attachments", "*", "*", "*"))
+		if len(files) != 1 {
+			t.Errorf("three deliveries of one message left %d files", len(files))
+		}
+	})
+}
+
+func TestPreviousRequestsShowOnlyWhatTheAgentMayRead(t *testing.T) {
+	e := newEnv(t, sqliteEngine(t))
+	tm := newTeam(t, e)
+	other, otherToken := createChannel(t, tm.admin, "Second shop")
+	old, _ := ingest(t, e, tm.channel, tm.token, "ivan", "Old question", raw{})
+	tm.admin.call("POST", fmt.Sprintf("/api/v1/conversations/%d/close", old), nil)
+	mine, _ := ingest(t, e, tm.channel, tm.token, "ivan", "New question", raw{})
+	theirs, _ := ingest(t, e, other, otherToken, "ivan", "Same client elsewhere", raw{})
+	tm.anna.call("POST", fmt.Sprintf("/api/v1/conversations/%d/take", mine), nil)
+	tm.boris.call("POST", fmt.Sprintf("/api/v1/conversations/%d/take", theirs), nil)
+	tm.boris.call("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", theirs), map[string]string{"kind": "note", "body": "Boris's private note"})
+
+	if res := tm.anna.call("GET", fmt.Sprintf("/api/v1/conversations/%d/messages", old), nil); res.status != 200 {
+		t.Errorf("Anna cannot read the client's closed request: %d", res.status)
+	}
+	if res := tm.anna.call("GET", fmt.Sprintf("/api/v1/conversations/%d/messages", theirs), nil); res.status != 404 {
+		t.Errorf("Anna reads Boris's open request of the same client: %d %s", res.status, res.body)
+	}
+	var prev struct{ Conversations []conversationJSON }
+	tm.anna.call("GET", fmt.Sprintf("/api/v1/conversations/%d/previous", mine), nil).decode(t, &prev)
+	if got := ids(prev.Conversations); fmt.Sprint(got) != fmt.Sprint([]int64{old}) {
+		t.Errorf("Anna's previous requests = %v, want only the closed %d", got, old)
 	}
 }

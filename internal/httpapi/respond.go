@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +37,7 @@ var statusOfKind = []struct {
 	{errs.ErrUnauthenticated, http.StatusUnauthorized},
 	{errs.ErrConflict, http.StatusConflict},
 	{errs.ErrRateLimited, http.StatusTooManyRequests},
+	{errs.ErrUnavailable, http.StatusServiceUnavailable},
 }
 
 // badRequest is a request the server cannot read at all (as opposed to one it
@@ -82,12 +84,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // decode reads a JSON body into v. Malformed JSON, unknown fields, trailing
 // data and oversized bodies are 400/413 with a reason.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeLimit(w, r, v, maxJSONBody)
+}
+
+// decodeLimit is decode with its own body limit.
+func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &badRequest{http.StatusUnsupportedMediaType, errorDetail{Code: "unsupported_media_type", Message: "send application/json"}}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err == nil && bytes.Contains(body, []byte(`\u0000`)) {
+		return &badRequest{http.StatusBadRequest, errorDetail{Code: "bad_request", Message: "text may not contain NUL characters"}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	if err == nil {
+		err = dec.Decode(v)
+	}
 	if err == nil && dec.More() {
 		err = errors.New("unexpected data after the JSON value")
 	}
@@ -99,7 +112,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &tooBig):
-		return &badRequest{http.StatusRequestEntityTooLarge, errorDetail{Code: "too_large", Message: fmt.Sprintf("the body is larger than %d bytes", maxJSONBody)}}
+		return &badRequest{http.StatusRequestEntityTooLarge, errorDetail{Code: "too_large", Message: fmt.Sprintf("the body is larger than %d bytes", limit)}}
 	case errors.Is(err, io.EOF):
 		detail.Message = "the body is empty; send a JSON object"
 	case errors.As(err, &typeErr):

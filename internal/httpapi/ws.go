@@ -17,8 +17,9 @@ import (
 
 const (
 	wsWriteTimeout = 10 * time.Second
-	// wsRecheck is how often a socket re-checks its session, so a revoked
-	// session or a deactivated agent stops receiving within this time.
+	// wsRecheck is how often a socket re-checks its session and rights, so a
+	// revoked session, a deactivated agent or a removed right stops the stream
+	// within this time.
 	wsRecheck = 30 * time.Second
 )
 
@@ -45,7 +46,8 @@ func (s *Server) agentSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.CloseNow()
-	ctx := conn.CloseRead(context.Background())
+	// The request's context ends at server shutdown too (BaseContext).
+	ctx := conn.CloseRead(r.Context())
 	viewer := cv.ViewerOf(actor)
 	sub := s.hub.Subscribe(after, viewer.Sees)
 	defer sub.Close()
@@ -78,8 +80,14 @@ func (s *Server) agentSocket(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if time.Now().After(recheck) {
-			if !s.auth.StillValid(ctx, token) {
+			now, live := s.auth.Recheck(ctx, token)
+			if !live {
 				conn.Close(websocket.StatusPolicyViolation, "session ended")
+				return
+			}
+			if !cv.ViewerOf(now).Equal(viewer) {
+				// The client reconnects and gets a stream filtered by the new rights.
+				conn.Close(websocket.StatusTryAgainLater, "rights changed")
 				return
 			}
 			recheck = time.Now().Add(wsRecheck)

@@ -127,8 +127,8 @@ func (db *DB) UpdateAgent(ctx context.Context, a team.Agent) (team.Agent, error)
 				return err
 			}
 		}
-		res, err := tx.exec(ctx, `UPDATE agents SET email = ?, name = ?, avatar = ?, is_admin = ?, active = ?, updated_at = ? WHERE id = ?`,
-			a.Email, a.Name, a.Avatar, a.Admin, a.Active, now, a.ID)
+		res, err := tx.exec(ctx, `UPDATE agents SET email = ?, name = ?, is_admin = ?, active = ?, updated_at = ? WHERE id = ?`,
+			a.Email, a.Name, a.Admin, a.Active, now, a.ID)
 		if err != nil {
 			return err
 		}
@@ -159,6 +159,28 @@ func (db *DB) UpdateAgent(ctx context.Context, a team.Agent) (team.Agent, error)
 		return team.Agent{}, wrap(err, "update agent %d", a.ID)
 	}
 	return db.Agent(ctx, a.ID)
+}
+
+// SetAgentAvatar replaces an agent's avatar and returns the one it replaced;
+// it touches nothing else, so it never undoes a concurrent administrator edit.
+func (db *DB) SetAgentAvatar(ctx context.Context, id int64, avatar string) (team.Agent, string, error) {
+	var old string
+	err := db.tx(ctx, func(tx *txn) error {
+		err := tx.queryRow(ctx, `SELECT avatar FROM agents WHERE id = ?`, id).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.NotFound("agent")
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `UPDATE agents SET avatar = ?, updated_at = ? WHERE id = ?`, avatar, millis(tx.now), id)
+		return err
+	})
+	if err != nil {
+		return team.Agent{}, "", wrap(err, "set avatar of agent %d", id)
+	}
+	a, err := db.Agent(ctx, id)
+	return a, old, err
 }
 
 // SetAgentPassword stores a new password hash and ends the agent's other sessions.

@@ -58,29 +58,48 @@ func (db *DB) Channels(ctx context.Context) ([]cv.Channel, error) {
 	return out, wrap(rows.Err(), "list channels")
 }
 
-func channelError(err error, doing string) error {
-	if isForeignKeyViolation(err) {
-		return errs.Invalid("department_id", "unknown department or group")
+// checkChannelRefs names the field of a department or group that does not exist.
+func checkChannelRefs(ctx context.Context, tx *txn, c cv.Channel) error {
+	for _, ref := range []struct {
+		field, table, what string
+		id                 int64
+	}{{"department_id", "departments", "department", c.DepartmentID}, {"group_id", "agent_groups", "group", c.GroupID}} {
+		if ref.id == 0 {
+			continue
+		}
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM `+ref.table+` WHERE id = ?`, ref.id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return errs.Invalid(ref.field, "no such "+ref.what)
+		}
 	}
-	return wrap(err, "%s", doing)
+	return nil
 }
 
 // CreateChannel stores a channel with the hash of its API token.
 func (db *DB) CreateChannel(ctx context.Context, c cv.Channel, tokenHash string) (cv.Channel, error) {
 	err := db.tx(ctx, func(tx *txn) error {
+		if err := checkChannelRefs(ctx, tx, c); err != nil {
+			return err
+		}
 		now := millis(tx.now)
 		var err error
 		c, err = scanChannel(tx.queryRow(ctx, `INSERT INTO channels (kind, name, department_id, group_id, active, token_hash, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+channelColumns, c.Kind, c.Name, nullID(c.DepartmentID), nullID(c.GroupID), c.Active, tokenHash, now, now))
 		return err
 	})
-	return c, channelError(err, "create channel")
+	return c, wrap(err, "create channel")
 }
 
 // UpdateChannel stores a channel's name, department, group and activity.
 func (db *DB) UpdateChannel(ctx context.Context, c cv.Channel) (cv.Channel, error) {
 	id := c.ID
 	err := db.tx(ctx, func(tx *txn) error {
+		if err := checkChannelRefs(ctx, tx, c); err != nil {
+			return err
+		}
 		var err error
 		c, err = scanChannel(tx.queryRow(ctx, `UPDATE channels SET name = ?, department_id = ?, group_id = ?, active = ?, updated_at = ?
 			WHERE id = ? AND removed_at IS NULL RETURNING `+channelColumns, c.Name, nullID(c.DepartmentID), nullID(c.GroupID), c.Active, millis(tx.now), id))
@@ -89,7 +108,7 @@ func (db *DB) UpdateChannel(ctx context.Context, c cv.Channel) (cv.Channel, erro
 		}
 		return err
 	})
-	return c, channelError(err, fmt.Sprintf("update channel %d", id))
+	return c, wrap(err, "update channel %d", id)
 }
 
 // SetChannelToken replaces a channel's API token hash.

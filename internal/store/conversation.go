@@ -61,11 +61,11 @@ func loadConversation(ctx context.Context, r run, id int64, lock bool) (cv.Conve
 // errDuplicate rolls back the delivery of a message stored before.
 var errDuplicate = errors.New("duplicate message")
 
-// openForUpdate loads an open request and locks it until commit.
-func openForUpdate(ctx context.Context, tx *txn, id int64) (cv.Conversation, error) {
+// lockChecked loads a request, locks it until commit, and applies check.
+func lockChecked(ctx context.Context, tx *txn, id int64, check cv.Check) (cv.Conversation, error) {
 	c, err := loadConversation(ctx, tx.run, id, true)
-	if err == nil && !c.Open() {
-		err = errs.Conflict("closed", "this request is closed")
+	if err == nil {
+		err = check(c)
 	}
 	return c, err
 }
@@ -94,7 +94,7 @@ func (db *DB) Ingest(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.Inge
 func (tx *txn) ingest(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.IngestResult, error) {
 	var res cv.IngestResult
 	now := millis(tx.now)
-	clientID, err := tx.identity(ctx, ch.Kind, in.Sender)
+	clientID, identityID, err := tx.identity(ctx, ch.Kind, in.Sender)
 	if err != nil {
 		return res, err
 	}
@@ -104,7 +104,7 @@ func (tx *txn) ingest(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.Ing
 		`WHERE c.channel_id = ? AND c.client_id = ? AND c.closed_at IS NULL`+tx.d.forUpdate(), ch.ID, clientID))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		if c, err = tx.openConversation(ctx, ch, clientID, in); err != nil {
+		if c, err = tx.openConversation(ctx, ch, clientID, identityID, in); err != nil {
 			return res, err
 		}
 		res.Created = true
@@ -150,12 +150,12 @@ func (db *DB) duplicate(ctx context.Context, channelID int64, externalID string)
 	return res, wrap(err, "find duplicate message")
 }
 
-// identity finds or creates the client behind a channel identity.
-func (tx *txn) identity(ctx context.Context, kind cv.ChannelKind, s cv.Sender) (int64, error) {
-	var clientID int64
-	err := tx.queryRow(ctx, `SELECT client_id FROM identities WHERE kind = ? AND external_id = ?`, kind, s.ExternalID).Scan(&clientID)
+// identity finds or creates the client behind a channel identity, and
+// returns the client and the identity.
+func (tx *txn) identity(ctx context.Context, kind cv.ChannelKind, s cv.Sender) (clientID, identityID int64, err error) {
+	err = tx.queryRow(ctx, `SELECT client_id, id FROM identities WHERE kind = ? AND external_id = ?`, kind, s.ExternalID).Scan(&clientID, &identityID)
 	if !errors.Is(err, sql.ErrNoRows) {
-		return clientID, err
+		return clientID, identityID, err
 	}
 	now := millis(tx.now)
 	name := s.Name
@@ -164,22 +164,21 @@ func (tx *txn) identity(ctx context.Context, kind cv.ChannelKind, s cv.Sender) (
 	}
 	if err := tx.queryRow(ctx, `INSERT INTO clients (name, email, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		name, s.Email, s.Phone, now, now).Scan(&clientID); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	profile, _ := json.Marshal(s.Profile)
-	_, err = tx.exec(ctx, `INSERT INTO identities (client_id, kind, external_id, profile, created_at) VALUES (?, ?, ?, ?, ?)`,
-		clientID, kind, s.ExternalID, string(profile), now)
-	return clientID, err
+	err = tx.queryRow(ctx, `INSERT INTO identities (client_id, kind, external_id, profile, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		clientID, kind, s.ExternalID, string(profile), now).Scan(&identityID)
+	return clientID, identityID, err
 }
 
 // openConversation creates a new live request with the default New status.
-func (tx *txn) openConversation(ctx context.Context, ch cv.Channel, clientID int64, in cv.Inbound) (cv.Conversation, error) {
+func (tx *txn) openConversation(ctx context.Context, ch cv.Channel, clientID, identityID int64, in cv.Inbound) (cv.Conversation, error) {
 	now := millis(tx.now)
 	var id int64
 	err := tx.queryRow(ctx, `INSERT INTO conversations (channel_id, channel_kind, client_id, identity_id, department_id, group_id, status_id, mode, subject, last_message_at, created_at, updated_at)
-		SELECT ?, ?, ?, i.id, ?, ?, s.id, 'live', ?, ?, ?, ? FROM identities i, statuses s
-		WHERE i.client_id = ? AND i.kind = ? AND s.class = 'new' AND s.is_default = ? ORDER BY i.id LIMIT 1 RETURNING id`,
-		ch.ID, ch.Kind, clientID, nullID(ch.DepartmentID), nullID(ch.GroupID), cv.Subject(in.Text), now, now, now, clientID, ch.Kind, true).Scan(&id)
+		SELECT ?, ?, ?, ?, ?, ?, s.id, 'live', ?, ?, ?, ? FROM statuses s WHERE s.class = 'new' AND s.is_default = ? RETURNING id`,
+		ch.ID, ch.Kind, clientID, identityID, nullID(ch.DepartmentID), nullID(ch.GroupID), cv.Subject(in.Text), now, now, now, true).Scan(&id)
 	if err != nil {
 		return cv.Conversation{}, fmt.Errorf("open request: %w", err)
 	}
@@ -275,9 +274,9 @@ func (tx *txn) insertMessage(ctx context.Context, c *cv.Conversation, m cv.Messa
 }
 
 // AddMessage adds a reply or note to an open request.
-func (db *DB) AddMessage(ctx context.Context, id int64, m cv.Message) (cv.Message, error) {
+func (db *DB) AddMessage(ctx context.Context, id int64, check cv.Check, m cv.Message) (cv.Message, error) {
 	err := db.tx(ctx, func(tx *txn) error {
-		c, err := openForUpdate(ctx, tx, id)
+		c, err := lockChecked(ctx, tx, id, check)
 		if err != nil {
 			return err
 		}
@@ -291,11 +290,11 @@ func (db *DB) AddMessage(ctx context.Context, id int64, m cv.Message) (cv.Messag
 }
 
 // Transfer reassigns an open request.
-func (db *DB) Transfer(ctx context.Context, id, byAgent, toAgent int64, note string) (cv.Conversation, error) {
+func (db *DB) Transfer(ctx context.Context, id int64, check cv.Check, byAgent, toAgent int64, note string) (cv.Conversation, error) {
 	var c cv.Conversation
 	err := db.tx(ctx, func(tx *txn) error {
 		var err error
-		if c, err = openForUpdate(ctx, tx, id); err != nil {
+		if c, err = lockChecked(ctx, tx, id, check); err != nil {
 			return err
 		}
 		prev := c.AssigneeID
@@ -314,7 +313,8 @@ func (db *DB) Transfer(ctx context.Context, id, byAgent, toAgent int64, note str
 			if err != nil {
 				return err
 			}
-			evs = append(evs, conversationEvent(cv.EventMessageCreated, c, prev, conversationData{Conversation: c, Message: &n}))
+			// The note is for the receiver: the former assignee no longer sees the request.
+			evs = append(evs, conversationEvent(cv.EventMessageCreated, c, c.AssigneeID, conversationData{Conversation: c, Message: &n}))
 		}
 		tx.emit(evs...)
 		return nil
@@ -323,11 +323,11 @@ func (db *DB) Transfer(ctx context.Context, id, byAgent, toAgent int64, note str
 }
 
 // Finish closes a request, or moves it to the classic interface.
-func (db *DB) Finish(ctx context.Context, id, byAgent int64, classic bool) (cv.Conversation, error) {
+func (db *DB) Finish(ctx context.Context, id int64, check cv.Check, byAgent int64, classic bool) (cv.Conversation, error) {
 	var c cv.Conversation
 	err := db.tx(ctx, func(tx *txn) error {
 		var err error
-		if c, err = openForUpdate(ctx, tx, id); err != nil {
+		if c, err = lockChecked(ctx, tx, id, check); err != nil {
 			return err
 		}
 		if classic {
@@ -379,11 +379,11 @@ func (tx *txn) close(ctx context.Context, c *cv.Conversation, byAgent, statusID 
 }
 
 // SetStatus changes an open request's status; a status of the closed class closes it.
-func (db *DB) SetStatus(ctx context.Context, id, byAgent, statusID int64) (cv.Conversation, error) {
+func (db *DB) SetStatus(ctx context.Context, id int64, check cv.Check, byAgent, statusID int64) (cv.Conversation, error) {
 	var c cv.Conversation
 	err := db.tx(ctx, func(tx *txn) error {
 		var err error
-		if c, err = openForUpdate(ctx, tx, id); err != nil {
+		if c, err = lockChecked(ctx, tx, id, check); err != nil {
 			return err
 		}
 		var name string

@@ -71,14 +71,33 @@ func (db *DB) UpdateDepartment(ctx context.Context, d team.Department) (team.Dep
 	id := d.ID
 	err := db.tx(ctx, func(tx *txn) error {
 		var err error
-		d, err = scanDepartment(tx.queryRow(ctx, `UPDATE departments SET name = ?, display_name = ?, avatar = ?, updated_at = ? WHERE id = ? RETURNING `+departmentColumns,
-			d.Name, d.DisplayName, d.Avatar, millis(tx.now), d.ID))
+		d, err = scanDepartment(tx.queryRow(ctx, `UPDATE departments SET name = ?, display_name = ?, updated_at = ? WHERE id = ? RETURNING `+departmentColumns,
+			d.Name, d.DisplayName, millis(tx.now), d.ID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.NotFound("department")
 		}
 		return err
 	})
 	return d, departmentError(err, fmt.Sprintf("update department %d", id))
+}
+
+// SetDepartmentAvatar replaces a department's avatar and returns the one it
+// replaced; it touches nothing else.
+func (db *DB) SetDepartmentAvatar(ctx context.Context, id int64, avatar string) (team.Department, string, error) {
+	var old string
+	var d team.Department
+	err := db.tx(ctx, func(tx *txn) error {
+		err := tx.queryRow(ctx, `SELECT avatar FROM departments WHERE id = ?`, id).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.NotFound("department")
+		}
+		if err != nil {
+			return err
+		}
+		d, err = scanDepartment(tx.queryRow(ctx, `UPDATE departments SET avatar = ?, updated_at = ? WHERE id = ? RETURNING `+departmentColumns, avatar, millis(tx.now), id))
+		return err
+	})
+	return d, old, wrap(err, "set avatar of department %d", id)
 }
 
 // DeleteDepartment removes a department.

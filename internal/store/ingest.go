@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
+	"github.com/switchboard-hq/switchboard/internal/errs"
 )
 
 // maxBatch is the most inbound messages one transaction takes.
@@ -25,6 +26,9 @@ type ingester struct {
 	db    *DB
 	queue chan *ingestJob
 	wg    sync.WaitGroup
+	// stopping guards queue against sends after stop closed it.
+	mu       sync.RWMutex
+	stopping bool
 }
 
 type ingestJob struct {
@@ -51,17 +55,27 @@ func startIngester(db *DB, workers int) *ingester {
 
 // stop lets the workers finish the queued messages and waits for them.
 func (g *ingester) stop() {
+	g.mu.Lock()
+	g.stopping = true
 	close(g.queue)
+	g.mu.Unlock()
 	g.wg.Wait()
 }
 
 func (g *ingester) submit(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.IngestResult, error) {
 	job := &ingestJob{ctx: ctx, ch: ch, in: in, done: make(chan ingestOutcome, 1)}
+	g.mu.RLock()
+	if g.stopping {
+		g.mu.RUnlock()
+		return cv.IngestResult{}, errs.Unavailable("the server is shutting down; retry")
+	}
 	select {
 	case g.queue <- job:
 	case <-ctx.Done():
+		g.mu.RUnlock()
 		return cv.IngestResult{}, ctx.Err()
 	}
+	g.mu.RUnlock()
 	select {
 	case out := <-job.done:
 		return out.res, out.err

@@ -93,19 +93,22 @@ func Team(t *testing.T, db *store.DB) {
 		}
 	})
 
-	t.Run("updating an agent stores its details but not its presence", func(t *testing.T) {
+	t.Run("updating an agent stores its details but neither its presence nor its avatar", func(t *testing.T) {
 		ctx := t.Context()
 		clk := useClock(t, db, time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
 		a := newAgent(t, db, "edit@example.com", "Edit Me", false, true)
+		if _, old, err := db.SetAgentAvatar(ctx, a.ID, "avatars/kept.png"); err != nil || old != "" {
+			t.Fatalf("SetAgentAvatar = %q, %v", old, err)
+		}
 		clk.Advance(time.Hour)
-		a.Email, a.Name, a.Avatar, a.Admin = "edited@example.com", "Edited", "avatars/new.png", true
+		a.Email, a.Name, a.Avatar, a.Admin = "edited@example.com", "Edited", "avatars/ignored.png", true
 		a.Presence = team.Online // not UpdateAgent's business
 		got, err := db.UpdateAgent(ctx, a)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := a
-		want.Presence = team.Offline
+		want.Presence, want.Avatar = team.Offline, "avatars/kept.png"
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("UpdateAgent returned\n%+v\nwant\n%+v", got, want)
 		}
@@ -470,7 +473,8 @@ func Team(t *testing.T, db *store.DB) {
 		wantCode(t, err, "name_taken")
 
 		clk.Advance(time.Hour)
-		want.Name, want.DisplayName, want.Avatar = "Accounts", "Accounts desk", ""
+		// A rename keeps the avatar: only SetDepartmentAvatar changes it.
+		want.Name, want.DisplayName = "Accounts", "Accounts desk"
 		got, err := db.UpdateDepartment(ctx, team.Department{ID: d.ID, Name: "Accounts", DisplayName: "Accounts desk"})
 		if err != nil || got != want {
 			t.Errorf("UpdateDepartment = %+v, %v, want %+v", got, err, want)
@@ -478,6 +482,10 @@ func Team(t *testing.T, db *store.DB) {
 		if got, err := db.Department(ctx, d.ID); err != nil || got != want {
 			t.Errorf("Department after rename = %+v, %v, want %+v", got, err, want)
 		}
+		if got, old, err := db.SetDepartmentAvatar(ctx, d.ID, ""); err != nil || old != "avatars/billing.png" || got.Avatar != "" {
+			t.Errorf("SetDepartmentAvatar = %+v, %q, %v", got, old, err)
+		}
+		want.Avatar = ""
 
 		other, err := db.CreateDepartment(ctx, team.Department{Name: "Billing"})
 		if err != nil {

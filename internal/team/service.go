@@ -167,21 +167,17 @@ func (s *Service) SetAgentAvatar(ctx context.Context, actor access.Actor, id int
 	if err := s.mayEditAgent(actor, id); err != nil {
 		return Agent{}, err
 	}
-	a, err := s.store.Agent(ctx, id)
+	name, err := s.storeAvatar(ctx, image)
 	if err != nil {
 		return Agent{}, err
 	}
-	old := a.Avatar
-	if a.Avatar, err = s.storeAvatar(ctx, image); err != nil {
-		return Agent{}, err
-	}
-	updated, err := s.store.UpdateAgent(ctx, a)
+	a, old, err := s.store.SetAgentAvatar(ctx, id, name)
 	if err != nil {
-		s.dropAvatar(ctx, a.Avatar)
+		s.dropAvatar(ctx, name)
 		return Agent{}, err
 	}
 	s.dropAvatar(ctx, old)
-	return updated, nil
+	return a, nil
 }
 
 // RemoveAgentAvatar removes an agent's avatar.
@@ -189,13 +185,8 @@ func (s *Service) RemoveAgentAvatar(ctx context.Context, actor access.Actor, id 
 	if err := s.mayEditAgent(actor, id); err != nil {
 		return Agent{}, err
 	}
-	a, err := s.store.Agent(ctx, id)
+	a, old, err := s.store.SetAgentAvatar(ctx, id, "")
 	if err != nil {
-		return Agent{}, err
-	}
-	old := a.Avatar
-	a.Avatar = ""
-	if a, err = s.store.UpdateAgent(ctx, a); err != nil {
 		return Agent{}, err
 	}
 	s.dropAvatar(ctx, old)
@@ -406,21 +397,17 @@ func (s *Service) SetDepartmentAvatar(ctx context.Context, actor access.Actor, i
 	if err := actor.RequireAdmin(); err != nil {
 		return Department{}, err
 	}
-	d, err := s.store.Department(ctx, id)
+	name, err := s.storeAvatar(ctx, image)
 	if err != nil {
 		return Department{}, err
 	}
-	old := d.Avatar
-	if d.Avatar, err = s.storeAvatar(ctx, image); err != nil {
-		return Department{}, err
-	}
-	updated, err := s.store.UpdateDepartment(ctx, d)
+	d, old, err := s.store.SetDepartmentAvatar(ctx, id, name)
 	if err != nil {
-		s.dropAvatar(ctx, d.Avatar)
+		s.dropAvatar(ctx, name)
 		return Department{}, err
 	}
 	s.dropAvatar(ctx, old)
-	return updated, nil
+	return d, nil
 }
 
 // RemoveDepartmentAvatar removes the single department avatar.
@@ -428,13 +415,8 @@ func (s *Service) RemoveDepartmentAvatar(ctx context.Context, actor access.Actor
 	if err := actor.RequireAdmin(); err != nil {
 		return Department{}, err
 	}
-	d, err := s.store.Department(ctx, id)
+	d, old, err := s.store.SetDepartmentAvatar(ctx, id, "")
 	if err != nil {
-		return Department{}, err
-	}
-	old := d.Avatar
-	d.Avatar = ""
-	if d, err = s.store.UpdateDepartment(ctx, d); err != nil {
 		return Department{}, err
 	}
 	s.dropAvatar(ctx, old)

@@ -65,7 +65,7 @@ type Store interface {
 	AgentByEmail(ctx context.Context, email string) (Agent, error)
 	Agents(ctx context.Context) ([]Agent, error)
 	CountAgents(ctx context.Context) (int, error)
-	// UpdateAgent stores name, email, admin flag, active flag and avatar.
+	// UpdateAgent stores name, email, admin flag and active flag.
 	// Deactivation ends the agent's sessions and sets them Offline. It fails
 	// with a conflict when it would leave no active administrator.
 	UpdateAgent(ctx context.Context, a Agent) (Agent, error)
@@ -73,6 +73,8 @@ type Store interface {
 	// the agent except keepSession (a token hash, may be empty).
 	SetAgentPassword(ctx context.Context, id int64, passwordHash, keepSession string) error
 	SetPresence(ctx context.Context, id int64, p Presence) (Agent, error)
+	// SetAgentAvatar replaces the avatar alone and returns the replaced one.
+	SetAgentAvatar(ctx context.Context, id int64, avatar string) (Agent, string, error)
 
 	CreateGroup(ctx context.Context, g Group) (Group, error)
 	Group(ctx context.Context, id int64) (Group, error)
@@ -83,6 +85,9 @@ type Store interface {
 	CreateDepartment(ctx context.Context, d Department) (Department, error)
 	Department(ctx context.Context, id int64) (Department, error)
 	Departments(ctx context.Context) ([]Department, error)
+	// UpdateDepartment stores the name and display name.
 	UpdateDepartment(ctx context.Context, d Department) (Department, error)
+	// SetDepartmentAvatar replaces the avatar alone and returns the replaced one.
+	SetDepartmentAvatar(ctx context.Context, id int64, avatar string) (Department, string, error)
 	DeleteDepartment(ctx context.Context, id int64) error
 }
