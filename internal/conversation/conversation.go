@@ -113,13 +113,13 @@ func (c Conversation) Open() bool { return c.ClosedAt == nil }
 // MessageKind says who wrote a message and who sees it.
 type MessageKind string
 
-// The message kinds. Notes never reach the client.
+// The message kinds. Notes never reach the client. (DESIGN.md adds
+// "transcript", written at close when merging replies is on.)
 const (
 	FromClient MessageKind = "client"
 	Reply      MessageKind = "reply"
 	Note       MessageKind = "note"
 	EventLine  MessageKind = "event"
-	Transcript MessageKind = "transcript"
 )
 
 // Attachment is a file stored in the blob store.
@@ -130,14 +130,9 @@ type Attachment struct {
 	Size        int64  `json:"size"`
 }
 
-// Delivery states of a reply on its channel.
-const (
-	DeliveryQueued    = "queued"
-	DeliverySent      = "sent"
-	DeliveryDelivered = "delivered"
-	DeliveryRead      = "read"
-	DeliveryFailed    = "failed"
-)
+// DeliveryQueued is the delivery state of a reply waiting to be sent on its
+// channel (then sent, delivered, read or failed, once channels send).
+const DeliveryQueued = "queued"
 
 // Message is one line of the correspondence.
 type Message struct {
