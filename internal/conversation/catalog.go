@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +33,10 @@ type CustomField struct {
 	Options  []string  `json:"options"`
 	Position int       `json:"position"`
 }
+
+// plainNumber is what a number field holds: a decimal, as people write it
+// (ParseFloat would also take NaN, Inf, hex and underscores).
+var plainNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
 
 // maxPosition bounds list positions (stored as 32-bit integers).
 const maxPosition = 1_000_000
@@ -83,7 +88,11 @@ func (c *Catalog) SaveStatus(ctx context.Context, actor access.Actor, id int64, 
 	if err != nil {
 		return Status{}, err
 	}
-	s := Status{Position: len(all) + 1}
+	last := 0
+	for _, o := range all {
+		last = max(last, o.Position)
+	}
+	s := Status{Position: last + 1}
 	if id != 0 {
 		i := slices.IndexFunc(all, func(s Status) bool { return s.ID == id })
 		if i < 0 {
@@ -238,7 +247,7 @@ func CheckValues(fields []CustomField, values map[int64]string) error {
 		switch f.Type {
 		case FieldNumber:
 			_, err := strconv.ParseFloat(v, 64)
-			ok = ok && err == nil
+			ok = ok && err == nil && plainNumber.MatchString(v)
 		case FieldDate:
 			_, err := time.Parse(time.DateOnly, v)
 			ok = ok && err == nil

@@ -505,16 +505,17 @@ func (s *Service) DropAttachments(ctx context.Context, atts []Attachment) {
 	}
 }
 
-// cleanFilename keeps a display name: no folders, no control characters.
+// cleanFilename keeps a display name: no folders, no control characters, and
+// no bidirectional overrides (which can disguise a file's real extension).
 func cleanFilename(name, ext string) string {
 	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || r == 0x7f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
 			return -1
 		}
 		return r
 	}, name)
-	if name == "" || name == "." || name == "/" {
+	if name == "" || name == "." || name == ".." || name == "/" {
 		name = "file" + ext
 	}
 	return clip(name, 200)

@@ -208,9 +208,10 @@ func (s *Subscriber) signal() {
 	}
 }
 
-// Next waits for events after the subscriber's position and returns those it
-// may see (possibly none, when every new event was filtered out), advancing
-// the position past everything examined. Ephemeral events come alone.
+// Next waits for events after the subscriber's position that it may see and
+// returns them, advancing the position past everything examined (filtered-out
+// events included). It waits until there are some, or ctx ends. Ephemeral
+// events come alone.
 func (s *Subscriber) Next(ctx context.Context) ([]Delivery, error) {
 	for {
 		evs, more, err := s.pending(ctx)
