@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/switchboard-hq/switchboard/internal/access"
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
 )
@@ -162,14 +164,13 @@ func optionalInt(v, field string) (int64, error) {
 	return n, nil
 }
 
-func (s *Server) getConversation(w http.ResponseWriter, r *http.Request, id int64) {
-	c, err := s.conversations.Conversation(r.Context(), actorFrom(r.Context()), id)
-	respond(s, w, r, http.StatusOK, c, err)
-}
-
-func (s *Server) takeConversation(w http.ResponseWriter, r *http.Request, id int64) {
-	c, err := s.conversations.Take(r.Context(), actorFrom(r.Context()), id)
-	respond(s, w, r, http.StatusOK, c, err)
+// onConversation adapts a service method that acts on one request and answers
+// with it (read, take, close, classic) to a route.
+func (s *Server) onConversation(f func(context.Context, access.Actor, int64) (cv.Conversation, error)) func(http.ResponseWriter, *http.Request, int64) {
+	return func(w http.ResponseWriter, r *http.Request, id int64) {
+		c, err := f(r.Context(), actorFrom(r.Context()), id)
+		respond(s, w, r, http.StatusOK, c, err)
+	}
 }
 
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, id int64) {
@@ -237,16 +238,6 @@ func (s *Server) transferConversation(w http.ResponseWriter, r *http.Request, id
 		return
 	}
 	c, err := s.conversations.Transfer(r.Context(), actorFrom(r.Context()), id, in.AgentID, in.Note)
-	respond(s, w, r, http.StatusOK, c, err)
-}
-
-func (s *Server) closeConversation(w http.ResponseWriter, r *http.Request, id int64) {
-	c, err := s.conversations.Close(r.Context(), actorFrom(r.Context()), id)
-	respond(s, w, r, http.StatusOK, c, err)
-}
-
-func (s *Server) classicConversation(w http.ResponseWriter, r *http.Request, id int64) {
-	c, err := s.conversations.CloseToClassic(r.Context(), actorFrom(r.Context()), id)
 	respond(s, w, r, http.StatusOK, c, err)
 }
 
