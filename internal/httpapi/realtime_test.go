@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/internal/app"
 	"github.com/switchboard-hq/switchboard/internal/config"
+	"github.com/switchboard-hq/switchboard/internal/loadgen"
 	"github.com/switchboard-hq/switchboard/internal/storetest"
 )
 
@@ -34,7 +35,7 @@ type wsFrame struct {
 }
 
 // socket opens the agent websocket of c on the server at base, replaying after seq.
-func (c *client) socket(t *testing.T, base string, after int64) *websocket.Conn {
+func (c *client) socket(t *testing.T, base string, after int64) *loadgen.Events {
 	t.Helper()
 	u, _ := url.Parse(base)
 	h := http.Header{"Origin": {base}}
@@ -52,14 +53,14 @@ func (c *client) socket(t *testing.T, base string, after int64) *websocket.Conn 
 		t.Fatalf("dial websocket: %v", err)
 	}
 	conn.SetReadLimit(1 << 20)
-	return conn
+	return loadgen.NewEvents(conn)
 }
 
-func readFrame(t *testing.T, conn *websocket.Conn) wsFrame {
+func readFrame(t *testing.T, conn *loadgen.Events) wsFrame {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, data, err := conn.Read(ctx)
+	data, err := conn.Next(ctx)
 	if err != nil {
 		t.Fatalf("read websocket: %v", err)
 	}
@@ -72,7 +73,7 @@ func readFrame(t *testing.T, conn *websocket.Conn) wsFrame {
 
 // collect reads frames until every body in want has arrived as a client
 // message, and checks that seq numbers only go up.
-func collect(t *testing.T, conn *websocket.Conn, last *int64, seen map[string]int, want int) {
+func collect(t *testing.T, conn *loadgen.Events, last *int64, seen map[string]int, want int) {
 	t.Helper()
 	for len(seen) < want {
 		f := readFrame(t, conn)

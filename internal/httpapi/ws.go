@@ -74,8 +74,8 @@ func (s *Server) agentSocket(w http.ResponseWriter, r *http.Request) {
 			conn.Close(websocket.StatusInternalError, "event stream failed")
 			return
 		}
-		for _, d := range evs {
-			if err := send(d.Frame); err != nil {
+		for _, msg := range realtime.Pack(evs) {
+			if err := send(msg); err != nil {
 				return // the client reconnects with its last seq and catches up
 			}
 		}

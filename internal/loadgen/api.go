@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/switchboard-hq/switchboard/internal/realtime"
 	"io"
 	"net"
 	"net/http"
@@ -226,7 +227,7 @@ func (s *Session) Messages(ctx context.Context, conversationID int64, maxPages i
 
 // DialEvents opens the agent websocket. With after >= 0 it asks for every
 // event after that seq (a reconnect); with after < 0 the stream starts now.
-func (s *Session) DialEvents(ctx context.Context, after int64) (*websocket.Conn, error) {
+func (s *Session) DialEvents(ctx context.Context, after int64) (*Events, error) {
 	u := s.base.JoinPath("/api/v1/ws")
 	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
 	if after >= 0 {
@@ -243,8 +244,37 @@ func (s *Session) DialEvents(ctx context.Context, after int64) (*websocket.Conn,
 		return nil, fmt.Errorf("loadgen: websocket: %w", err)
 	}
 	conn.SetReadLimit(16 << 20)
-	return conn, nil
+	return NewEvents(conn), nil
 }
+
+// Events is an agent's event stream, read one frame at a time whether the
+// server sent a frame alone or several packed in one message.
+type Events struct {
+	conn    *websocket.Conn
+	pending []json.RawMessage
+}
+
+// NewEvents reads the event stream of an open agent websocket.
+func NewEvents(conn *websocket.Conn) *Events { return &Events{conn: conn} }
+
+// Next returns the next frame.
+func (e *Events) Next(ctx context.Context) ([]byte, error) {
+	for len(e.pending) == 0 {
+		_, msg, err := e.conn.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if e.pending, err = realtime.SplitFrames(msg); err != nil {
+			return nil, fmt.Errorf("loadgen: decode %s: %w", msg, err)
+		}
+	}
+	f := e.pending[0]
+	e.pending = e.pending[1:]
+	return f, nil
+}
+
+// CloseNow closes the socket at once.
+func (e *Events) CloseNow() error { return e.conn.CloseNow() }
 
 // Inbound is one message posted to an api channel.
 type Inbound struct {

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/switchboard-hq/switchboard/internal/store"
 	"github.com/switchboard-hq/switchboard/internal/storetest"
 )
@@ -73,8 +71,8 @@ func (f wireFrame) message() (Message, bool) {
 	return *d.Message, true
 }
 
-func readFrame(ctx context.Context, conn *websocket.Conn) (wireFrame, error) {
-	_, data, err := conn.Read(ctx)
+func readFrame(ctx context.Context, conn *Events) (wireFrame, error) {
+	data, err := conn.Next(ctx)
 	if err != nil {
 		return wireFrame{}, err
 	}
@@ -377,7 +375,7 @@ func crashScenario(t *testing.T, e storetest.Engine) {
 // restart reconnects where it stopped.
 type recording struct {
 	name         string
-	conn         *websocket.Conn
+	conn         *Events
 	before       []wireFrame // frames read before the socket broke
 	done         chan struct{}
 	resumedAfter int64

@@ -24,8 +24,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // Config is one load run.
@@ -166,7 +164,7 @@ type runner struct {
 }
 
 type socket struct {
-	conn       *websocket.Conn
+	conn       *Events
 	samples    []time.Duration
 	matched    atomic.Int64
 	frames     int64
@@ -323,7 +321,7 @@ func (r *runner) setup(ctx context.Context, transport http.RoundTripper, client 
 		}
 		sock := &socket{conn: conn}
 		r.sockets = append(r.sockets, sock)
-		_, hello, err := conn.Read(ctx)
+		hello, err := conn.Next(ctx)
 		if err != nil {
 			return fmt.Errorf("loadgen: agent %d: read hello: %w", i+1, err)
 		}
@@ -475,7 +473,7 @@ func (r *runner) watch(ctx context.Context, client *http.Client, peak *atomic.In
 // thousands of frames a second cost the generator little.
 func (r *runner) read(ctx context.Context, s *socket) {
 	for {
-		_, data, err := s.conn.Read(ctx)
+		data, err := s.conn.Next(ctx)
 		at := r.since()
 		if err != nil {
 			if ctx.Err() == nil {

@@ -65,6 +65,49 @@ func deliver(e cv.Event) Delivery {
 	return Delivery{Event: e, Frame: data}
 }
 
+// maxPack bounds how many frames go into one websocket message.
+const maxPack = 256
+
+// Pack groups deliveries into websocket messages: a single frame as it is,
+// several as one JSON array, so a socket that is behind pays one write (one
+// system call) for many events instead of one each.
+func Pack(ds []Delivery) [][]byte {
+	var out [][]byte
+	for len(ds) > 0 {
+		n := min(len(ds), maxPack)
+		if n == 1 {
+			out = append(out, ds[0].Frame)
+		} else {
+			size := n + 1
+			for _, d := range ds[:n] {
+				size += len(d.Frame)
+			}
+			msg := make([]byte, 0, size)
+			msg = append(msg, '[')
+			for i, d := range ds[:n] {
+				if i > 0 {
+					msg = append(msg, ',')
+				}
+				msg = append(msg, d.Frame...)
+			}
+			out = append(out, append(msg, ']'))
+		}
+		ds = ds[n:]
+	}
+	return out
+}
+
+// SplitFrames reads the frames of one websocket message of the stream: a
+// frame, or an array of frames.
+func SplitFrames(msg []byte) ([]json.RawMessage, error) {
+	if len(msg) > 0 && msg[0] == '[' {
+		var frames []json.RawMessage
+		err := json.Unmarshal(msg, &frames)
+		return frames, err
+	}
+	return []json.RawMessage{msg}, nil
+}
+
 // Hello is the first frame of a stream: where it starts (after) and the
 // newest seq at that moment (head), so a replaying client knows when it has
 // caught up.

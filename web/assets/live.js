@@ -109,20 +109,24 @@ function connect() {
   socket = s;
   let hello = false;
   if (connection !== 'reconnecting') setConnection('connecting');
+  // A message is one frame, or an array of frames when the server had
+  // several ready at once.
   s.onmessage = (e) => {
-    let frame;
-    try { frame = JSON.parse(e.data); } catch { return; }
-    if (frame.kind === 'hello') {
-      hello = true;
-      const first = !greeted;
-      if (first) lastSeq = frame.seq || 0;
-      greeted = true;
-      backoff = RECONNECT_MIN;
-      setConnection('open');
-      if (first) initialLoad();
-      return;
+    let data;
+    try { data = JSON.parse(e.data); } catch { return; }
+    for (const frame of Array.isArray(data) ? data : [data]) {
+      if (frame.kind === 'hello') {
+        hello = true;
+        const first = !greeted;
+        if (first) lastSeq = frame.seq || 0;
+        greeted = true;
+        backoff = RECONNECT_MIN;
+        setConnection('open');
+        if (first) initialLoad();
+        continue;
+      }
+      handleFrame(frame);
     }
-    handleFrame(frame);
   };
   s.onclose = () => {
     if (socket !== s) return;
