@@ -51,17 +51,10 @@ type Delivery struct {
 	Frame []byte
 }
 
-// frame is the JSON sent for an event: ephemeral events (typing) carry seq 0.
-type frame struct {
-	Seq            int64           `json:"seq"`
-	Kind           string          `json:"kind"`
-	ConversationID int64           `json:"conversation_id,omitempty"`
-	Data           json.RawMessage `json:"data,omitempty"`
-	At             time.Time       `json:"at"`
-}
-
+// deliver encodes an event as its frame: the event's own JSON (ephemeral
+// events, such as typing, carry seq 0).
 func deliver(e cv.Event) Delivery {
-	data, _ := json.Marshal(frame{Seq: e.Seq, Kind: e.Kind, ConversationID: e.ConversationID, Data: e.Data, At: e.CreatedAt})
+	data, _ := json.Marshal(e)
 	return Delivery{Event: e, Frame: data}
 }
 

@@ -164,7 +164,7 @@ func checkFrame(t *testing.T, d Delivery) {
 		Kind           string          `json:"kind"`
 		ConversationID int64           `json:"conversation_id"`
 		Data           json.RawMessage `json:"data"`
-		At             time.Time       `json:"at"`
+		At             time.Time       `json:"created_at"`
 	}
 	if err := json.Unmarshal(d.Frame, &f); err != nil {
 		t.Fatalf("frame %q of seq %d: %v", d.Frame, d.Event.Seq, err)

@@ -127,13 +127,9 @@ func (db *DB) UpdateAgent(ctx context.Context, a team.Agent) (team.Agent, error)
 				return err
 			}
 		}
-		res, err := tx.exec(ctx, `UPDATE agents SET email = ?, name = ?, is_admin = ?, active = ?, updated_at = ? WHERE id = ?`,
-			a.Email, a.Name, a.Admin, a.Active, now, a.ID)
-		if err != nil {
+		if err := tx.execOne(ctx, "agent", `UPDATE agents SET email = ?, name = ?, is_admin = ?, active = ?, updated_at = ? WHERE id = ?`,
+			a.Email, a.Name, a.Admin, a.Active, now, a.ID); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("agent")
 		}
 		if !a.Active {
 			if _, err := tx.exec(ctx, `UPDATE agents SET presence = 'offline', presence_since = ? WHERE id = ? AND presence <> 'offline'`, now, a.ID); err != nil {
@@ -186,14 +182,10 @@ func (db *DB) SetAgentAvatar(ctx context.Context, id int64, avatar string) (team
 // SetAgentPassword stores a new password hash and ends the agent's other sessions.
 func (db *DB) SetAgentPassword(ctx context.Context, id int64, passwordHash, keepSession string) error {
 	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.exec(ctx, `UPDATE agents SET password_hash = ?, updated_at = ? WHERE id = ?`, passwordHash, millis(tx.now), id)
-		if err != nil {
+		if err := tx.execOne(ctx, "agent", `UPDATE agents SET password_hash = ?, updated_at = ? WHERE id = ?`, passwordHash, millis(tx.now), id); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("agent")
-		}
-		_, err = tx.exec(ctx, `DELETE FROM sessions WHERE agent_id = ? AND token_hash <> ?`, id, keepSession)
+		_, err := tx.exec(ctx, `DELETE FROM sessions WHERE agent_id = ? AND token_hash <> ?`, id, keepSession)
 		return err
 	})
 	return wrap(err, "set password of agent %d", id)
@@ -203,15 +195,8 @@ func (db *DB) SetAgentPassword(ctx context.Context, id int64, passwordHash, keep
 // only when the status does.
 func (db *DB) SetPresence(ctx context.Context, id int64, p team.Presence) (team.Agent, error) {
 	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.exec(ctx, `UPDATE agents SET presence = ?, presence_since = CASE WHEN presence = ? THEN presence_since ELSE ? END WHERE id = ?`,
+		return tx.execOne(ctx, "agent", `UPDATE agents SET presence = ?, presence_since = CASE WHEN presence = ? THEN presence_since ELSE ? END WHERE id = ?`,
 			p, p, millis(tx.now), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("agent")
-		}
-		return nil
 	})
 	if err != nil {
 		return team.Agent{}, wrap(err, "set presence of agent %d", id)

@@ -60,14 +60,7 @@ func (db *DB) DeleteStatus(ctx context.Context, id int64) error {
 		if used > 0 {
 			return errs.Conflict("status_in_use", "requests have this status")
 		}
-		res, err := tx.exec(ctx, `DELETE FROM statuses WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("status")
-		}
-		return nil
+		return tx.execOne(ctx, "status", `DELETE FROM statuses WHERE id = ?`, id)
 	})
 	return wrap(err, "delete status %d", id)
 }
@@ -102,15 +95,8 @@ func (db *DB) SaveCustomField(ctx context.Context, f cv.CustomField) (cv.CustomF
 				VALUES (?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM custom_fields), ?, ?) RETURNING id, position`,
 				f.Name, f.Type, string(options), now, now).Scan(&f.ID, &f.Position)
 		}
-		res, err := tx.exec(ctx, `UPDATE custom_fields SET name = ?, type = ?, options = ?, position = ?, updated_at = ? WHERE id = ?`,
+		return tx.execOne(ctx, "custom field", `UPDATE custom_fields SET name = ?, type = ?, options = ?, position = ?, updated_at = ? WHERE id = ?`,
 			f.Name, f.Type, string(options), f.Position, now, f.ID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("custom field")
-		}
-		return nil
 	})
 	if isUniqueViolation(err) {
 		return f, errs.Taken("name", "a field with this name already exists")
@@ -124,14 +110,7 @@ func (db *DB) DeleteCustomField(ctx context.Context, id int64) error {
 		if _, err := tx.exec(ctx, `DELETE FROM client_field_values WHERE field_id = ?`, id); err != nil {
 			return err
 		}
-		res, err := tx.exec(ctx, `DELETE FROM custom_fields WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("custom field")
-		}
-		return nil
+		return tx.execOne(ctx, "custom field", `DELETE FROM custom_fields WHERE id = ?`, id)
 	})
 	return wrap(err, "delete custom field %d", id)
 }

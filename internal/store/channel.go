@@ -114,14 +114,7 @@ func (db *DB) UpdateChannel(ctx context.Context, c cv.Channel) (cv.Channel, erro
 // SetChannelToken replaces a channel's API token hash.
 func (db *DB) SetChannelToken(ctx context.Context, id int64, tokenHash string) error {
 	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.exec(ctx, `UPDATE channels SET token_hash = ?, updated_at = ? WHERE id = ? AND removed_at IS NULL`, tokenHash, millis(tx.now), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("channel")
-		}
-		return nil
+		return tx.execOne(ctx, "channel", `UPDATE channels SET token_hash = ?, updated_at = ? WHERE id = ? AND removed_at IS NULL`, tokenHash, millis(tx.now), id)
 	})
 	return wrap(err, "set token of channel %d", id)
 }
@@ -130,14 +123,7 @@ func (db *DB) SetChannelToken(ctx context.Context, id int64, tokenHash string) e
 func (db *DB) RemoveChannel(ctx context.Context, id int64) error {
 	err := db.tx(ctx, func(tx *txn) error {
 		now := millis(tx.now)
-		res, err := tx.exec(ctx, `UPDATE channels SET removed_at = ?, active = ?, token_hash = '', updated_at = ? WHERE id = ? AND removed_at IS NULL`, now, false, now, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("channel")
-		}
-		return nil
+		return tx.execOne(ctx, "channel", `UPDATE channels SET removed_at = ?, active = ?, token_hash = '', updated_at = ? WHERE id = ? AND removed_at IS NULL`, now, false, now, id)
 	})
 	return wrap(err, "remove channel %d", id)
 }

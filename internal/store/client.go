@@ -63,12 +63,8 @@ func (db *DB) Client(ctx context.Context, id int64) (cv.Client, error) {
 // (an empty value removes the field's value).
 func (db *DB) UpdateClient(ctx context.Context, c cv.Client) (cv.Client, error) {
 	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.exec(ctx, `UPDATE clients SET name = ?, email = ?, phone = ?, updated_at = ? WHERE id = ?`, c.Name, c.Email, c.Phone, millis(tx.now), c.ID)
-		if err != nil {
+		if err := tx.execOne(ctx, "client", `UPDATE clients SET name = ?, email = ?, phone = ?, updated_at = ? WHERE id = ?`, c.Name, c.Email, c.Phone, millis(tx.now), c.ID); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("client")
 		}
 		for field, value := range c.Fields {
 			if _, err := tx.exec(ctx, `DELETE FROM client_field_values WHERE client_id = ? AND field_id = ?`, c.ID, field); err != nil {

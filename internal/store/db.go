@@ -23,6 +23,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/switchboard-hq/switchboard/internal/conversation"
+	"github.com/switchboard-hq/switchboard/internal/errs"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -336,6 +337,19 @@ func (r run) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return r.q.QueryRowContext(ctx, query, args...)
+}
+
+// execOne runs a statement that must change a row: none changed means the
+// row does not exist, reported as not found (what names it).
+func (r run) execOne(ctx context.Context, what, query string, args ...any) error {
+	res, err := r.exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errs.NotFound(what)
+	}
+	return nil
 }
 
 // txn is a write transaction with its single clock reading.

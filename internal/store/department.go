@@ -103,14 +103,7 @@ func (db *DB) SetDepartmentAvatar(ctx context.Context, id int64, avatar string) 
 // DeleteDepartment removes a department.
 func (db *DB) DeleteDepartment(ctx context.Context, id int64) error {
 	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.exec(ctx, `DELETE FROM departments WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("department")
-		}
-		return nil
+		return tx.execOne(ctx, "department", `DELETE FROM departments WHERE id = ?`, id)
 	})
 	return wrap(err, "delete department %d", id)
 }

@@ -156,13 +156,9 @@ func (db *DB) Groups(ctx context.Context) ([]team.Group, error) {
 // UpdateGroup stores a group's name, rights and members.
 func (db *DB) UpdateGroup(ctx context.Context, g team.Group) (team.Group, error) {
 	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.exec(ctx, `UPDATE agent_groups SET name = ?, rights = ?, updated_at = ? WHERE id = ?`,
-			g.Name, joinRights(g.Rights), millis(tx.now), g.ID)
-		if err != nil {
+		if err := tx.execOne(ctx, "group", `UPDATE agent_groups SET name = ?, rights = ?, updated_at = ? WHERE id = ?`,
+			g.Name, joinRights(g.Rights), millis(tx.now), g.ID); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("group")
 		}
 		return setMembers(ctx, tx, g.ID, g.MemberIDs)
 	})
@@ -175,14 +171,7 @@ func (db *DB) UpdateGroup(ctx context.Context, g team.Group) (team.Group, error)
 // DeleteGroup removes a group and its memberships.
 func (db *DB) DeleteGroup(ctx context.Context, id int64) error {
 	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.exec(ctx, `DELETE FROM agent_groups WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("group")
-		}
-		return nil
+		return tx.execOne(ctx, "group", `DELETE FROM agent_groups WHERE id = ?`, id)
 	})
 	return wrap(err, "delete group %d", id)
 }

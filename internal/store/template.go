@@ -46,14 +46,7 @@ func (db *DB) SaveTemplate(ctx context.Context, t templates.Template) (templates
 			return tx.queryRow(ctx, `INSERT INTO templates (tag, content, channels, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 				t.Tag, t.Content, channels, now, now).Scan(&t.ID)
 		}
-		res, err := tx.exec(ctx, `UPDATE templates SET tag = ?, content = ?, channels = ?, updated_at = ? WHERE id = ?`, t.Tag, t.Content, channels, now, t.ID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("template")
-		}
-		return nil
+		return tx.execOne(ctx, "template", `UPDATE templates SET tag = ?, content = ?, channels = ?, updated_at = ? WHERE id = ?`, t.Tag, t.Content, channels, now, t.ID)
 	})
 	if isUniqueViolation(err) {
 		return t, errs.Taken("tag", "a template with this tag already exists")
@@ -64,14 +57,7 @@ func (db *DB) SaveTemplate(ctx context.Context, t templates.Template) (templates
 // DeleteTemplate removes a template.
 func (db *DB) DeleteTemplate(ctx context.Context, id int64) error {
 	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.exec(ctx, `DELETE FROM templates WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("template")
-		}
-		return nil
+		return tx.execOne(ctx, "template", `DELETE FROM templates WHERE id = ?`, id)
 	})
 	return wrap(err, "delete template %d", id)
 }
