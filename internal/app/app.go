@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,8 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/store"
 	"github.com/switchboard-hq/switchboard/internal/team"
 	"github.com/switchboard-hq/switchboard/internal/templates"
+	"github.com/switchboard-hq/switchboard/internal/websock"
+	"github.com/switchboard-hq/switchboard/internal/widget"
 	"github.com/switchboard-hq/switchboard/web"
 )
 
@@ -45,6 +48,9 @@ type App struct {
 	Channels      *channel.Service
 	Templates     *templates.Service
 	Hub           *realtime.Hub
+	Visitors      *widget.Service
+	pusher        *widget.Pusher
+	sockets       *websock.Server
 	Handler       http.Handler
 	wg            sync.WaitGroup
 }
@@ -113,6 +119,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		return nil, err
 	}
 	db.OnCommit = hub.Notify
+	visitors := widget.NewService(db, conversations, nil)
+	pusher := widget.NewPusher(visitors, hub, log)
+	sockets, err := websock.NewServer(websock.Options{OnClose: httpapi.VisitorSocketClosed, Log: log})
+	if err != nil {
+		blobs.Close()
+		return nil, err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -124,13 +137,16 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		Templates: replies, Channels: channels, Hub: hub, Blobs: blobs, Health: db,
 		Registerer: reg, Gatherer: reg, Log: log, Web: web.FS,
 		SecureCookies: cfg.SecureCookies(), Version: version,
+		Visitors: visitors, Pusher: pusher, Sockets: sockets, PublicURL: cfg.PublicURL,
+		WidgetLimits: httpapi.WidgetLimits{PerIP: cmp.Or(cfg.WidgetRatePerIP, httpapi.DefaultWidgetLimits.PerIP), PerVisitor: httpapi.DefaultWidgetLimits.PerVisitor},
 	})
 	if err != nil {
 		blobs.Close()
 		return nil, err
 	}
 	return &App{cfg: cfg, log: log, DB: db, blobs: blobs, Team: teamService, Auth: authService,
-		Conversations: conversations, Channels: channels, Templates: replies, Hub: hub, Handler: handler}, nil
+		Conversations: conversations, Channels: channels, Templates: replies, Hub: hub, Handler: handler,
+		Visitors: visitors, pusher: pusher, sockets: sockets}, nil
 }
 
 // Run serves HTTP on the configured address until ctx ends, then shuts down
@@ -223,6 +239,12 @@ func (a *App) Start(ctx context.Context) {
 		a.wg.Go(func() { realtime.ListenPostgres(ctx, a.cfg.Database(), channel, a.Hub, a.log) })
 	}
 	a.wg.Go(func() { a.sweepSessions(ctx) })
+	a.wg.Go(func() { a.pusher.Run(ctx) })
+	a.wg.Go(func() {
+		// Visitor sockets left the HTTP server when they were upgraded.
+		<-ctx.Done()
+		_ = a.sockets.Close()
+	})
 }
 
 // Wait waits for the background work started by Start to end.

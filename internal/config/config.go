@@ -27,6 +27,7 @@ type Config struct {
 	SessionIdle       time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"168h"`
 	SQLiteSynchronous string        `env:"SQLITE_SYNCHRONOUS" envDefault:"NORMAL"`
 	DebugAddr         string        `env:"DEBUG_ADDR"`
+	WidgetRatePerIP   float64       `env:"WIDGET_RATE_PER_IP" envDefault:"20"`
 }
 
 // Option describes one setting for flags and documentation.
@@ -61,6 +62,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AdminPassword, "admin-password", c.AdminPassword, "password of that administrator; generated and printed once when empty [SWITCHBOARD_ADMIN_PASSWORD]")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "a login lasts at most this long [SWITCHBOARD_SESSION_LIFETIME]")
 	fs.DurationVar(&c.SessionIdle, "session-idle-timeout", c.SessionIdle, "a login unused this long ends [SWITCHBOARD_SESSION_IDLE_TIMEOUT]")
+	fs.Float64Var(&c.WidgetRatePerIP, "widget-rate-per-ip", c.WidgetRatePerIP, "requests per second the website widget accepts from one address (load tests raise it) [SWITCHBOARD_WIDGET_RATE_PER_IP]")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "if set, serve Go's pprof profiles on this separate address (keep it on loopback) [SWITCHBOARD_DEBUG_ADDR]")
 }
 
@@ -90,6 +92,9 @@ func (c Config) Validate() error {
 	case "NORMAL", "FULL":
 	default:
 		return fmt.Errorf("config: sqlite synchronous must be NORMAL or FULL, not %q", c.SQLiteSynchronous)
+	}
+	if c.WidgetRatePerIP < 0 {
+		return fmt.Errorf("config: the widget rate per address must not be negative")
 	}
 	if c.SessionLifetime <= 0 || c.SessionIdle <= 0 {
 		return fmt.Errorf("config: session lifetimes must be positive")

@@ -47,6 +47,41 @@ type Channel struct {
 	GroupID      int64       `json:"group_id,omitempty"`
 	Active       bool        `json:"active"`
 	CreatedAt    time.Time   `json:"created_at"`
+	// Widget holds a website chat channel's settings (kind widget only).
+	Widget *WidgetSettings `json:"widget,omitempty"`
+}
+
+// WidgetSettings are a website chat channel's own settings.
+type WidgetSettings struct {
+	// Origins are the sites allowed to embed the widget (scheme://host[:port]).
+	Origins []string `json:"origins"`
+	// StrictIdentity refuses visitor emails that come without a valid hash.
+	StrictIdentity bool       `json:"strict_identity"`
+	Appearance     Appearance `json:"appearance"`
+	// IdentitySecret keys the HMAC of data-user-hash; only settings holders see it.
+	IdentitySecret string `json:"identity_secret,omitempty"`
+	// EmbedCode is the script tag to paste, filled in when answering.
+	EmbedCode string `json:"embed_code,omitempty"`
+}
+
+// Appearance is the look of the widget: message colours (#rrggbb) and where
+// the launcher sits.
+type Appearance struct {
+	AgentText         string `json:"agent_text"`
+	AgentBackground   string `json:"agent_background"`
+	VisitorText       string `json:"visitor_text"`
+	VisitorBackground string `json:"visitor_background"`
+	Position          string `json:"position"`
+	// DepartmentAvatar shows the department's name and avatar instead of the
+	// answering agent's ("Show a single department avatar in the widget").
+	DepartmentAvatar bool `json:"department_avatar"`
+}
+
+// DefaultAppearance is how a new widget looks.
+var DefaultAppearance = Appearance{
+	AgentText: "#1f2933", AgentBackground: "#eef1f5",
+	VisitorText: "#ffffff", VisitorBackground: "#2f6fde",
+	Position: "right",
 }
 
 // StatusClass is what the product logic knows of a status.

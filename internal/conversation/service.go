@@ -3,6 +3,7 @@ package conversation
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -90,6 +91,9 @@ type Sender struct {
 	Email      string
 	Phone      string
 	Profile    Profile
+	// Verified says the email was proven by the channel (a widget visitor's
+	// data-user-hash): a new identity then joins the client with that email.
+	Verified bool
 }
 
 // Inbound is one client message from any channel: the one ingest path.
@@ -101,6 +105,10 @@ type Inbound struct {
 	Text        string
 	Attachments []Attachment
 	SentAt      time.Time
+	// DepartmentID and GroupID route a new request instead of the channel's
+	// own (a widget script matched the page); zero keeps the channel's.
+	DepartmentID int64
+	GroupID      int64
 }
 
 // IngestResult says what an inbound message did.
@@ -156,6 +164,24 @@ func (s *Service) ClientTyping(ctx context.Context, channelID int64, senderID st
 		Kind: EventTyping, ConversationID: c.ID, Data: []byte(`{"who":"client","conversation_id":` + fmt.Sprint(c.ID) + `}`),
 		CreatedAt: time.Now().UTC(), AssigneeID: c.AssigneeID, GroupID: c.GroupID, Queued: c.AssigneeID == 0 && c.Mode == Live,
 	}, nil
+}
+
+// AgentTyping returns the ephemeral event telling the client (a widget
+// visitor) and the request's other viewers that the actor is typing a reply.
+func (s *Service) AgentTyping(ctx context.Context, actor access.Actor, id int64) (Event, error) {
+	c, err := s.writable(ctx, actor, id, false)
+	if err != nil {
+		return Event{}, err
+	}
+	data, _ := json.Marshal(struct {
+		Who            string `json:"who"`
+		ConversationID int64  `json:"conversation_id"`
+		AgentID        int64  `json:"agent_id"`
+		ChannelID      int64  `json:"channel_id"`
+		ClientID       int64  `json:"client_id"`
+	}{"agent", c.ID, actor.AgentID, c.ChannelID, c.ClientID})
+	return Event{Kind: EventTyping, ConversationID: c.ID, Data: data, CreatedAt: time.Now().UTC(),
+		AssigneeID: c.AssigneeID, GroupID: c.GroupID, Queued: c.AssigneeID == 0 && c.Mode == Live}, nil
 }
 
 // Take assigns an unassigned request to the actor.
@@ -305,8 +331,13 @@ func (s *Service) Attachment(ctx context.Context, actor access.Actor, messageID 
 		return Attachment{}, nil, errs.NotFound("attachment")
 	}
 	a := m.Attachments[index]
-	f, err := s.blobs.Open(ctx, a.Blob)
+	f, err := s.OpenAttachment(ctx, a)
 	return a, f, err
+}
+
+// OpenAttachment opens a stored file; the caller has checked who asks.
+func (s *Service) OpenAttachment(ctx context.Context, a Attachment) (io.ReadSeekCloser, error) {
+	return s.blobs.Open(ctx, a.Blob)
 }
 
 // List returns a page of one of the request lists.

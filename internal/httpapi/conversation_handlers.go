@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -190,29 +192,14 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, id int64) {
 	var kind cv.MessageKind
 	var body string
 	var uploads []cv.Upload
-	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mediaType == "multipart/form-data" {
-		r.Body = http.MaxBytesReader(w, r.Body, maxUploadBody)
-		if err := r.ParseMultipartForm(4 << 20); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				s.writeError(w, r, errs.Invalid("files", "the files are too large"))
-				return
-			}
-			s.writeError(w, r, &badRequest{http.StatusBadRequest, errorDetail{Code: "bad_request", Message: "malformed multipart form"}})
+	if isMultipart(r) {
+		form, uploads0, err := readUploads(w, r, "files")
+		if err != nil {
+			s.writeError(w, r, err)
 			return
 		}
-		defer r.MultipartForm.RemoveAll()
-		kind, body = cv.MessageKind(r.FormValue("kind")), r.FormValue("body")
-		for _, fh := range r.MultipartForm.File["files"] {
-			f, err := fh.Open()
-			if err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-			defer f.Close()
-			uploads = append(uploads, cv.Upload{Filename: fh.Filename, Content: f})
-		}
+		defer closeUploads(form, uploads0)
+		kind, body, uploads = cv.MessageKind(r.FormValue("kind")), r.FormValue("body"), uploads0
 	} else {
 		var in struct {
 			Kind cv.MessageKind `json:"kind"`
@@ -308,6 +295,13 @@ func (s *Server) attachment(w http.ResponseWriter, r *http.Request, id int64) {
 		return
 	}
 	defer f.Close()
+	w.Header().Set("Cache-Control", "private, max-age=86400")
+	serveAttachment(w, r, a, f)
+}
+
+// serveAttachment sends a stored file. Only images are shown inline;
+// everything else downloads, so no uploaded file runs as a page.
+func serveAttachment(w http.ResponseWriter, r *http.Request, a cv.Attachment, f io.ReadSeeker) {
 	disposition := "attachment"
 	if strings.HasPrefix(a.ContentType, "image/") && a.ContentType != "image/svg+xml" {
 		disposition = "inline"
@@ -315,6 +309,42 @@ func (s *Server) attachment(w http.ResponseWriter, r *http.Request, id int64) {
 	w.Header().Set("Content-Type", a.ContentType)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": a.Filename}))
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	w.Header().Set("Cache-Control", "private, max-age=86400")
 	http.ServeContent(w, r, "", time.Time{}, f)
+}
+
+func isMultipart(r *http.Request) bool {
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mediaType == "multipart/form-data"
+}
+
+// readUploads parses a multipart body of at most maxUploadBody and opens the
+// files of one field; closeUploads releases them.
+func readUploads(w http.ResponseWriter, r *http.Request, field string) (*multipart.Form, []cv.Upload, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxUploadBody)
+	if err := r.ParseMultipartForm(4 << 20); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, nil, errs.Invalid(field, "the files are too large")
+		}
+		return nil, nil, &badRequest{http.StatusBadRequest, errorDetail{Code: "bad_request", Message: "malformed multipart form"}}
+	}
+	var uploads []cv.Upload
+	for _, fh := range r.MultipartForm.File[field] {
+		f, err := fh.Open()
+		if err != nil {
+			closeUploads(r.MultipartForm, uploads)
+			return nil, nil, err
+		}
+		uploads = append(uploads, cv.Upload{Filename: fh.Filename, Content: f})
+	}
+	return r.MultipartForm, uploads, nil
+}
+
+func closeUploads(form *multipart.Form, uploads []cv.Upload) {
+	for _, u := range uploads {
+		if c, ok := u.Content.(io.Closer); ok {
+			c.Close()
+		}
+	}
+	_ = form.RemoveAll()
 }

@@ -22,6 +22,8 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/realtime"
 	"github.com/switchboard-hq/switchboard/internal/team"
 	"github.com/switchboard-hq/switchboard/internal/templates"
+	"github.com/switchboard-hq/switchboard/internal/websock"
+	"github.com/switchboard-hq/switchboard/internal/widget"
 )
 
 // Health is what /readyz asks of the database.
@@ -47,6 +49,13 @@ type Deps struct {
 	Web           fs.FS
 	SecureCookies bool
 	Version       string
+	// The website chat: visitors, their pushes, their sockets, their limits.
+	Visitors     *widget.Service
+	Pusher       *widget.Pusher
+	Sockets      *websock.Server
+	WidgetLimits WidgetLimits
+	// PublicURL is where visitors reach the server (the embed code's host).
+	PublicURL string
 }
 
 // Server holds the handlers' dependencies.
@@ -66,6 +75,12 @@ type Server struct {
 	workspace     *workspace
 	secureCookies bool
 	version       string
+	visitors      *widget.Service
+	pusher        *widget.Pusher
+	sockets       *websock.Server
+	limits        *widgetLimiter
+	widget        widgetAssets
+	publicURL     string
 }
 
 // New builds the router with every route of the HTTP surface.
@@ -79,6 +94,8 @@ func New(d Deps) (http.Handler, error) {
 		channels: d.Channels, hub: d.Hub, blobs: d.Blobs, health: d.Health, gatherer: d.Gatherer,
 		log: d.Log, metrics: newHTTPMetrics(d.Registerer), workspace: ws,
 		secureCookies: d.SecureCookies, version: d.Version,
+		visitors: d.Visitors, pusher: d.Pusher, sockets: d.Sockets, limits: newWidgetLimiter(d.WidgetLimits),
+		widget: newWidgetAssets(), publicURL: d.PublicURL,
 	}
 	return s.routes(), nil
 }
@@ -99,6 +116,27 @@ func (s *Server) routes() http.Handler {
 	r.Get("/avatars/{name}", s.avatar)
 	r.Get("/", s.workspace.index)
 	r.Get("/assets/*", s.workspace.asset)
+
+	// The website chat: public files, and the visitor API, authenticated by
+	// the visitor's bearer token and open to the channel's own sites (CORS).
+	r.Get("/widget/loader.js", s.widgetLoader)
+	r.Get("/widget/chat-{hash}.js", s.widgetChat)
+	r.Get("/widget/preview/{id}", s.withID(s.widgetPreview))
+	r.Route("/widget/{id}", func(r chi.Router) {
+		r.Use(s.widgetChannel)
+		r.Options("/*", func(http.ResponseWriter, *http.Request) {}) // answered by widgetChannel
+		r.Post("/session", s.visitorSession)
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireVisitor)
+			r.Post("/page", s.visitorPage)
+			r.Get("/messages", s.visitorMessages)
+			r.Post("/messages", s.visitorSend)
+			r.Post("/typing", s.visitorTyping)
+			r.Post("/form", s.visitorForm)
+			r.Get("/files/{message}/{index}", s.visitorFile)
+			r.Get("/ws", s.visitorSocket)
+		})
+	})
 
 	// Cookie-authenticated writes are refused when they come from another
 	// origin (Sec-Fetch-Site / Origin checks), which replaces CSRF tokens.
@@ -128,6 +166,7 @@ func (s *Server) routes() http.Handler {
 			r.Post("/conversations/{id}/classic", s.withID(s.onConversation(s.conversations.CloseToClassic)))
 			r.Put("/conversations/{id}/status", s.withID(s.setConversationStatus))
 			r.Post("/conversations/{id}/read", s.withID(s.readConversation))
+			r.Post("/conversations/{id}/typing", s.withID(s.agentTyping))
 			r.Get("/conversations/{id}/client", s.withID(s.getClient))
 			r.Patch("/conversations/{id}/client", s.withID(s.updateClient))
 			r.Get("/conversations/{id}/previous", s.withID(s.previousRequests))
@@ -149,6 +188,13 @@ func (s *Server) routes() http.Handler {
 			r.Post("/templates", s.createTemplate)
 			r.Patch("/templates/{id}", s.withID(s.updateTemplate))
 			r.Delete("/templates/{id}", s.withID(s.deleteTemplate))
+
+			r.Get("/scripts", s.listScripts)
+			r.Post("/scripts", s.createScript)
+			r.Put("/scripts/order", s.reorderScripts)
+			r.Patch("/scripts/{id}", s.withID(s.updateScript))
+			r.Delete("/scripts/{id}", s.withID(s.deleteScript))
+			r.Get("/visitors", s.listVisitors)
 
 			r.Get("/custom-fields", s.listCustomFields)
 			r.Post("/custom-fields", s.createCustomField)

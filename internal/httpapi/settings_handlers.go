@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"fmt"
+	"html"
 	"net/http"
 
 	"github.com/switchboard-hq/switchboard/internal/channel"
@@ -13,21 +15,35 @@ type channelInput struct {
 	Name         *string         `json:"name"`
 	DepartmentID *int64          `json:"department_id"`
 	GroupID      *int64          `json:"group_id"`
-	Active       *bool           `json:"active"`
+	Active       *bool                `json:"active"`
+	Widget       *channel.WidgetPatch `json:"widget"`
 }
 
 func (c channelInput) patch() channel.Patch {
-	return channel.Patch{Kind: c.Kind, Name: c.Name, DepartmentID: c.DepartmentID, GroupID: c.GroupID, Active: c.Active}
+	return channel.Patch{Kind: c.Kind, Name: c.Name, DepartmentID: c.DepartmentID, GroupID: c.GroupID, Active: c.Active, Widget: c.Widget}
+}
+
+// withEmbedCode adds the script tag a site owner pastes to a website chat.
+func (s *Server) withEmbedCode(r *http.Request, c cv.Channel) cv.Channel {
+	if c.Widget != nil {
+		w := *c.Widget
+		w.EmbedCode = fmt.Sprintf(`<script src="%s/widget/loader.js" data-channel="%d" async></script>`, html.EscapeString(s.baseURL(r)), c.ID)
+		c.Widget = &w
+	}
+	return c
 }
 
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
 	list, err := s.channels.List(r.Context(), actorFrom(r.Context()))
+	for i := range list {
+		list[i] = s.withEmbedCode(r, list[i])
+	}
 	respond(s, w, r, http.StatusOK, map[string]any{"channels": list}, err)
 }
 
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, id int64) {
 	c, err := s.channels.Get(r.Context(), actorFrom(r.Context()), id)
-	respond(s, w, r, http.StatusOK, c, err)
+	respond(s, w, r, http.StatusOK, s.withEmbedCode(r, c), err)
 }
 
 func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
@@ -37,7 +53,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, token, err := s.channels.Create(r.Context(), actorFrom(r.Context()), in.patch())
-	respond(s, w, r, http.StatusCreated, map[string]any{"channel": c, "token": token}, err)
+	respond(s, w, r, http.StatusCreated, map[string]any{"channel": s.withEmbedCode(r, c), "token": token}, err)
 }
 
 func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, id int64) {
@@ -47,7 +63,7 @@ func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, id int64)
 		return
 	}
 	c, err := s.channels.Update(r.Context(), actorFrom(r.Context()), id, in.patch())
-	respond(s, w, r, http.StatusOK, c, err)
+	respond(s, w, r, http.StatusOK, s.withEmbedCode(r, c), err)
 }
 
 func (s *Server) rotateChannelToken(w http.ResponseWriter, r *http.Request, id int64) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -10,15 +11,33 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/errs"
 )
 
-const channelColumns = `id, kind, name, department_id, group_id, active, created_at`
+const channelColumns = `id, kind, name, department_id, group_id, active, settings, created_at`
 
 func scanChannel(row scanner) (cv.Channel, error) {
 	var c cv.Channel
 	var dept, group nullInt
 	var created int64
-	err := row.Scan(&c.ID, &c.Kind, &c.Name, &dept, &group, &c.Active, &created)
+	var settings string
+	err := row.Scan(&c.ID, &c.Kind, &c.Name, &dept, &group, &c.Active, &settings, &created)
 	c.DepartmentID, c.GroupID, c.CreatedAt = dept.id(), group.id(), fromMillis(created)
+	if err == nil && c.Kind == cv.Widget {
+		c.Widget = &cv.WidgetSettings{}
+		if err := json.Unmarshal([]byte(settings), c.Widget); err != nil {
+			return c, fmt.Errorf("settings of channel %d: %w", c.ID, err)
+		}
+	}
 	return c, err
+}
+
+// channelSettings is what the settings column keeps of a channel.
+func channelSettings(c cv.Channel) string {
+	if c.Widget == nil {
+		return "{}"
+	}
+	w := *c.Widget
+	w.EmbedCode = ""
+	data, _ := json.Marshal(w)
+	return string(data)
 }
 
 // Channel returns a channel that has not been removed.
@@ -58,12 +77,13 @@ func (db *DB) Channels(ctx context.Context) ([]cv.Channel, error) {
 	return out, wrap(rows.Err(), "list channels")
 }
 
-// checkChannelRefs names the field of a department or group that does not exist.
-func checkChannelRefs(ctx context.Context, tx *txn, c cv.Channel) error {
+// checkRouteRefs names the field of a department or group that does not
+// exist (channels and scripts route requests to both).
+func checkRouteRefs(ctx context.Context, tx *txn, departmentID, groupID int64) error {
 	for _, ref := range []struct {
 		field, table, what string
 		id                 int64
-	}{{"department_id", "departments", "department", c.DepartmentID}, {"group_id", "agent_groups", "group", c.GroupID}} {
+	}{{"department_id", "departments", "department", departmentID}, {"group_id", "agent_groups", "group", groupID}} {
 		if ref.id == 0 {
 			continue
 		}
@@ -81,28 +101,28 @@ func checkChannelRefs(ctx context.Context, tx *txn, c cv.Channel) error {
 // CreateChannel stores a channel with the hash of its API token.
 func (db *DB) CreateChannel(ctx context.Context, c cv.Channel, tokenHash string) (cv.Channel, error) {
 	err := db.tx(ctx, func(tx *txn) error {
-		if err := checkChannelRefs(ctx, tx, c); err != nil {
+		if err := checkRouteRefs(ctx, tx, c.DepartmentID, c.GroupID); err != nil {
 			return err
 		}
 		now := millis(tx.now)
 		var err error
-		c, err = scanChannel(tx.queryRow(ctx, `INSERT INTO channels (kind, name, department_id, group_id, active, token_hash, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+channelColumns, c.Kind, c.Name, nullID(c.DepartmentID), nullID(c.GroupID), c.Active, tokenHash, now, now))
+		c, err = scanChannel(tx.queryRow(ctx, `INSERT INTO channels (kind, name, department_id, group_id, active, token_hash, settings, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+channelColumns, c.Kind, c.Name, nullID(c.DepartmentID), nullID(c.GroupID), c.Active, tokenHash, channelSettings(c), now, now))
 		return err
 	})
 	return c, wrap(err, "create channel")
 }
 
-// UpdateChannel stores a channel's name, department, group and activity.
+// UpdateChannel stores a channel's name, department, group, activity and settings.
 func (db *DB) UpdateChannel(ctx context.Context, c cv.Channel) (cv.Channel, error) {
 	id := c.ID
 	err := db.tx(ctx, func(tx *txn) error {
-		if err := checkChannelRefs(ctx, tx, c); err != nil {
+		if err := checkRouteRefs(ctx, tx, c.DepartmentID, c.GroupID); err != nil {
 			return err
 		}
 		var err error
-		c, err = scanChannel(tx.queryRow(ctx, `UPDATE channels SET name = ?, department_id = ?, group_id = ?, active = ?, updated_at = ?
-			WHERE id = ? AND removed_at IS NULL RETURNING `+channelColumns, c.Name, nullID(c.DepartmentID), nullID(c.GroupID), c.Active, millis(tx.now), id))
+		c, err = scanChannel(tx.queryRow(ctx, `UPDATE channels SET name = ?, department_id = ?, group_id = ?, active = ?, settings = ?, updated_at = ?
+			WHERE id = ? AND removed_at IS NULL RETURNING `+channelColumns, c.Name, nullID(c.DepartmentID), nullID(c.GroupID), c.Active, channelSettings(c), millis(tx.now), id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.NotFound("channel")
 		}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -162,9 +163,18 @@ func (tx *txn) identity(ctx context.Context, kind cv.ChannelKind, s cv.Sender) (
 	if name == "" {
 		name = s.Profile.Name
 	}
-	if err := tx.queryRow(ctx, `INSERT INTO clients (name, email, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		name, s.Email, s.Phone, now, now).Scan(&clientID); err != nil {
-		return 0, 0, err
+	if s.Verified && s.Email != "" {
+		// A proven email is the same person as the client who has it.
+		err = tx.queryRow(ctx, `SELECT id FROM clients WHERE lower(email) = lower(?) ORDER BY id LIMIT 1`, s.Email).Scan(&clientID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, 0, err
+		}
+	}
+	if clientID == 0 {
+		if err := tx.queryRow(ctx, `INSERT INTO clients (name, email, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			name, s.Email, s.Phone, now, now).Scan(&clientID); err != nil {
+			return 0, 0, err
+		}
 	}
 	profile, _ := json.Marshal(s.Profile)
 	err = tx.queryRow(ctx, `INSERT INTO identities (client_id, kind, external_id, profile, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
@@ -178,9 +188,17 @@ func (tx *txn) openConversation(ctx context.Context, ch cv.Channel, clientID, id
 	var id int64
 	err := tx.queryRow(ctx, `INSERT INTO conversations (channel_id, channel_kind, client_id, identity_id, department_id, group_id, status_id, mode, subject, last_message_at, created_at, updated_at)
 		SELECT ?, ?, ?, ?, ?, ?, s.id, 'live', ?, ?, ?, ? FROM statuses s WHERE s.class = 'new' AND s.is_default = ? RETURNING id`,
-		ch.ID, ch.Kind, clientID, identityID, nullID(ch.DepartmentID), nullID(ch.GroupID), cv.Subject(in.Text), now, now, now, true).Scan(&id)
+		ch.ID, ch.Kind, clientID, identityID, nullID(cmp.Or(in.DepartmentID, ch.DepartmentID)), nullID(cmp.Or(in.GroupID, ch.GroupID)),
+		cv.Subject(in.Text), now, now, now, true).Scan(&id)
 	if err != nil {
 		return cv.Conversation{}, fmt.Errorf("open request: %w", err)
+	}
+	if in.Sender.Profile != (cv.Profile{}) {
+		// A new request shows where the client is now (the widget's page).
+		profile, _ := json.Marshal(in.Sender.Profile)
+		if _, err := tx.exec(ctx, `UPDATE identities SET profile = ? WHERE id = ?`, string(profile), identityID); err != nil {
+			return cv.Conversation{}, fmt.Errorf("update profile: %w", err)
+		}
 	}
 	return loadConversation(ctx, tx.run, id, false)
 }

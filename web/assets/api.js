@@ -194,4 +194,21 @@ export const listChannels = async () => (await request('GET', '/channels')).chan
 export const createChannel = (body) => request('POST', '/channels', { json: body });
 export const updateChannel = (channelId, patch) => request('PATCH', `/channels/${id(channelId)}`, { json: patch });
 export const deleteChannel = (channelId) => request('DELETE', `/channels/${id(channelId)}`);
+export const getChannel = (channelId) => request('GET', `/channels/${id(channelId)}`);
 export const rotateChannelToken = (channelId) => request('POST', `/channels/${id(channelId)}/token`);
+
+// listOf reads a list answer, whether a bare array or wrapped as {key: [...]}.
+const listOf = (data, key) => (Array.isArray(data) ? data : (data && data[key]) || []);
+
+// Scripts: website-chat routing rules by page URL, tried in order.
+export const listScripts = async () => listOf(await request('GET', '/scripts'), 'scripts');
+export const createScript = (body) => request('POST', '/scripts', { json: body });
+export const updateScript = (scriptId, patch) => request('PATCH', `/scripts/${id(scriptId)}`, { json: patch });
+export const deleteScript = (scriptId) => request('DELETE', `/scripts/${id(scriptId)}`);
+export const reorderScripts = async (ids) => listOf(await request('PUT', '/scripts/order', { json: { ids } }), 'scripts');
+
+// Visitors on the widget sites right now (right omnichannel.management).
+export const listVisitors = async () => listOf(await request('GET', '/visitors'), 'visitors');
+
+// sendTyping tells the client an agent is typing a reply (fire and forget).
+export const sendTyping = (cid) => request('POST', `/conversations/${id(cid)}/typing`);

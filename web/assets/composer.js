@@ -15,6 +15,7 @@ const TEMPLATE_BEFORE_SPACE = /(^|\s)\/([\p{L}\p{N}_-]+)\s$/u;
 const EMOJI_AT_CARET = /(^|[\s(])(:([a-z0-9_+-]{2,}))$/i;
 const EMOJI_CLOSED = /(^|[\s(]):([a-z0-9_+-]{2,}):$/i;
 const MAX_SUGGESTIONS = 8;
+const TYPING_EVERY_MS = 3000; // at most one "agent is typing" call per chat in this time
 
 function matchTemplates(list, query) {
   const q = query.toLowerCase();
@@ -40,6 +41,7 @@ export function Composer({ conv, onSent }) {
   textRef.current = text;
   const templatesRef = useRef(null);
   templatesRef.current = templates;
+  const typingSent = useRef({ cid: 0, at: 0 });
 
   // Load the channel's templates ahead, so "/tag " expands without a wait.
   useEffect(() => {
@@ -170,10 +172,22 @@ export function Composer({ conv, onSent }) {
     setSuggest(null);
   }
 
+  // typed tells the client an agent is writing a reply (never for notes);
+  // fire and forget, at most once every TYPING_EVERY_MS.
+  function typed(value) {
+    if (mode !== 'reply' || !value.trim()) return;
+    const last = typingSent.current;
+    const now = Date.now();
+    if (last.cid === cid && now - last.at < TYPING_EVERY_MS) return;
+    typingSent.current = { cid, at: now };
+    api.sendTyping(cid).catch(() => {});
+  }
+
   function onInput(e) {
     const el = e.currentTarget;
     let value = el.value;
     let caret = el.selectionStart;
+    typed(value);
     if (e.data === ' ' || e.inputType === 'insertLineBreak') {
       const expanded = expandTyped(value, caret, templatesRef.current, false);
       if (expanded) {

@@ -43,15 +43,15 @@ export function ListBody({ list, loading, empty, emptyId, children }) {
 
 // RowActions is the actions cell of a table row: the row's own buttons
 // (children) followed by a delete button, which asks `question` inline
-// before onDelete runs.
-export function RowActions({ confirming, question, label = 'Delete', busy, onAskDelete, onCancelDelete, onDelete, children }) {
+// before onDelete runs. deleteClass adds classes to the delete button.
+export function RowActions({ confirming, question, label = 'Delete', busy, onAskDelete, onCancelDelete, onDelete, deleteClass = '', children }) {
   return html`<td class="cell-actions"><div class="row-actions">
     ${confirming ? html`<span class="confirm">
         <span>${question}</span>
         <button type="button" class="btn btn-small btn-danger" data-action="confirm-delete" disabled=${busy} onClick=${onDelete}>${label}</button>
         <button type="button" class="btn btn-small btn-ghost" data-action="cancel-delete" onClick=${onCancelDelete}>Cancel</button>
       </span>`
-      : html`${children}<button type="button" class="btn btn-small btn-danger-outline" data-action="delete" disabled=${busy}
+      : html`${children}<button type="button" class="btn btn-small btn-danger-outline ${deleteClass}" data-action="delete" disabled=${busy}
           onClick=${onAskDelete}>${label}</button>`}
   </div></td>`;
 }

@@ -1,5 +1,4 @@
-// Workspace sections without a page of their own yet (Management), and the
-// pages for no access, unknown addresses and forbidden sections.
+// The pages for no access, unknown addresses and forbidden sections.
 import { html } from './html.js';
 import { EmptyState } from './ui.js';
 
@@ -8,21 +7,6 @@ function Page({ title, children, id }) {
     <div class="page-head"><h1>${title}</h1></div>
     ${children}
   </section>`;
-}
-
-const TEXTS = {
-  management: ['Management', 'Active chats, agents and visitors will appear here.'],
-};
-
-export function PlaceholderSection({ section }) {
-  const [title, text] = TEXTS[section];
-  return html`<${Page} title=${title} id="section-${section}">
-    <${EmptyState}>${text}<//>
-  <//>`;
-}
-
-export function hasPlaceholder(section) {
-  return !!TEXTS[section];
 }
 
 export function ForbiddenSection() {

@@ -5,9 +5,10 @@ import { html } from './html.js';
 import * as api from './api.js';
 import { Avatar, Modal, PRESENCE_LABELS, Status, inv, useAction } from './ui.js';
 import { CHANNELS, findNavItem, hasRight, hasWorkspaceAccess, redirect, useRoute, visibleNav } from './nav.js';
-import { ForbiddenSection, NoAccess, NotFoundSection, PlaceholderSection, hasPlaceholder } from './sections.js';
+import { ForbiddenSection, NoAccess, NotFoundSection } from './sections.js';
 import { AdminSection } from './admin/admin.js';
 import { SettingsSection } from './settings/settings.js';
+import { ManagementSection } from './management/management.js';
 import { ChatsList, ClassicList, UnassignedList } from './lists.js';
 import { ChatView } from './chat.js';
 import { clearDrafts } from './composer.js';
@@ -175,11 +176,11 @@ function Content({ me, route, refreshMe }) {
   if (!item.allowed(me)) return html`<${ForbiddenSection} />`;
   if (item.key === 'admin') return html`<${AdminSection} me=${me} sub=${route.sub} refreshMe=${refreshMe} />`;
   if (item.key === 'settings') return html`<${SettingsSection} me=${me} sub=${route.sub} />`;
+  if (item.key === 'management') return html`<${ManagementSection} me=${me} sub=${route.sub} />`;
   if (item.key === 'classic' && route.sub) return html`<${ChatView} key=${route.sub} me=${me} id=${route.sub} />`;
   if (item.key === 'unassigned') return html`<${UnassignedList} />`;
   if (item.key === 'classic') return html`<${ClassicList} />`;
   if (LISTS.has(item.key)) return html`<${ChatsList} key=${item.key} section=${item.key} />`;
-  if (hasPlaceholder(item.key)) return html`<${PlaceholderSection} section=${item.key} />`;
   return html`<${NotFoundSection} />`;
 }
 

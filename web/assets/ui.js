@@ -112,21 +112,56 @@ export function AvatarInput({ label = 'Upload avatar', disabled, onFile, onInval
   </label>`;
 }
 
+// copyText puts text on the clipboard; without the Clipboard API (plain
+// http) it falls back to selecting a temporary textarea. Resolves to success.
+export async function copyText(text) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // fall through to the selection fallback
+  }
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.className = 'visually-hidden';
+  document.body.appendChild(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = document.execCommand('copy');
+  } catch {
+    ok = false;
+  }
+  area.remove();
+  return ok;
+}
+
+// CopyButton copies value and says so for a moment.
+export function CopyButton({ value, id, className = '', label = 'Copy' }) {
+  const [state, setState] = useState(''); // '' | 'copied' | 'failed'
+  const timer = useRef(0);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  async function copy() {
+    const ok = await copyText(value);
+    setState(ok ? 'copied' : 'failed');
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => setState(''), 2500);
+  }
+  return html`<button type="button" id=${id} class="btn btn-small ${className}" onClick=${copy}
+    title=${state === 'failed' ? 'Copying is blocked here: select the text and copy it yourself.' : undefined}>
+    ${state === 'copied' ? 'Copied' : state === 'failed' ? 'Select and copy' : label}
+  </button>`;
+}
+
 // OneTimeSecret shows a generated password once, with a copy button.
 export function OneTimeSecret({ id, className = '', value, note, onDismiss }) {
-  const [copied, setCopied] = useState(false);
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(value);
-      setCopied(true);
-    } catch {
-      setCopied(false);
-    }
-  }
   return html`<div class="onetime" role="status">
     <div class="onetime-row">
       <code id=${id} class="onetime-value ${className}">${value}</code>
-      ${navigator.clipboard ? html`<button type="button" class="btn btn-small" onClick=${copy}>${copied ? 'Copied' : 'Copy'}</button>` : null}
+      <${CopyButton} value=${value} />
       ${onDismiss ? html`<button type="button" class="btn btn-small btn-ghost" onClick=${onDismiss}>Done</button>` : null}
     </div>
     <p class="onetime-note">${note}</p>

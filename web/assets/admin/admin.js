@@ -1,9 +1,7 @@
 // Administration: agents, groups, departments, request statuses and custom
 // client fields (admins only).
-import { useEffect } from 'preact/hooks';
 import { html } from '../html.js';
-import { redirect } from '../nav.js';
-import { EmptyState } from '../ui.js';
+import { TabbedSection } from '../tabs.js';
 import { AgentsPage } from './agents.js';
 import { GroupsPage } from './groups.js';
 import { DepartmentsPage } from './departments.js';
@@ -19,21 +17,5 @@ const TABS = [
 ];
 
 export function AdminSection({ me, sub, refreshMe }) {
-  useEffect(() => {
-    if (!sub) redirect('admin/agents');
-  }, [sub]);
-
-  const tab = TABS.find((t) => t.key === sub);
-  return html`<section class="page" id="section-admin">
-    <div class="page-head"><h1>Administration</h1></div>
-    <nav class="tabs" id="admin-tabs" aria-label="Administration">
-      ${TABS.map((t) => html`<a
-        data-admin-tab=${t.key}
-        href="#/admin/${t.key}"
-        class=${`tab${t.key === sub ? ' active' : ''}`}
-        aria-current=${t.key === sub ? 'page' : undefined}>${t.label}</a>`)}
-    </nav>
-    ${tab ? html`<${tab.Page} key=${tab.key} me=${me} refreshMe=${refreshMe} />`
-      : sub ? html`<${EmptyState}>There is no such page. Pick a tab above.<//>` : null}
-  </section>`;
+  return html`<${TabbedSection} name="admin" title="Administration" tabs=${TABS} sub=${sub} pageProps=${{ me, refreshMe }} />`;
 }

@@ -1,11 +1,40 @@
-// Settings › Channels: connected channels; API channels can be added here
-// (their token is shown once), disabled, re-keyed and removed.
+// Settings › Channels: connected channels. Website chats (widget) and API
+// channels can be added here, edited, disabled and removed; an API channel's
+// token is shown once, a website chat's identity secret on demand.
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import * as api from '../api.js';
 import { kindLabel } from '../nav.js';
 import { ListBody, RowActions, useList } from '../listing.js';
-import { OneTimeSecret, Status, inv, useAction } from '../ui.js';
+import { CopyButton, OneTimeSecret, Status, inv, useAction } from '../ui.js';
+import { preferWidgetChannel } from './widget.js';
+
+// Kinds that can be created here, in the order of the select.
+const KINDS = [
+  { value: 'api', label: 'API' },
+  { value: 'widget', label: 'Website chat' },
+];
+export const channelKindLabel = (kind) => (kind === 'widget' ? 'Website chat' : kindLabel(kind));
+
+// parseOrigins turns the textarea (one site a line) into origins, or
+// {error} naming the first line that is not an http(s) site address.
+export function parseOrigins(text) {
+  const origins = [];
+  for (const line of String(text || '').split(/\r?\n/)) {
+    const v = line.trim();
+    if (!v) continue;
+    let url = null;
+    try { url = new URL(v); } catch { url = null; }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.host) {
+      return { error: `“${v}” is not a site address. Write it like https://shop.example.com.` };
+    }
+    if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
+      return { error: `“${v}” is a page, not a site: write only the site's address, like ${url.origin}.` };
+    }
+    if (!origins.includes(url.origin)) origins.push(url.origin);
+  }
+  return { origins };
+}
 
 const inboundURL = (id) => `${location.origin}/api/v1/channels/${id}/inbound`;
 
@@ -29,25 +58,46 @@ function TokenBox({ channelId, token, idPrefix, onDismiss }) {
 }
 
 function ChannelForm({ channel, departments, groups, action, onSaved, onCancel }) {
+  const [kind, setKind] = useState(channel ? channel.kind : 'api');
   const [name, setName] = useState(channel ? channel.name : '');
   const [dep, setDep] = useState(channel && channel.department_id ? String(channel.department_id) : '');
   const [group, setGroup] = useState(channel && channel.group_id ? String(channel.group_id) : '');
+  const w = (channel && channel.widget) || {};
+  const [origins, setOrigins] = useState((w.origins || []).join('\n'));
+  const [strict, setStrict] = useState(!!w.strict_identity);
+  const widget = kind === 'widget';
 
   async function submit(e) {
     e.preventDefault();
     if (action.busy) return;
     if (!name.trim()) return action.fail('Enter a name.', 'name');
     const body = { name: name.trim(), department_id: dep ? Number(dep) : 0, group_id: group ? Number(group) : 0 };
+    if (widget) {
+      const parsed = parseOrigins(origins);
+      if (parsed.error) return action.fail(parsed.error, 'origins');
+      if (!parsed.origins.length) return action.fail('Enter at least one site address, e.g. https://shop.example.com.', 'origins');
+      setOrigins(parsed.origins.join('\n'));
+      body.widget = { origins: parsed.origins, strict_identity: strict };
+    }
     const res = await action.run(
-      () => (channel ? api.updateChannel(channel.id, body) : api.createChannel({ kind: 'api', ...body })),
+      () => (channel ? api.updateChannel(channel.id, body) : api.createChannel({ kind, ...body })),
       { pending: channel ? 'Saving…' : 'Adding the channel…', done: channel ? 'Channel saved.' : 'Channel added.' },
     );
     if (res.ok) onSaved(res.value, !channel);
   }
 
   return html`<form class="card form-card" id="channel-form" onSubmit=${submit} noValidate>
-    <h2>${channel ? html`Edit channel “${channel.name}”` : 'Add an API channel'}</h2>
-    ${channel ? null : html`<p class="hint">An API channel lets your own systems post client messages; replies are available through the API.</p>`}
+    <h2>${channel ? html`Edit channel “${channel.name}”` : 'Add a channel'}</h2>
+    ${channel ? null : html`<label class="field field-narrow">
+      <span>Type</span>
+      <select id="channel-kind" value=${kind} onChange=${(e) => { action.reset(); setKind(e.currentTarget.value); }}
+        aria-invalid=${inv(action, 'kind')}>
+        ${KINDS.map((k) => html`<option key=${k.value} value=${k.value}>${k.label}</option>`)}
+      </select>
+    </label>`}
+    ${channel ? null : widget
+      ? html`<p class="hint">A website chat is the chat button on your site. After adding it, paste its embed code from Settings › Widget and chat into your pages.</p>`
+      : html`<p class="hint">An API channel lets your own systems post client messages; replies are available through the API.</p>`}
     <div class="form-grid">
       <label class="field">
         <span>Name</span>
@@ -69,6 +119,19 @@ function ChannelForm({ channel, departments, groups, action, onSaved, onCancel }
         </select>
       </label>
     </div>
+    ${widget ? html`<label class="field">
+      <span>Allowed sites</span>
+      <textarea id="channel-origins" rows="3" spellcheck="false" autocomplete="off" placeholder="https://shop.example.com"
+        value=${origins} onInput=${(e) => setOrigins(e.currentTarget.value)}
+        aria-invalid=${inv(action, 'origins', 'widget.origins', 'widget')} aria-describedby="channel-origins-hint"></textarea>
+      <small class="hint" id="channel-origins-hint">One site address a line, with http:// or https:// (and the port, if any). The widget only works on these sites.</small>
+    </label>
+    <label class="check">
+      <input id="channel-strict" type="checkbox" checked=${strict} onChange=${(e) => setStrict(e.currentTarget.checked)}
+        aria-invalid=${inv(action, 'strict_identity', 'widget.strict_identity')} />
+      <span>Strict identity (refuse unverified emails)
+        <small class="hint">An email passed without a valid data-user-hash is refused; anonymous visitors can still chat.</small></span>
+    </label>` : null}
     <div class="form-actions">
       <button id=${channel ? 'channel-save' : 'channel-create'} type="submit" class="btn btn-primary" disabled=${action.busy}>
         ${action.busy ? 'Saving…' : channel ? 'Save channel' : 'Add channel'}
@@ -77,6 +140,70 @@ function ChannelForm({ channel, departments, groups, action, onSaved, onCancel }
       <${Status} action=${action} id="channel-form-status" />
     </div>
   </form>`;
+}
+
+// IdentitySecret is a website chat's secret: hidden until "Show", with a
+// rotation that shows the new secret.
+function IdentitySecret({ channel, onChannel }) {
+  const action = useAction();
+  const [shown, setShown] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [fresh, setFresh] = useState('');
+  const secret = (channel.widget && channel.widget.identity_secret) || '';
+  const idp = `channel-${channel.id}`;
+
+  async function rotate() {
+    setConfirming(false);
+    setFresh('');
+    const res = await action.run(() => api.rotateChannelToken(channel.id),
+      { pending: 'Creating a new secret…', done: 'New secret created; hashes made with the old one no longer verify.' });
+    if (res.ok && res.value && res.value.token) {
+      setShown(false);
+      setFresh(res.value.token);
+      onChannel({ ...channel, widget: { ...(channel.widget || {}), identity_secret: res.value.token } });
+    }
+  }
+
+  return html`<div class="secret-box">
+    <div class="secret-row">
+      <span class="detail-label">Identity secret</span>
+      ${fresh ? null : html`<code id=${`${idp}-secret`} class=${`channel-secret${shown ? '' : ' secret-masked'}`}>
+        ${shown ? secret || 'None yet — rotate to create one.' : '••••••••••••••••'}</code>
+      <button type="button" class="btn btn-small" data-action=${shown ? 'hide-secret' : 'show-secret'}
+        aria-expanded=${shown ? 'true' : 'false'} aria-controls=${`${idp}-secret`}
+        onClick=${() => setShown(!shown)}>${shown ? 'Hide' : 'Show'}</button>
+      ${shown && secret ? html`<${CopyButton} value=${secret} />` : null}`}
+      ${confirming ? html`<span class="confirm">
+          <span>Rotate? Your site must switch to the new secret.</span>
+          <button type="button" class="btn btn-small btn-danger" data-action="confirm-rotate" disabled=${action.busy} onClick=${rotate}>Rotate</button>
+          <button type="button" class="btn btn-small btn-ghost" data-action="cancel-rotate" onClick=${() => setConfirming(false)}>Cancel</button>
+        </span>`
+        : html`<button type="button" class="btn btn-small" data-action="rotate-secret" disabled=${action.busy}
+          onClick=${() => { action.reset(); setConfirming(true); }}>Rotate</button>`}
+    </div>
+    ${fresh ? html`<${OneTimeSecret} id=${`${idp}-new-secret`} className="channel-new-secret" value=${fresh}
+      note="The new identity secret. Put it on your site's server now; the old one no longer works."
+      onDismiss=${() => { setFresh(''); action.reset(); }} />` : null}
+    <p class="hint">Your site's server uses this secret to compute data-user-hash (HMAC-SHA256 of the visitor's email), which marks the email as verified.</p>
+    <${Status} action=${action} className="row-status" />
+  </div>`;
+}
+
+// WidgetDetails is the line under a website chat's row.
+function WidgetDetails({ channel, onChannel }) {
+  const w = channel.widget || {};
+  return html`<div class="channel-detail">
+    <div class="detail-line">
+      <span class="detail-label">Sites</span>
+      <span class="channel-origins">${(w.origins || []).length
+        ? w.origins.map((o) => html`<code class="badge" key=${o}>${o}</code>`)
+        : html`<span class="muted">none — the widget works nowhere until you add a site</span>`}</span>
+      <span class="detail-label">Strict identity</span>
+      <span class="channel-strict-state">${w.strict_identity ? 'On' : 'Off'}</span>
+      <a href="#/settings/widget" class="detail-link" onClick=${() => preferWidgetChannel(channel.id)}>Embed code and appearance</a>
+    </div>
+    <${IdentitySecret} channel=${channel} onChannel=${onChannel} />
+  </div>`;
 }
 
 function ChannelRow({ channel, depName, groupName, editing, onEdit, onChannel, onRemoved }) {
@@ -101,11 +228,12 @@ function ChannelRow({ channel, depName, groupName, editing, onEdit, onChannel, o
     if (res.ok) onRemoved(channel);
   }
 
-  const panel = token || busy || action.error || action.message;
+  const widget = channel.kind === 'widget';
+  const panel = widget || token || busy || action.error || action.message;
   return html`
     <tr data-channel-id=${channel.id} data-channel-name=${channel.name} class=${`${channel.active ? '' : 'row-inactive'} ${editing ? 'row-editing' : ''}`}>
       <td class="cell-name">${channel.name}</td>
-      <td>${kindLabel(channel.kind)}</td>
+      <td>${channelKindLabel(channel.kind)}</td>
       <td>${depName || html`<span class="muted">—</span>`}</td>
       <td>${groupName || html`<span class="muted">—</span>`}</td>
       <td>${channel.active
@@ -123,6 +251,7 @@ function ChannelRow({ channel, depName, groupName, editing, onEdit, onChannel, o
     </tr>
     ${panel ? html`<tr class="row-panel" data-channel-panel=${channel.id}>
       <td colspan="6">
+        ${widget ? html`<${WidgetDetails} channel=${channel} onChannel=${onChannel} />` : null}
         ${token ? html`<${TokenBox} channelId=${channel.id} token=${token} idPrefix=${`channel-${channel.id}`}
           onDismiss=${() => { setToken(''); action.reset(); }} />` : null}
         <${Status} action=${action} className="row-status" />
@@ -165,7 +294,7 @@ export function ChannelsPage() {
 
   return html`<div class="admin-page" id="settings-channels">
     <${ListBody} list=${channels} loading="Loading channels…" emptyId="channels-empty"
-      empty="No channels connected. Add an API channel below; messenger and widget channels come in a later version.">
+      empty="No channels connected. Add a website chat or an API channel below; messenger channels come in a later version.">
       ${(items) => html`<table class="table" id="channels-table">
         <thead><tr><th>Name</th><th>Type</th><th>Department</th><th>Group</th><th>State</th>
           <th><span class="visually-hidden">Actions</span></th></tr></thead>
@@ -182,7 +311,11 @@ export function ChannelsPage() {
     ${notice ? html`<p class="status status-ok" id="channels-status" role="status">${notice}</p>` : null}
     ${created ? html`<div class="card" id="channel-created">
       <h2>Channel “${created.channel.name}” added</h2>
-      <${TokenBox} channelId=${created.channel.id} token=${created.token} idPrefix="channel" onDismiss=${() => setCreated(null)} />
+      ${created.channel.kind === 'widget' ? html`<div class="created">
+        <p>Next, paste the embed code into every page of your site: find it, with the look of the chat, in <a href="#/settings/widget" id="channel-created-widget-link" onClick=${() => preferWidgetChannel(created.channel.id)}>Settings › Widget and chat</a>.</p>
+        <div class="form-actions"><button type="button" class="btn btn-small btn-ghost" onClick=${() => setCreated(null)}>Done</button></div>
+      </div>`
+        : html`<${TokenBox} channelId=${created.channel.id} token=${created.token} idPrefix="channel" onDismiss=${() => setCreated(null)} />`}
     </div>` : null}
     ${channels.items ? html`<${ChannelForm} key=${editing ? `edit-${editing.id}` : `new-${formSeq}`} channel=${editing}
       departments=${departments} groups=${groups} action=${formAction} onSaved=${saved}
