@@ -3,8 +3,8 @@ package conversation
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"path"

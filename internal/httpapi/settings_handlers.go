@@ -11,10 +11,10 @@ import (
 )
 
 type channelInput struct {
-	Kind         *cv.ChannelKind `json:"kind"`
-	Name         *string         `json:"name"`
-	DepartmentID *int64          `json:"department_id"`
-	GroupID      *int64          `json:"group_id"`
+	Kind         *cv.ChannelKind      `json:"kind"`
+	Name         *string              `json:"name"`
+	DepartmentID *int64               `json:"department_id"`
+	GroupID      *int64               `json:"group_id"`
 	Active       *bool                `json:"active"`
 	Widget       *channel.WidgetPatch `json:"widget"`
 }
