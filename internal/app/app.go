@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/channel"
 	"github.com/switchboard-hq/switchboard/internal/config"
 	"github.com/switchboard-hq/switchboard/internal/conversation"
+	"github.com/switchboard-hq/switchboard/internal/geoip"
 	"github.com/switchboard-hq/switchboard/internal/httpapi"
 	"github.com/switchboard-hq/switchboard/internal/realtime"
 	"github.com/switchboard-hq/switchboard/internal/store"
@@ -51,6 +52,7 @@ type App struct {
 	Visitors      *widget.Service
 	pusher        *widget.Pusher
 	sockets       *websock.Server
+	geo           *geoip.DB
 	Handler       http.Handler
 	wg            sync.WaitGroup
 }
@@ -119,7 +121,21 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		return nil, err
 	}
 	db.OnCommit = hub.Notify
-	visitors := widget.NewService(db, conversations, nil)
+	proxies, err := cfg.Proxies()
+	if err != nil {
+		blobs.Close()
+		return nil, err
+	}
+	var countries widget.Countries
+	var geo *geoip.DB
+	if cfg.GeoIPDatabase != "" {
+		if geo, err = geoip.Open(cfg.GeoIPDatabase); err != nil {
+			blobs.Close()
+			return nil, err
+		}
+		countries = geo
+	}
+	visitors := widget.NewService(db, conversations, countries)
 	pusher := widget.NewPusher(visitors, hub, log)
 	sockets, err := websock.NewServer(websock.Options{OnClose: httpapi.VisitorSocketClosed, Log: log})
 	if err != nil {
@@ -137,7 +153,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		Templates: replies, Channels: channels, Hub: hub, Blobs: blobs, Health: db,
 		Registerer: reg, Gatherer: reg, Log: log, Web: web.FS,
 		SecureCookies: cfg.SecureCookies(), Version: version,
-		Visitors: visitors, Pusher: pusher, Sockets: sockets, PublicURL: cfg.PublicURL,
+		Visitors: visitors, Pusher: pusher, Sockets: sockets, PublicURL: cfg.PublicURL, TrustedProxies: proxies,
 		WidgetLimits: httpapi.WidgetLimits{PerIP: cmp.Or(cfg.WidgetRatePerIP, httpapi.DefaultWidgetLimits.PerIP), PerVisitor: httpapi.DefaultWidgetLimits.PerVisitor},
 	})
 	if err != nil {
@@ -146,7 +162,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	}
 	return &App{cfg: cfg, log: log, DB: db, blobs: blobs, Team: teamService, Auth: authService,
 		Conversations: conversations, Channels: channels, Templates: replies, Hub: hub, Handler: handler,
-		Visitors: visitors, pusher: pusher, sockets: sockets}, nil
+		Visitors: visitors, pusher: pusher, sockets: sockets, geo: geo}, nil
 }
 
 // Run serves HTTP on the configured address until ctx ends, then shuts down
@@ -270,5 +286,9 @@ func (a *App) sweepSessions(ctx context.Context) {
 
 // Close releases the database and files.
 func (a *App) Close() error {
-	return errors.Join(a.blobs.Close(), a.DB.Close())
+	err := errors.Join(a.blobs.Close(), a.DB.Close())
+	if a.geo != nil {
+		err = errors.Join(err, a.geo.Close())
+	}
+	return err
 }

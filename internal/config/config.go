@@ -5,6 +5,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,8 @@ type Config struct {
 	SQLiteSynchronous string        `env:"SQLITE_SYNCHRONOUS" envDefault:"NORMAL"`
 	DebugAddr         string        `env:"DEBUG_ADDR"`
 	WidgetRatePerIP   float64       `env:"WIDGET_RATE_PER_IP" envDefault:"20"`
+	GeoIPDatabase     string        `env:"GEOIP_DATABASE"`
+	TrustedProxies    string        `env:"TRUSTED_PROXIES"`
 }
 
 // Option describes one setting for flags and documentation.
@@ -63,6 +66,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "a login lasts at most this long [SWITCHBOARD_SESSION_LIFETIME]")
 	fs.DurationVar(&c.SessionIdle, "session-idle-timeout", c.SessionIdle, "a login unused this long ends [SWITCHBOARD_SESSION_IDLE_TIMEOUT]")
 	fs.Float64Var(&c.WidgetRatePerIP, "widget-rate-per-ip", c.WidgetRatePerIP, "requests per second the website widget accepts from one address (load tests raise it) [SWITCHBOARD_WIDGET_RATE_PER_IP]")
+	fs.StringVar(&c.GeoIPDatabase, "geoip-database", c.GeoIPDatabase, "MaxMind-format country database (e.g. GeoLite2-Country.mmdb) that shows visitors' countries [SWITCHBOARD_GEOIP_DATABASE]")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed [SWITCHBOARD_TRUSTED_PROXIES]")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "if set, serve Go's pprof profiles on this separate address (keep it on loopback) [SWITCHBOARD_DEBUG_ADDR]")
 }
 
@@ -80,6 +85,31 @@ func (c Config) SecureCookies() bool {
 	return strings.HasPrefix(strings.ToLower(c.PublicURL), "https://")
 }
 
+// Proxies parses TrustedProxies; a plain address is a /32 or /128.
+func (c Config) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("config: trusted proxy %q is not an address or CIDR", f)
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("config: trusted proxy %q is not an address or CIDR", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
 // Validate checks values that flags and env cannot type-check.
 func (c Config) Validate() error {
 	if c.PublicURL != "" {
@@ -92,6 +122,9 @@ func (c Config) Validate() error {
 	case "NORMAL", "FULL":
 	default:
 		return fmt.Errorf("config: sqlite synchronous must be NORMAL or FULL, not %q", c.SQLiteSynchronous)
+	}
+	if _, err := c.Proxies(); err != nil {
+		return err
 	}
 	if c.WidgetRatePerIP < 0 {
 		return fmt.Errorf("config: the widget rate per address must not be negative")

@@ -31,7 +31,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	token, sess, err := s.auth.Login(r.Context(), in.Email, in.Password, clientIP(r), r.UserAgent())
+	token, sess, err := s.auth.Login(r.Context(), in.Email, in.Password, s.clientIP(r), r.UserAgent())
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -56,6 +57,9 @@ type Deps struct {
 	WidgetLimits WidgetLimits
 	// PublicURL is where visitors reach the server (the embed code's host).
 	PublicURL string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client's address.
+	TrustedProxies []netip.Prefix
 }
 
 // Server holds the handlers' dependencies.
@@ -81,6 +85,7 @@ type Server struct {
 	limits        *widgetLimiter
 	widget        widgetAssets
 	publicURL     string
+	proxies       []netip.Prefix
 }
 
 // New builds the router with every route of the HTTP surface.
@@ -95,7 +100,7 @@ func New(d Deps) (http.Handler, error) {
 		log: d.Log, metrics: newHTTPMetrics(d.Registerer), workspace: ws,
 		secureCookies: d.SecureCookies, version: d.Version,
 		visitors: d.Visitors, pusher: d.Pusher, sockets: d.Sockets, limits: newWidgetLimiter(d.WidgetLimits),
-		widget: newWidgetAssets(), publicURL: d.PublicURL,
+		widget: newWidgetAssets(), publicURL: d.PublicURL, proxies: d.TrustedProxies,
 	}
 	return s.routes(), nil
 }

@@ -109,7 +109,7 @@ func (s *Server) widgetChannel(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if !s.limits.allowIP(clientIP(r)) {
+		if !s.limits.allowIP(s.clientIP(r)) {
 			s.writeError(w, r, errs.RateLimited("too many requests from your address; try again in a minute"))
 			return
 		}
@@ -162,7 +162,7 @@ func (s *Server) visitorSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call := visitorFrom(r.Context())
-	out, err := s.visitors.StartSession(r.Context(), call.ch, in, clientIP(r))
+	out, err := s.visitors.StartSession(r.Context(), call.ch, in, s.clientIP(r))
 	respond(s, w, r, http.StatusOK, out, err)
 }
 
@@ -176,7 +176,7 @@ func (s *Server) visitorPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call := visitorFrom(r.Context())
-	err := s.visitors.RecordPage(r.Context(), call.visitor, in.PageURL, in.PageTitle, clientIP(r))
+	err := s.visitors.RecordPage(r.Context(), call.visitor, in.PageURL, in.PageTitle, s.clientIP(r))
 	respond(s, w, r, http.StatusNoContent, nil, err)
 }
 

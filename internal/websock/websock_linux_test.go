@@ -100,6 +100,14 @@ func BenchmarkIdleConnections(b *testing.B) {
 	runtime.ReadMemStats(&m1)
 	g1 := runtime.NumGoroutine()
 
+	// The pings went out: a client's socket holds ping frames.
+	var in [64]byte
+	if m, _, _ := unix.Recvfrom(fds[0], in[:], unix.MSG_DONTWAIT); m < 2 || in[0] != 0x89 {
+		b.Fatalf(
+			"client 0 holds %x, want ping frames",
+			in[:max(m, 0)])
+	}
+
 	perConn := func(after, before uint64) float64 { return (float64(after) - float64(before)) / float64(n) }
 	b.ReportMetric(perConn(m1.HeapAlloc+m1.StackInuse, m0.HeapAlloc+m0.StackInuse), "B/conn")
 	b.ReportMetric(perConn(m1.Sys, m0.Sys), "sys-B/conn")

@@ -230,7 +230,17 @@ func TestServerAnswersPingsAndKeepsResponsiveClients(t *testing.T) {
 	h := newHarness(t, Options{PingInterval: 20 * time.Millisecond, IdleTimeout: 100 * time.Millisecond})
 	ctx := ctxT(t)
 	cc, c := h.dial(ctx)
-	cc.CloseRead(ctx) // answers the server's pings, reads our pongs
+	// A reader answers the server's pings and reads the pongs to ours.
+	got := make(chan string, 1)
+	go func() {
+		for {
+			_, msg, err := cc.Read(ctx)
+			if err != nil {
+				return
+			}
+			got <- string(msg)
+		}
+	}()
 	for range 3 {
 		if err := cc.Ping(ctx); err != nil {
 			t.Fatalf(
@@ -249,6 +259,11 @@ func TestServerAnswersPingsAndKeepsResponsiveClients(t *testing.T) {
 		t.Fatalf(
 			"Send: %v",
 			err)
+	}
+	if m := <-got; m != "still here" {
+		t.Fatalf(
+			"client got %q",
+			m)
 	}
 }
 
