@@ -5,6 +5,11 @@
 //	go run ./cmd/loadgen --url http://127.0.0.1:8080 --admin-email admin@example.com \
 //	    --admin-password admin-password --rate 1000 --concurrency 64 --clients 1000 \
 //	    --new-every 10 --agents 20 --duration 30s
+//
+// "loadgen sockets" holds idle website-visitor websockets instead and
+// reports the server's memory per socket:
+//
+//	go run ./cmd/loadgen sockets --url http://127.0.0.1:8080 --sockets 10000 --hold 40s
 package main
 
 import (
@@ -22,6 +27,10 @@ import (
 const defaultDuration = 30 * time.Second
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "sockets" {
+		sockets(os.Args[2:])
+		return
+	}
 	var cfg loadgen.Config
 	fs := flag.NewFlagSet("loadgen", flag.ExitOnError)
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "base URL of the running server (loopback only)")
@@ -47,6 +56,30 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := loadgen.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	rep.Print(os.Stdout)
+}
+
+func sockets(args []string) {
+	var cfg loadgen.SocketsConfig
+	fs := flag.NewFlagSet("loadgen sockets", flag.ExitOnError)
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "base URL of the running server (loopback only; start it with SWITCHBOARD_WIDGET_RATE_PER_IP=100000)")
+	fs.StringVar(&cfg.AdminEmail, "admin-email", os.Getenv("SWITCHBOARD_ADMIN_EMAIL"), "administrator email [SWITCHBOARD_ADMIN_EMAIL]")
+	fs.StringVar(&cfg.AdminPassword, "admin-password", os.Getenv("SWITCHBOARD_ADMIN_PASSWORD"), "administrator password [SWITCHBOARD_ADMIN_PASSWORD]")
+	fs.IntVar(&cfg.Sockets, "sockets", 10000, "visitor websockets to hold open")
+	fs.DurationVar(&cfg.Hold, "hold", 40*time.Second, "how long to hold them (longer than the server's 30 s ping interval)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 64, "visitors started and sockets dialled at once")
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	_ = fs.Parse(args)
+	if !*quiet {
+		cfg.Progress = os.Stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := loadgen.RunSockets(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

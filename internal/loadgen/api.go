@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/switchboard-hq/switchboard/internal/realtime"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,6 +112,15 @@ func (s *Session) url(path string) string { return s.origin + path }
 // do sends a JSON request and decodes a JSON answer into out (when not nil);
 // any status other than want is a *StatusError.
 func (s *Session) do(ctx context.Context, method, path string, in, out any, want int) error {
+	return s.send(ctx, method, s.url(path), path, in, out, want)
+}
+
+// doURL is do for an absolute URL answering 200.
+func (s *Session) doURL(ctx context.Context, method, url string, in, out any) error {
+	return s.send(ctx, method, url, url, in, out, http.StatusOK)
+}
+
+func (s *Session) send(ctx context.Context, method, url, path string, in, out any, want int) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -120,7 +129,7 @@ func (s *Session) do(ctx context.Context, method, path string, in, out any, want
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, s.url(path), body)
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
 		return err
 	}
@@ -349,37 +358,49 @@ func (c *Channel) Post(ctx context.Context, in Inbound) (InboundResult, error) {
 // ResidentMemory reads process_resident_memory_bytes from the server's
 // /metrics.
 func ResidentMemory(ctx context.Context, client *http.Client, base string) (int64, error) {
+	m, err := ServerMetrics(ctx, client, base, "process_resident_memory_bytes")
+	return int64(m["process_resident_memory_bytes"]), err
+}
+
+// ServerMetrics reads unlabelled gauges from the server's /metrics.
+func ServerMetrics(ctx context.Context, client *http.Client, base string, names ...string) (map[string]float64, error) {
 	u, err := CheckLoopback(base)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.Scheme+"://"+u.Host+"/metrics", nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("metrics: status %d", resp.StatusCode)
+		return nil, fmt.Errorf("metrics: status %d", resp.StatusCode)
 	}
+	out := make(map[string]float64, len(names))
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes ")
-		if !ok {
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !slices.Contains(names, name) {
 			continue
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil {
-			return 0, fmt.Errorf("metrics: process_resident_memory_bytes %q: %w", v, err)
+			return nil, fmt.Errorf("metrics: %s %q: %w", name, v, err)
 		}
-		return int64(f), nil
+		out[name] = f
 	}
 	if err := sc.Err(); err != nil {
-		return 0, err
+		return nil, err
 	}
-	return 0, errors.New("metrics: no process_resident_memory_bytes")
+	for _, n := range names {
+		if _, ok := out[n]; !ok {
+			return out, fmt.Errorf("metrics: no %s", n)
+		}
+	}
+	return out, nil
 }
