@@ -77,8 +77,8 @@ type Options struct {
 	// messages are read and dropped.
 	OnMessage func(c *Conn, msg []byte)
 	// OnClose is called exactly once when a connection ends, whoever ended
-	// it, on a goroutine of its own (never inside Send or Close). Close
-	// waits for it.
+	// it, on a goroutine of its own (never inside Send or Close). Server.Close
+	// waits for it, so neither callback may call Server.Close.
 	OnClose func(c *Conn)
 	// Log receives unexpected errors (default slog.Default()).
 	Log *slog.Logger
