@@ -51,6 +51,9 @@ func adminOnly(s int) statuses {
 func settingsOnly(s int) statuses {
 	return statuses{401, 403, 403, 403, 403, 403, 403, 403, 403, s, 403, s}
 }
+func managementOnly(s int) statuses {
+	return statuses{401, 403, 403, 403, 403, 403, 403, 403, s, 403, 403, s}
+}
 
 // seesQueued is for reading an unassigned request of no group: the queue's
 // agents and supervisors see it; other agents of the module get 404.
@@ -74,6 +77,10 @@ type rightsRow struct {
 }
 
 func jsonBody(v any) func(int) any { return func(int) any { return v } }
+
+// everyScript is a body the matrix fills in when sending: the ids of every
+// script there is then, last first (a reorder must name each exactly once).
+type everyScript struct{}
 
 func passwordOf(col int) string { return "password-" + strconv.Itoa(col) }
 
@@ -136,6 +143,7 @@ var rightsTable = []rightsRow{
 	{"POST", "/api/v1/conversations/{id}/classic", "fresh conversation", nil, worksQueued(200)},
 	{"PUT", "/api/v1/conversations/{id}/status", "fresh conversation", jsonBody(map[string]int{"status_id": 3}), worksQueued(200)},
 	{"POST", "/api/v1/conversations/{id}/read", "conversation", nil, seesQueued(204)},
+	{"POST", "/api/v1/conversations/{id}/typing", "conversation", nil, worksQueued(204)},
 	{"GET", "/api/v1/conversations/{id}/client", "conversation", nil, seesQueued(200)},
 	{"PATCH", "/api/v1/conversations/{id}/client", "conversation", jsonBody(map[string]string{"phone": "+7 900 000-00-00"}), worksQueued(200)},
 	{"GET", "/api/v1/conversations/{id}/previous", "conversation", nil, seesQueued(200)},
@@ -143,10 +151,12 @@ var rightsTable = []rightsRow{
 
 	{"GET", "/api/v1/channels", "", nil, omnichannel(200)},
 	{"POST", "/api/v1/channels", "", jsonBody(map[string]string{"kind": "api", "name": "Integration"}), settingsOnly(201)},
+	{"POST", "/api/v1/channels", "", jsonBody(map[string]any{"kind": "widget", "name": "Website", "widget": map[string]any{"origins": []string{"https://shop.example.com"}}}), settingsOnly(201)},
 	{"GET", "/api/v1/channels/{id}", "channel", nil, omnichannel(200)},
 	{"PATCH", "/api/v1/channels/{id}", "channel", jsonBody(map[string]string{"name": "Shop"}), settingsOnly(200)},
 	{"DELETE", "/api/v1/channels/{id}", "fresh channel", nil, settingsOnly(204)},
 	{"POST", "/api/v1/channels/{id}/token", "fresh channel", nil, settingsOnly(200)},
+	{"POST", "/api/v1/channels/{id}/token", "fresh widget channel", nil, settingsOnly(200)},
 
 	{"GET", "/api/v1/statuses", "", nil, omnichannel(200)},
 	{"POST", "/api/v1/statuses", "", func(col int) any {
@@ -161,6 +171,15 @@ var rightsTable = []rightsRow{
 	}, settingsOnly(201)},
 	{"PATCH", "/api/v1/templates/{id}", "template", jsonBody(map[string]string{"tag": "bye", "content": "Goodbye!"}), settingsOnly(200)},
 	{"DELETE", "/api/v1/templates/{id}", "fresh template", nil, settingsOnly(204)},
+
+	{"GET", "/api/v1/scripts", "", nil, settingsOnly(200)},
+	{"POST", "/api/v1/scripts", "", func(col int) any {
+		return map[string]any{"name": fmt.Sprintf("Pricing %d", col), "match": "contains", "pattern": "/pricing", "request_form": true}
+	}, settingsOnly(201)},
+	{"PUT", "/api/v1/scripts/order", "", func(int) any { return everyScript{} }, settingsOnly(200)},
+	{"PATCH", "/api/v1/scripts/{id}", "script", jsonBody(map[string]any{"name": "Checkout", "active": false}), settingsOnly(200)},
+	{"DELETE", "/api/v1/scripts/{id}", "fresh script", nil, settingsOnly(204)},
+	{"GET", "/api/v1/visitors", "", nil, managementOnly(200)},
 
 	{"GET", "/api/v1/custom-fields", "", nil, omnichannel(200)},
 	{"POST", "/api/v1/custom-fields", "", func(col int) any {
@@ -203,7 +222,11 @@ func TestRightsMatrix(t *testing.T) {
 				return id
 			},
 			"fresh channel": func() int64 { id, _ := createChannel(t, admin, fmt.Sprintf("Doomed %d", counter())); return id },
-			"status":        constant(admin.create("/api/v1/statuses", map[string]string{"name": "Escalated", "class": "open"})),
+			"fresh widget channel": func() int64 {
+				return admin.create("/api/v1/channels", map[string]any{"kind": "widget", "name": fmt.Sprintf("Site %d", counter()),
+					"widget": map[string]any{"origins": []string{"https://shop.example.com"}}})
+			},
+			"status": constant(admin.create("/api/v1/statuses", map[string]string{"name": "Escalated", "class": "open"})),
 			"fresh status": func() int64 {
 				return admin.create("/api/v1/statuses", map[string]string{"name": fmt.Sprintf("Doomed %d", counter()), "class": "waiting"})
 			},
@@ -214,6 +237,10 @@ func TestRightsMatrix(t *testing.T) {
 			"field": constant(admin.create("/api/v1/custom-fields", map[string]string{"name": "Plan", "type": "text"})),
 			"fresh field": func() int64 {
 				return admin.create("/api/v1/custom-fields", map[string]string{"name": fmt.Sprintf("Doomed %d", counter()), "type": "text"})
+			},
+			"script": constant(admin.create("/api/v1/scripts", map[string]string{"name": "Support pages", "pattern": "/support"})),
+			"fresh script": func() int64 {
+				return admin.create("/api/v1/scripts", map[string]string{"name": fmt.Sprintf("Doomed %d", counter()), "pattern": "/doomed"})
 			},
 			"agent":      constant(admin.create("/api/v1/agents", map[string]string{"email": "target@example.com", "name": "Target"})),
 			"group":      constant(admin.create("/api/v1/groups", map[string]any{"name": "Target group"})),
@@ -236,6 +263,9 @@ func TestRightsMatrix(t *testing.T) {
 				var body any
 				if row.body != nil {
 					body = row.body(col)
+				}
+				if _, ok := body.(everyScript); ok {
+					body = map[string][]int64{"ids": scriptIDs(t, admin)}
 				}
 				res := clients[col].call(row.method, path, body)
 				if res.status != row.want[col] {
@@ -272,6 +302,18 @@ var count atomic.Int64
 
 // counter gives unique numbers for names and ids, also across goroutines.
 func counter() int { return int(count.Add(1)) }
+
+// scriptIDs lists the ids of every script, last first.
+func scriptIDs(t *testing.T, admin *client) []int64 {
+	t.Helper()
+	var list struct{ Scripts []struct{ ID int64 } }
+	admin.call("GET", "/api/v1/scripts", nil).decode(t, &list)
+	ids := []int64{}
+	for i := len(list.Scripts) - 1; i >= 0; i-- {
+		ids = append(ids, list.Scripts[i].ID)
+	}
+	return ids
+}
 
 func agentID(t *testing.T, admin *client, email string) int64 {
 	t.Helper()
