@@ -71,7 +71,10 @@ func (s *Server) inbound(w http.ResponseWriter, r *http.Request, id int64) {
 	msg := cv.Inbound{
 		ExternalID: in.MessageID, Text: in.Text,
 		Sender: cv.Sender{ExternalID: in.Sender.ID, Name: in.Sender.Name, Email: in.Sender.Email, Phone: in.Sender.Phone,
-			Profile: cv.Profile{URL: in.Sender.ProfileURL, ChatURL: in.Sender.ChatURL, PageURL: in.Sender.PageURL, Referrer: in.Sender.Referrer, IP: in.Sender.IP}},
+			Profile: cv.Profile{URL: in.Sender.ProfileURL, ChatURL: in.Sender.ChatURL, PageURL: in.Sender.PageURL, Referrer: in.Sender.Referrer, IP: in.Sender.IP},
+			// The integration behind an API channel knows its customers:
+			// the emails it sends count as proven.
+			Verified: in.Sender.Email != ""},
 	}
 	for i, a := range in.Attachments {
 		data, err := base64.StdEncoding.DecodeString(a.Data)

@@ -63,7 +63,8 @@ func (db *DB) Client(ctx context.Context, id int64) (cv.Client, error) {
 // (an empty value removes the field's value).
 func (db *DB) UpdateClient(ctx context.Context, c cv.Client) (cv.Client, error) {
 	err := db.tx(ctx, func(tx *txn) error {
-		if err := tx.execOne(ctx, "client", `UPDATE clients SET name = ?, email = ?, phone = ?, updated_at = ? WHERE id = ?`, c.Name, c.Email, c.Phone, millis(tx.now), c.ID); err != nil {
+		if err := tx.execOne(ctx, "client", `UPDATE clients SET name = ?, email = ?, phone = ?, updated_at = ?,
+			email_verified = CASE WHEN lower(email) = lower(?) THEN email_verified ELSE ? END WHERE id = ?`, c.Name, c.Email, c.Phone, millis(tx.now), c.Email, false, c.ID); err != nil {
 			return err
 		}
 		for field, value := range c.Fields {

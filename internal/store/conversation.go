@@ -164,15 +164,16 @@ func (tx *txn) identity(ctx context.Context, kind cv.ChannelKind, s cv.Sender) (
 		name = s.Profile.Name
 	}
 	if s.Verified && s.Email != "" {
-		// A proven email is the same person as the client who has it.
-		err = tx.queryRow(ctx, `SELECT id FROM clients WHERE lower(email) = lower(?) ORDER BY id LIMIT 1`, s.Email).Scan(&clientID)
+		// A proven email is the same person as the client whose email was
+		// proven too; an email someone merely typed proves nothing.
+		err = tx.queryRow(ctx, `SELECT id FROM clients WHERE lower(email) = lower(?) AND email_verified ORDER BY id LIMIT 1`, s.Email).Scan(&clientID)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return 0, 0, err
 		}
 	}
 	if clientID == 0 {
-		if err := tx.queryRow(ctx, `INSERT INTO clients (name, email, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-			name, s.Email, s.Phone, now, now).Scan(&clientID); err != nil {
+		if err := tx.queryRow(ctx, `INSERT INTO clients (name, email, email_verified, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			name, s.Email, s.Verified && s.Email != "", s.Phone, now, now).Scan(&clientID); err != nil {
 			return 0, 0, err
 		}
 	}

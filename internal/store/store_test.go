@@ -17,6 +17,8 @@ func TestSessions(t *testing.T) { storetest.Each(t, storetest.Sessions) }
 
 func TestIngest(t *testing.T) { storetest.Each(t, storetest.Ingest) }
 
+func TestWidget(t *testing.T) { storetest.Each(t, storetest.Widget) }
+
 // migrationCount is how many migrations the engine has.
 func migrationCount(t *testing.T, engine string) int {
 	t.Helper()

@@ -87,13 +87,22 @@ func (p *Pusher) idle() bool {
 // after the id they last saw (the latest page for 0), then live frames, so a
 // reconnect neither loses nor repeats a message.
 func (p *Pusher) Attach(ctx context.Context, ch cv.Channel, v Visitor, sock Socket, after int64) (*Link, error) {
-	client, err := p.svc.store.VisitorClient(ctx, v.ID)
-	if err != nil {
-		return nil, err
-	}
+	// Filed before anything is read: a first message written meanwhile moves
+	// the link under its client (linksOf), and what commits meanwhile is held.
 	l := &Link{p: p, ch: ch, visitor: v.ID, sock: sock}
 	p.mu.Lock()
-	p.place(l, client)
+	p.place(l, 0)
+	p.mu.Unlock()
+	client, err := p.svc.store.VisitorClient(ctx, v.ID)
+	if err != nil {
+		l.Detach()
+		return nil, err
+	}
+	p.mu.Lock()
+	if l.client == 0 && client != 0 {
+		p.unplace(l)
+		p.place(l, client)
+	}
 	p.mu.Unlock()
 	// Registered before reading the backlog: what commits meanwhile is held
 	// and sent after it, minus what the backlog already had.
@@ -127,9 +136,13 @@ func (p *Pusher) Attach(ctx context.Context, ch cv.Channel, v Visitor, sock Sock
 
 // Detach forgets the socket (it has closed).
 func (l *Link) Detach() {
-	p := l.p
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	l.p.mu.Lock()
+	defer l.p.mu.Unlock()
+	l.p.unplace(l)
+}
+
+// unplace removes a link from where it is filed. p.mu is held.
+func (p *Pusher) unplace(l *Link) {
 	key, set := l.client, p.byClient
 	if key == 0 {
 		key, set = l.ch.ID, p.waiting
@@ -244,29 +257,27 @@ func (p *Pusher) handle(ctx context.Context, e cv.Event) {
 
 // linksOf returns the sockets of the visitors who are the request's client on
 // its channel. A visitor's first message makes them that client: their
-// socket, waiting under the channel, moves under the client.
+// socket, waiting under the channel, moves under the client — also when the
+// client has sockets already (the same verified person on a second device).
 func (p *Pusher) linksOf(ctx context.Context, c cv.Conversation, clientWrote bool) []*Link {
 	p.mu.RLock()
 	links := matching(p.byClient[c.ClientID], c.ChannelID)
 	anyWaiting := len(p.waiting[c.ChannelID]) > 0
 	p.mu.RUnlock()
-	if len(links) > 0 || !clientWrote || !anyWaiting {
+	if !clientWrote || !anyWaiting {
 		return links
 	}
 	visitors, err := p.svc.store.VisitorsOfClient(ctx, c.ClientID)
 	if err != nil || len(visitors) == 0 {
-		return nil
+		return links
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for l := range p.waiting[c.ChannelID] {
 		if slices.Contains(visitors, l.visitor) {
-			delete(p.waiting[c.ChannelID], l)
+			p.unplace(l)
 			p.place(l, c.ClientID)
 		}
-	}
-	if len(p.waiting[c.ChannelID]) == 0 {
-		delete(p.waiting, c.ChannelID)
 	}
 	return matching(p.byClient[c.ClientID], c.ChannelID)
 }

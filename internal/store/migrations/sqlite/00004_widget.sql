@@ -38,10 +38,13 @@ CREATE TABLE scripts (
     updated_at    BIGINT  NOT NULL
 );
 
--- A verified widget email joins the existing client with that email.
-CREATE INDEX clients_email ON clients (lower(email));
+-- A verified widget email joins the existing client with that email, if
+-- that email was proven too (never one a visitor merely typed).
+ALTER TABLE clients ADD COLUMN email_verified BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX clients_email ON clients (lower(email)) WHERE email_verified;
 
 -- +goose Down
 DROP INDEX clients_email;
+ALTER TABLE clients DROP COLUMN email_verified;
 DROP TABLE scripts;
 DROP TABLE visitors;
