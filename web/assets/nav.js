@@ -73,8 +73,12 @@ export function useRoute() {
 }
 
 // redirect replaces the current history entry, so Back skips default routes.
-export function redirect(path) {
+// It goes to a default only from where the caller saw the route: a render
+// that is a moment late must not undo a navigation made meanwhile.
+export function redirect(path, from) {
   const target = `#/${path}`;
+  const now = parseRoute(window.location.hash);
+  if (from && (now.section !== from.section || now.sub !== from.sub)) return;
   if (window.location.hash !== target) window.location.replace(target);
 }
 

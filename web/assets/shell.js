@@ -210,7 +210,7 @@ export function Shell({ me, setMe, refreshMe, onLogout }) {
   }, []);
 
   useEffect(() => {
-    if (!route.section && first) redirect(first);
+    if (!route.section && first) redirect(first, route);
   }, [route.section, first]);
 
   useEffect(() => {

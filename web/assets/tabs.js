@@ -8,7 +8,7 @@ import { EmptyState } from './ui.js';
 // tabs: [{key, label, Page}]; pageProps are passed to the tab's Page.
 export function TabbedSection({ name, title, label, tabs, sub, pageProps = {} }) {
   useEffect(() => {
-    if (!sub && tabs.length) redirect(`${name}/${tabs[0].key}`);
+    if (!sub && tabs.length) redirect(`${name}/${tabs[0].key}`, { section: name, sub: '' });
   }, [sub]);
 
   const tab = tabs.find((t) => t.key === sub);

@@ -8,10 +8,10 @@ import { useList } from '../listing.js';
 import { CopyButton, EmptyState, Status, inv, useAction } from '../ui.js';
 
 const DEFAULTS = {
-  agent_text: '#ffffff',
-  agent_background: '#3b5bdb',
-  visitor_text: '#1d2330',
-  visitor_background: '#f1f3f5',
+  agent_text: '#1f2933',
+  agent_background: '#eef1f5',
+  visitor_text: '#ffffff',
+  visitor_background: '#2f6fde',
   position: 'right',
   department_avatar: false,
 };

@@ -82,7 +82,7 @@
         '.sb-fm textarea{min-height:100px;resize:vertical}' +
         '.sb-bt{align-self:flex-start;padding:9px 18px;border:0;border-radius:8px;background:var(--sb-vb);color:var(--sb-vt);font:inherit;font-weight:600;cursor:pointer}' +
         '.sb-bt:disabled{opacity:.6}' +
-        '@media (max-width:479px){.sb-p{inset:0;width:auto;height:auto;border-radius:0}.open .sb-l{display:none}}'
+        '@media (max-width:419px){.sb-p{inset:0;width:auto;height:auto;border-radius:0}.open .sb-l{display:none}}'
     );
 
     // The panel.
@@ -469,7 +469,7 @@
       } else if (f.type === 'typing') {
         showTyping(ctx.app.department_avatar && team() ? team().name : f.name || 'Someone');
       } else if (f.type === 'read') {
-        for (const [id, row] of seen) if (id <= f.until && row.classList.contains('sb-v')) row.classList.add('sb-read');
+        for (const [id, row] of seen) if ((!f.until || id <= f.until) && row.classList.contains('sb-v')) row.classList.add('sb-read');
       } else if (f.type === 'agent' && f.agent) {
         agent = f.agent;
         header();
