@@ -50,7 +50,7 @@ func TestTwoAgentsWorkARequestLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	kind, chName := cv.API, "Shop"
-	ch, _, err := srv.app.Channels.Create(ctx, access.System, channel.Patch{Kind: &kind, Name: &chName})
+	ch, _, err := srv.app.Channels.Create(ctx, access.System, channel.Patch{Kind: &kind, Name: &chName}, srv.url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,10 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/geoip"
 	"github.com/switchboard-hq/switchboard/internal/httpapi"
+	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/telegram"
+	"github.com/switchboard-hq/switchboard/internal/messenger/whatsapp"
+	"github.com/switchboard-hq/switchboard/internal/outbox"
 	"github.com/switchboard-hq/switchboard/internal/realtime"
 	"github.com/switchboard-hq/switchboard/internal/store"
 	"github.com/switchboard-hq/switchboard/internal/team"
@@ -53,6 +57,7 @@ type App struct {
 	pusher        *widget.Pusher
 	sockets       *websock.Server
 	geo           *geoip.DB
+	outbox        *outbox.Worker
 	Handler       http.Handler
 	wg            sync.WaitGroup
 }
@@ -113,7 +118,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	authService := auth.NewService(db, passwords, auth.Config{Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdle})
 	teamService := team.NewService(db, passwords, blobs)
 	conversations := conversation.NewService(db, blobs)
-	channels := channel.NewService(db)
+	// Platforms' APIs answer slowly at worst; a send or a fetch never waits
+	// longer than this.
+	platformClient := &http.Client{Timeout: 30 * time.Second}
+	platforms := messenger.NewRegistry(
+		telegram.New(cfg.TelegramAPIURL, platformClient),
+		whatsapp.New(cfg.WhatsAppAPIURL, platformClient),
+	)
+	channels := channel.NewService(db, platforms)
 	replies := templates.NewService(db)
 	hub, err := realtime.NewHub(ctx, db, log)
 	if err != nil {
@@ -136,6 +148,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		countries = geo
 	}
 	visitors := widget.NewService(db, conversations, countries)
+	sender := outbox.New(db, blobs, platforms, log, outbox.Options{})
 	pusher := widget.NewPusher(visitors, hub, log)
 	sockets, err := websock.NewServer(websock.Options{OnClose: httpapi.VisitorSocketClosed, Log: log})
 	if err != nil {
@@ -154,6 +167,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		Registerer: reg, Gatherer: reg, Log: log, Web: web.FS,
 		SecureCookies: cfg.SecureCookies(), Version: version,
 		Visitors: visitors, Pusher: pusher, Sockets: sockets, PublicURL: cfg.PublicURL, TrustedProxies: proxies,
+		Receiver: messenger.NewReceiver(platforms, db, conversations, log), Outbox: sender,
 		WidgetLimits: httpapi.WidgetLimits{PerIP: cmp.Or(cfg.WidgetRatePerIP, httpapi.DefaultWidgetLimits.PerIP), PerVisitor: httpapi.DefaultWidgetLimits.PerVisitor},
 	})
 	if err != nil {
@@ -162,7 +176,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	}
 	return &App{cfg: cfg, log: log, DB: db, blobs: blobs, Team: teamService, Auth: authService,
 		Conversations: conversations, Channels: channels, Templates: replies, Hub: hub, Handler: handler,
-		Visitors: visitors, pusher: pusher, sockets: sockets, geo: geo}, nil
+		Visitors: visitors, pusher: pusher, sockets: sockets, geo: geo, outbox: sender}, nil
 }
 
 // Run serves HTTP on the configured address until ctx ends, then shuts down
@@ -256,6 +270,7 @@ func (a *App) Start(ctx context.Context) {
 	}
 	a.wg.Go(func() { a.sweepSessions(ctx) })
 	a.wg.Go(func() { a.pusher.Run(ctx) })
+	a.wg.Go(func() { a.outbox.Run(ctx) })
 	a.wg.Go(func() {
 		// Visitor sockets left the HTTP server when they were upgraded.
 		<-ctx.Done()

@@ -6,7 +6,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -17,6 +19,7 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/auth"
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
+	"github.com/switchboard-hq/switchboard/internal/messenger"
 )
 
 // Store keeps channels.
@@ -28,13 +31,29 @@ type Store interface {
 	UpdateChannel(ctx context.Context, c cv.Channel) (cv.Channel, error)
 	SetChannelToken(ctx context.Context, id int64, tokenHash string) error
 	RemoveChannel(ctx context.Context, id int64) error
+	DeleteNewChannel(ctx context.Context, id int64) error
 }
 
 // Service manages channels.
-type Service struct{ store Store }
+type Service struct {
+	store     Store
+	platforms messenger.Registry
+}
 
-// NewService returns the channel service.
-func NewService(store Store) *Service { return &Service{store: store} }
+// NewService returns the channel service for the api and widget kinds and
+// the messaging platforms registered.
+func NewService(store Store, platforms messenger.Registry) *Service {
+	return &Service{store: store, platforms: platforms}
+}
+
+// Platforms lists what connecting each messenger asks for.
+func (s *Service) Platforms() map[cv.ChannelKind][]messenger.Field {
+	out := map[cv.ChannelKind][]messenger.Field{}
+	for kind, p := range s.platforms {
+		out[kind] = p.Fields()
+	}
+	return out
+}
 
 // Patch changes the fields that are set.
 type Patch struct {
@@ -44,6 +63,9 @@ type Patch struct {
 	GroupID      *int64
 	Active       *bool
 	Widget       *WidgetPatch
+	// Account holds a messenger's connection fields by name (secrets left
+	// empty on an update keep their value).
+	Account map[string]string
 }
 
 // WidgetPatch changes a website chat channel's own settings.
@@ -85,8 +107,9 @@ func redact(actor access.Actor, c cv.Channel) cv.Channel {
 }
 
 // Create connects a channel. For the api kind it returns the channel's API
-// token, shown once.
-func (s *Service) Create(ctx context.Context, actor access.Actor, p Patch) (cv.Channel, string, error) {
+// token, shown once. A messenger is checked with its platform, which learns
+// its webhook at hookBase/hooks/{kind}/{id}.
+func (s *Service) Create(ctx context.Context, actor access.Actor, p Patch, hookBase string) (cv.Channel, string, error) {
 	if err := actor.Require(access.Settings); err != nil {
 		return cv.Channel{}, "", err
 	}
@@ -102,7 +125,15 @@ func (s *Service) Create(ctx context.Context, actor access.Actor, p Patch) (cv.C
 	case cv.Widget:
 		c.Widget = &cv.WidgetSettings{Appearance: cv.DefaultAppearance, IdentitySecret: newSecret()}
 	default:
-		return cv.Channel{}, "", errs.Invalid("kind", "only api and widget channels can be connected yet")
+		if s.platforms[*p.Kind] == nil {
+			return cv.Channel{}, "", errs.Invalid("kind", "this kind of channel cannot be connected yet")
+		}
+		if p.Account == nil {
+			return cv.Channel{}, "", errs.Invalid("account", "the account's details are required")
+		}
+	}
+	if p.Account != nil && s.platforms[*p.Kind] == nil {
+		return cv.Channel{}, "", errs.Invalid("account", "only messenger channels have an account")
 	}
 	c, err := apply(c, p)
 	if err != nil {
@@ -114,6 +145,9 @@ func (s *Service) Create(ctx context.Context, actor access.Actor, p Patch) (cv.C
 	if c.Widget != nil && len(c.Widget.Origins) == 0 {
 		return cv.Channel{}, "", errs.Invalid("widget.origins", "name at least one site the widget runs on, e.g. https://shop.example.com")
 	}
+	if platform := s.platforms[c.Kind]; platform != nil {
+		return s.connect(ctx, platform, c, p.Account, hookBase)
+	}
 	if c.Kind != cv.API {
 		// Only the api kind is reached with a token.
 		c, err = s.store.CreateChannel(ctx, c, "")
@@ -124,8 +158,89 @@ func (s *Service) Create(ctx context.Context, actor access.Actor, p Patch) (cv.C
 	return c, token, err
 }
 
-// Update changes a channel's name, department, group or activity.
-func (s *Service) Update(ctx context.Context, actor access.Actor, id int64, p Patch) (cv.Channel, error) {
+// connect stores a new messenger channel once its platform accepts the
+// account; a refused one leaves nothing behind.
+func (s *Service) connect(ctx context.Context, platform messenger.Platform, c cv.Channel, fields map[string]string, hookBase string) (cv.Channel, string, error) {
+	acc, err := accountOf(platform, fields, messenger.Account{})
+	if err != nil {
+		return cv.Channel{}, "", err
+	}
+	// The webhook URL names the channel, so the row comes first.
+	c, err = s.store.CreateChannel(ctx, c, "")
+	if err != nil {
+		return cv.Channel{}, "", err
+	}
+	acc.ChannelID = c.ID
+	if acc, err = platform.Connect(ctx, acc, HookURL(hookBase, c)); err != nil {
+		err = accountField(err, platform)
+		if derr := s.store.DeleteNewChannel(context.WithoutCancel(ctx), c.ID); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return cv.Channel{}, "", err
+	}
+	c.Account, c.Secrets = acc.Public, acc.Secrets
+	c, err = s.store.UpdateChannel(ctx, c)
+	return c, "", err
+}
+
+// accountField names a platform's complaint about one of its fields the way
+// the API names them (account.<name>).
+func accountField(err error, platform messenger.Platform) error {
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Field == "" {
+		return err
+	}
+	for _, f := range platform.Fields() {
+		if f.Name == e.Field {
+			named := *e
+			named.Field = "account." + f.Name
+			return &named
+		}
+	}
+	return err
+}
+
+// HookURL is where a messenger channel's platform sends its updates.
+func HookURL(base string, c cv.Channel) string {
+	return fmt.Sprintf("%s/hooks/%s/%d", strings.TrimSuffix(base, "/"), c.Kind, c.ID)
+}
+
+// accountOf sorts a messenger's connection fields into public and secret
+// ones, over the values kept from before; required ones must have a value.
+func accountOf(platform messenger.Platform, fields map[string]string, old messenger.Account) (messenger.Account, error) {
+	acc := messenger.Account{ChannelID: old.ChannelID, Public: maps.Clone(old.Public), Secrets: maps.Clone(old.Secrets)}
+	if acc.Public == nil {
+		acc.Public = map[string]string{}
+	}
+	if acc.Secrets == nil {
+		acc.Secrets = map[string]string{}
+	}
+	known := map[string]bool{}
+	for _, f := range platform.Fields() {
+		known[f.Name] = true
+		v := strings.TrimSpace(fields[f.Name])
+		target := acc.Public
+		if f.Secret {
+			target = acc.Secrets
+		}
+		if v != "" {
+			target[f.Name] = v
+		}
+		if f.Required && target[f.Name] == "" {
+			return acc, errs.Invalid("account."+f.Name, f.Label+" is required")
+		}
+	}
+	for name := range fields {
+		if !known[name] {
+			return acc, errs.Invalid("account."+name, "is not a field of this channel")
+		}
+	}
+	return acc, nil
+}
+
+// Update changes a channel's name, department, group, activity, widget
+// settings, or a messenger's account (checked again with its platform).
+func (s *Service) Update(ctx context.Context, actor access.Actor, id int64, p Patch, hookBase string) (cv.Channel, error) {
 	if err := actor.Require(access.Settings); err != nil {
 		return cv.Channel{}, err
 	}
@@ -139,6 +254,20 @@ func (s *Service) Update(ctx context.Context, actor access.Actor, id int64, p Pa
 	if c, err = apply(c, p); err != nil {
 		return cv.Channel{}, err
 	}
+	if p.Account != nil {
+		platform := s.platforms[c.Kind]
+		if platform == nil {
+			return cv.Channel{}, errs.Invalid("account", "only messenger channels have an account")
+		}
+		acc, err := accountOf(platform, p.Account, messenger.Account{ChannelID: c.ID, Public: c.Account, Secrets: c.Secrets})
+		if err != nil {
+			return cv.Channel{}, err
+		}
+		if acc, err = platform.Connect(ctx, acc, HookURL(hookBase, c)); err != nil {
+			return cv.Channel{}, accountField(err, platform)
+		}
+		c.Account, c.Secrets = acc.Public, acc.Secrets
+	}
 	return s.store.UpdateChannel(ctx, c)
 }
 
@@ -151,6 +280,9 @@ func (s *Service) RotateToken(ctx context.Context, actor access.Actor, id int64)
 	c, err := s.store.Channel(ctx, id)
 	if err != nil {
 		return "", err
+	}
+	if c.Kind.Outbound() {
+		return "", errs.Conflict("no_token", "a messenger channel has no token of its own; change its account instead")
 	}
 	if c.Widget != nil {
 		c.Widget.IdentitySecret = newSecret()

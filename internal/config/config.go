@@ -31,6 +31,8 @@ type Config struct {
 	WidgetRatePerIP   float64       `env:"WIDGET_RATE_PER_IP" envDefault:"20"`
 	GeoIPDatabase     string        `env:"GEOIP_DATABASE"`
 	TrustedProxies    string        `env:"TRUSTED_PROXIES"`
+	TelegramAPIURL    string        `env:"TELEGRAM_API_URL" envDefault:"https://api.telegram.org"`
+	WhatsAppAPIURL    string        `env:"WHATSAPP_API_URL" envDefault:"https://graph.facebook.com"`
 }
 
 // Option describes one setting for flags and documentation.
@@ -68,6 +70,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.WidgetRatePerIP, "widget-rate-per-ip", c.WidgetRatePerIP, "requests per second the website widget accepts from one address (load tests raise it) [SWITCHBOARD_WIDGET_RATE_PER_IP]")
 	fs.StringVar(&c.GeoIPDatabase, "geoip-database", c.GeoIPDatabase, "MaxMind-format country database (e.g. GeoLite2-Country.mmdb) that shows visitors' countries [SWITCHBOARD_GEOIP_DATABASE]")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed [SWITCHBOARD_TRUSTED_PROXIES]")
+	fs.StringVar(&c.TelegramAPIURL, "telegram-api-url", c.TelegramAPIURL, "base URL of the Telegram Bot API (a proxy, or a fake in tests) [SWITCHBOARD_TELEGRAM_API_URL]")
+	fs.StringVar(&c.WhatsAppAPIURL, "whatsapp-api-url", c.WhatsAppAPIURL, "base URL of Meta's Graph API for WhatsApp (a proxy, or a fake in tests) [SWITCHBOARD_WHATSAPP_API_URL]")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "if set, serve Go's pprof profiles on this separate address (keep it on loopback) [SWITCHBOARD_DEBUG_ADDR]")
 }
 

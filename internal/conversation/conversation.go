@@ -49,7 +49,18 @@ type Channel struct {
 	CreatedAt    time.Time   `json:"created_at"`
 	// Widget holds a website chat channel's settings (kind widget only).
 	Widget *WidgetSettings `json:"widget,omitempty"`
+	// Account is what a messenger channel shows of its account (the bot's
+	// name, the phone number id); Secrets are its credentials, never shown.
+	Account map[string]string `json:"account,omitempty"`
+	Secrets map[string]string `json:"-"`
+	// WebhookURL is where the platform sends updates (filled in when answering).
+	WebhookURL string `json:"webhook_url,omitempty"`
 }
+
+// Outbound reports whether replies on this kind of channel go out through
+// the outbox to a messaging platform (the widget's are pushed to the
+// visitor; the API channel's are read by the integration).
+func (k ChannelKind) Outbound() bool { return k != API && k != Widget }
 
 // WidgetSettings are a website chat channel's own settings.
 type WidgetSettings struct {
@@ -165,9 +176,16 @@ type Attachment struct {
 	Size        int64  `json:"size"`
 }
 
-// DeliveryQueued is the delivery state of a reply waiting to be sent on its
-// channel (then sent, delivered, read or failed, once channels send).
-const DeliveryQueued = "queued"
+// The delivery states of a reply to a messenger: queued in the outbox, then
+// sent, delivered and read as the platform reports (never moving back), or
+// failed with the platform's reason.
+const (
+	DeliveryQueued    = "queued"
+	DeliverySent      = "sent"
+	DeliveryDelivered = "delivered"
+	DeliveryRead      = "read"
+	DeliveryFailed    = "failed"
+)
 
 // Message is one line of the correspondence.
 type Message struct {
@@ -180,6 +198,8 @@ type Message struct {
 	Delivery       string       `json:"delivery,omitempty"`
 	DeliveryError  string       `json:"delivery_error,omitempty"`
 	CreatedAt      time.Time    `json:"created_at"`
+	// EditedAt is set when the client edited the message on their platform.
+	EditedAt *time.Time `json:"edited_at,omitempty"`
 }
 
 // Profile is what a channel tells about a client's identity: links to the
@@ -236,6 +256,7 @@ const (
 	EventConversationAssigned    = "conversation.assigned"
 	EventConversationClosed      = "conversation.closed"
 	EventMessageCreated          = "message.created"
+	EventMessageUpdated          = "message.updated"
 	EventConversationTransferred = "conversation.transferred"
 	EventConversationStatus      = "conversation.status_changed"
 	EventConversationRead        = "conversation.read"

@@ -62,6 +62,8 @@ type Store interface {
 	// WorksForClient reports whether the agent works an open request of the client.
 	WorksForClient(ctx context.Context, agentID, clientID int64) (bool, error)
 	CustomFields(ctx context.Context) ([]CustomField, error)
+	// RetryDelivery queues a failed reply again.
+	RetryDelivery(ctx context.Context, messageID int64, check Check) (Message, error)
 	// OpenConversationOf finds the open request of a channel identity.
 	OpenConversationOf(ctx context.Context, channelID int64, externalID string) (Conversation, error)
 }
@@ -232,14 +234,26 @@ func (s *Service) Post(ctx context.Context, actor access.Actor, id int64, kind M
 		return Message{}, err
 	}
 	m := Message{ConversationID: c.ID, Kind: kind, AuthorID: actor.AgentID, Body: body, Attachments: atts}
-	if kind == Reply && c.ChannelKind != API {
-		m.Delivery = DeliveryQueued
+	if kind == Reply && c.ChannelKind.Outbound() {
+		m.Delivery = DeliveryQueued // the store adds its delivery job
 	}
 	stored, err := s.store.AddMessage(ctx, id, mayWrite(actor), m)
 	if err != nil {
 		s.DropAttachments(ctx, atts)
 	}
 	return stored, err
+}
+
+// RetryDelivery sends a reply that failed again ("Retry" in the chat).
+func (s *Service) RetryDelivery(ctx context.Context, actor access.Actor, messageID int64) (Message, error) {
+	m, err := s.store.Message(ctx, messageID)
+	if err != nil {
+		return Message{}, err
+	}
+	if _, err := s.writable(ctx, actor, m.ConversationID, false); err != nil {
+		return Message{}, err
+	}
+	return s.store.RetryDelivery(ctx, messageID, mayWrite(actor))
 }
 
 // Transfer hands a request to another agent, with a note for them.

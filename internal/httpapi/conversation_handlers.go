@@ -215,6 +215,9 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, id int64) {
 		kind, body = in.Kind, in.Body
 	}
 	m, err := s.conversations.Post(r.Context(), actorFrom(r.Context()), id, kind, body, uploads)
+	if err == nil && m.Delivery == cv.DeliveryQueued {
+		s.outbox.Wake()
+	}
 	respond(s, w, r, http.StatusCreated, m, err)
 }
 

@@ -148,8 +148,12 @@ var rightsTable = []rightsRow{
 	{"PATCH", "/api/v1/conversations/{id}/client", "conversation", jsonBody(map[string]string{"phone": "+7 900 000-00-00"}), worksQueued(200)},
 	{"GET", "/api/v1/conversations/{id}/previous", "conversation", nil, seesQueued(200)},
 	{"GET", "/api/v1/messages/{id}/attachments/{index}", "message", nil, seesQueued(200)},
+	// The fixture message is a client's, never a failed reply: who may write
+	// in its request learns not_failed; the queue's agents must take it first.
+	{"POST", "/api/v1/messages/{id}/retry", "message", nil, worksQueued(409)},
 
 	{"GET", "/api/v1/channels", "", nil, omnichannel(200)},
+	{"GET", "/api/v1/platforms", "", nil, settingsOnly(200)},
 	{"POST", "/api/v1/channels", "", jsonBody(map[string]string{"kind": "api", "name": "Integration"}), settingsOnly(201)},
 	{"POST", "/api/v1/channels", "", jsonBody(map[string]any{"kind": "widget", "name": "Website", "widget": map[string]any{"origins": []string{"https://shop.example.com"}}}), settingsOnly(201)},
 	{"GET", "/api/v1/channels/{id}", "channel", nil, omnichannel(200)},

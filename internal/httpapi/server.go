@@ -20,6 +20,8 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/blob"
 	"github.com/switchboard-hq/switchboard/internal/channel"
 	"github.com/switchboard-hq/switchboard/internal/conversation"
+	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/outbox"
 	"github.com/switchboard-hq/switchboard/internal/realtime"
 	"github.com/switchboard-hq/switchboard/internal/team"
 	"github.com/switchboard-hq/switchboard/internal/templates"
@@ -60,6 +62,9 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client's address.
 	TrustedProxies []netip.Prefix
+	// Messengers: their webhooks, and the outbox worker woken by new replies.
+	Receiver *messenger.Receiver
+	Outbox   *outbox.Worker
 }
 
 // Server holds the handlers' dependencies.
@@ -86,6 +91,8 @@ type Server struct {
 	widget        widgetAssets
 	publicURL     string
 	proxies       []netip.Prefix
+	receiver      *messenger.Receiver
+	outbox        *outbox.Worker
 }
 
 // New builds the router with every route of the HTTP surface.
@@ -101,6 +108,7 @@ func New(d Deps) (http.Handler, error) {
 		secureCookies: d.SecureCookies, version: d.Version,
 		visitors: d.Visitors, pusher: d.Pusher, sockets: d.Sockets, limits: newWidgetLimiter(d.WidgetLimits),
 		widget: newWidgetAssets(), publicURL: d.PublicURL, proxies: d.TrustedProxies,
+		receiver: d.Receiver, outbox: d.Outbox,
 	}
 	return s.routes(), nil
 }
@@ -127,6 +135,11 @@ func (s *Server) routes() http.Handler {
 	r.Get("/widget/loader.js", s.widgetLoader)
 	r.Get("/widget/chat-{hash}.js", s.widgetChat)
 	r.Get("/widget/preview/{id}", s.withID(s.widgetPreview))
+	// Messaging platforms' webhooks, authenticated as each platform
+	// specifies (signatures or secret tokens checked by the platform).
+	r.Get("/hooks/{kind}/{id}", s.withID(s.hookHandshake))
+	r.Post("/hooks/{kind}/{id}", s.withID(s.hook))
+
 	r.Route("/widget/{id}", func(r chi.Router) {
 		r.Use(s.widgetChannel)
 		r.Options("/*", func(http.ResponseWriter, *http.Request) {}) // answered by widgetChannel
@@ -176,8 +189,10 @@ func (s *Server) routes() http.Handler {
 			r.Patch("/conversations/{id}/client", s.withID(s.updateClient))
 			r.Get("/conversations/{id}/previous", s.withID(s.previousRequests))
 			r.Get("/messages/{id}/attachments/{index}", s.withID(s.attachment))
+			r.Post("/messages/{id}/retry", s.withID(s.retryDelivery))
 
 			r.Get("/channels", s.listChannels)
+			r.Get("/platforms", s.listPlatforms)
 			r.Post("/channels", s.createChannel)
 			r.Get("/channels/{id}", s.withID(s.getChannel))
 			r.Patch("/channels/{id}", s.withID(s.updateChannel))

@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 
+	"github.com/switchboard-hq/switchboard/internal/access"
 	"github.com/switchboard-hq/switchboard/internal/channel"
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/templates"
@@ -17,20 +18,33 @@ type channelInput struct {
 	GroupID      *int64               `json:"group_id"`
 	Active       *bool                `json:"active"`
 	Widget       *channel.WidgetPatch `json:"widget"`
+	Account      map[string]string    `json:"account"`
 }
 
 func (c channelInput) patch() channel.Patch {
-	return channel.Patch{Kind: c.Kind, Name: c.Name, DepartmentID: c.DepartmentID, GroupID: c.GroupID, Active: c.Active, Widget: c.Widget}
+	return channel.Patch{Kind: c.Kind, Name: c.Name, DepartmentID: c.DepartmentID, GroupID: c.GroupID, Active: c.Active, Widget: c.Widget, Account: c.Account}
 }
 
-// withEmbedCode adds the script tag a site owner pastes to a website chat.
+// withEmbedCode adds where the channel is reached from outside: the script
+// tag a site owner pastes for a website chat, the webhook URL of a messenger.
 func (s *Server) withEmbedCode(r *http.Request, c cv.Channel) cv.Channel {
 	if c.Widget != nil {
 		w := *c.Widget
 		w.EmbedCode = fmt.Sprintf(`<script src="%s/widget/loader.js" data-channel="%d" async></script>`, html.EscapeString(s.baseURL(r)), c.ID)
 		c.Widget = &w
 	}
+	if c.Kind.Outbound() && c.ID != 0 {
+		c.WebhookURL = channel.HookURL(s.baseURL(r), c)
+	}
 	return c
+}
+
+func (s *Server) listPlatforms(w http.ResponseWriter, r *http.Request) {
+	if err := actorFrom(r.Context()).Require(access.Settings); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"platforms": s.channels.Platforms()})
 }
 
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +66,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	c, token, err := s.channels.Create(r.Context(), actorFrom(r.Context()), in.patch())
+	c, token, err := s.channels.Create(r.Context(), actorFrom(r.Context()), in.patch(), s.baseURL(r))
 	respond(s, w, r, http.StatusCreated, map[string]any{"channel": s.withEmbedCode(r, c), "token": token}, err)
 }
 
@@ -62,7 +76,7 @@ func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, id int64)
 		s.writeError(w, r, err)
 		return
 	}
-	c, err := s.channels.Update(r.Context(), actorFrom(r.Context()), id, in.patch())
+	c, err := s.channels.Update(r.Context(), actorFrom(r.Context()), id, in.patch(), s.baseURL(r))
 	respond(s, w, r, http.StatusOK, s.withEmbedCode(r, c), err)
 }
 

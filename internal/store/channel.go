@@ -11,33 +11,58 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/errs"
 )
 
-const channelColumns = `id, kind, name, department_id, group_id, active, settings, created_at`
+const channelColumns = `id, kind, name, department_id, group_id, active, settings, secrets, created_at`
 
 func scanChannel(row scanner) (cv.Channel, error) {
 	var c cv.Channel
 	var dept, group nullInt
 	var created int64
-	var settings string
-	err := row.Scan(&c.ID, &c.Kind, &c.Name, &dept, &group, &c.Active, &settings, &created)
+	var settings, secrets string
+	err := row.Scan(&c.ID, &c.Kind, &c.Name, &dept, &group, &c.Active, &settings, &secrets, &created)
 	c.DepartmentID, c.GroupID, c.CreatedAt = dept.id(), group.id(), fromMillis(created)
-	if err == nil && c.Kind == cv.Widget {
+	if err != nil {
+		return c, err
+	}
+	switch {
+	case c.Kind == cv.Widget:
 		c.Widget = &cv.WidgetSettings{}
-		if err := json.Unmarshal([]byte(settings), c.Widget); err != nil {
-			return c, fmt.Errorf("settings of channel %d: %w", c.ID, err)
+		err = json.Unmarshal([]byte(settings), c.Widget)
+	case c.Kind.Outbound():
+		var s struct{ Account map[string]string }
+		if err = json.Unmarshal([]byte(settings), &s); err == nil {
+			c.Account = s.Account
+			err = json.Unmarshal([]byte(secrets), &c.Secrets)
 		}
 	}
-	return c, err
+	if err != nil {
+		return c, fmt.Errorf("settings of channel %d: %w", c.ID, err)
+	}
+	return c, nil
 }
 
-// channelSettings is what the settings column keeps of a channel.
-func channelSettings(c cv.Channel) string {
-	if c.Widget == nil {
-		return "{}"
+// channelSettings is what the settings and secrets columns keep of a channel.
+func channelSettings(c cv.Channel) (settings, secrets string) {
+	var s any = struct{}{}
+	switch {
+	case c.Widget != nil:
+		w := *c.Widget
+		w.EmbedCode = ""
+		s = w
+	case c.Account != nil:
+		s = struct {
+			Account map[string]string `json:"account"`
+		}{c.Account}
 	}
-	w := *c.Widget
-	w.EmbedCode = ""
-	data, _ := json.Marshal(w)
-	return string(data)
+	data, _ := json.Marshal(s)
+	sec, _ := json.Marshal(nonNilMap(c.Secrets))
+	return string(data), string(sec)
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }
 
 // Channel returns a channel that has not been removed.
@@ -105,9 +130,10 @@ func (db *DB) CreateChannel(ctx context.Context, c cv.Channel, tokenHash string)
 			return err
 		}
 		now := millis(tx.now)
+		settings, secrets := channelSettings(c)
 		var err error
-		c, err = scanChannel(tx.queryRow(ctx, `INSERT INTO channels (kind, name, department_id, group_id, active, token_hash, settings, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+channelColumns, c.Kind, c.Name, nullID(c.DepartmentID), nullID(c.GroupID), c.Active, tokenHash, channelSettings(c), now, now))
+		c, err = scanChannel(tx.queryRow(ctx, `INSERT INTO channels (kind, name, department_id, group_id, active, token_hash, settings, secrets, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+channelColumns, c.Kind, c.Name, nullID(c.DepartmentID), nullID(c.GroupID), c.Active, tokenHash, settings, secrets, now, now))
 		return err
 	})
 	return c, wrap(err, "create channel")
@@ -120,9 +146,10 @@ func (db *DB) UpdateChannel(ctx context.Context, c cv.Channel) (cv.Channel, erro
 		if err := checkRouteRefs(ctx, tx, c.DepartmentID, c.GroupID); err != nil {
 			return err
 		}
+		settings, secrets := channelSettings(c)
 		var err error
-		c, err = scanChannel(tx.queryRow(ctx, `UPDATE channels SET name = ?, department_id = ?, group_id = ?, active = ?, settings = ?, updated_at = ?
-			WHERE id = ? AND removed_at IS NULL RETURNING `+channelColumns, c.Name, nullID(c.DepartmentID), nullID(c.GroupID), c.Active, channelSettings(c), millis(tx.now), id))
+		c, err = scanChannel(tx.queryRow(ctx, `UPDATE channels SET name = ?, department_id = ?, group_id = ?, active = ?, settings = ?, secrets = ?, updated_at = ?
+			WHERE id = ? AND removed_at IS NULL RETURNING `+channelColumns, c.Name, nullID(c.DepartmentID), nullID(c.GroupID), c.Active, settings, secrets, millis(tx.now), id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.NotFound("channel")
 		}
@@ -143,7 +170,17 @@ func (db *DB) SetChannelToken(ctx context.Context, id int64, tokenHash string) e
 func (db *DB) RemoveChannel(ctx context.Context, id int64) error {
 	err := db.tx(ctx, func(tx *txn) error {
 		now := millis(tx.now)
-		return tx.execOne(ctx, "channel", `UPDATE channels SET removed_at = ?, active = ?, token_hash = '', updated_at = ? WHERE id = ? AND removed_at IS NULL`, now, false, now, id)
+		// Its credentials go with it: history stays, the account's keys do not.
+		return tx.execOne(ctx, "channel", `UPDATE channels SET removed_at = ?, active = ?, token_hash = '', secrets = '{}', updated_at = ? WHERE id = ? AND removed_at IS NULL`, now, false, now, id)
 	})
 	return wrap(err, "remove channel %d", id)
+}
+
+// DeleteNewChannel deletes a channel that never connected (its platform
+// refused the credentials), which nothing refers to yet.
+func (db *DB) DeleteNewChannel(ctx context.Context, id int64) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		return tx.execOne(ctx, "channel", `DELETE FROM channels WHERE id = ? AND NOT EXISTS (SELECT 1 FROM conversations WHERE channel_id = ?)`, id, id)
+	})
+	return wrap(err, "delete new channel %d", id)
 }

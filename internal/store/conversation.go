@@ -283,6 +283,12 @@ func (tx *txn) insertMessage(ctx context.Context, c *cv.Conversation, m cv.Messa
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.ID, c.ChannelID, m.Kind, nullID(m.AuthorID), m.Body, string(atts), m.Delivery, now).Scan(&m.ID); err != nil {
 		return m, fmt.Errorf("insert message: %w", err)
 	}
+	if m.Delivery == cv.DeliveryQueued {
+		// The reply and its delivery job commit together.
+		if err := tx.enqueue(ctx, m.ID, c.ID, c.ChannelID); err != nil {
+			return m, err
+		}
+	}
 	if m.Kind == cv.Reply {
 		c.Unread = 0
 	}
@@ -454,15 +460,19 @@ func (db *DB) MarkRead(ctx context.Context, id, agentID int64) error {
 	return wrap(err, "mark request %d read", id)
 }
 
-const messageColumns = `id, conversation_id, kind, author_id, body, attachments, delivery, delivery_error, created_at`
+const messageColumns = `id, conversation_id, kind, author_id, body, attachments, delivery, delivery_error, created_at, edited_at`
 
 func scanMessage(row scanner) (cv.Message, error) {
 	var m cv.Message
-	var author nullInt
+	var author, edited nullInt
 	var atts string
 	var created int64
-	err := row.Scan(&m.ID, &m.ConversationID, &m.Kind, &author, &m.Body, &atts, &m.Delivery, &m.DeliveryError, &created)
+	err := row.Scan(&m.ID, &m.ConversationID, &m.Kind, &author, &m.Body, &atts, &m.Delivery, &m.DeliveryError, &created, &edited)
 	m.AuthorID, m.CreatedAt = author.id(), fromMillis(created)
+	if edited.valid {
+		t := fromMillis(edited.id())
+		m.EditedAt = &t
+	}
 	if err == nil {
 		err = json.Unmarshal([]byte(atts), &m.Attachments)
 	}

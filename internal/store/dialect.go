@@ -28,6 +28,24 @@ func (d dialect) name() string {
 
 // forUpdate locks the selected request rows until commit on PostgreSQL; SQLite
 // has one writer at a time and needs no row locks.
+// lockRow locks the rows a single-table SELECT reads (PostgreSQL; SQLite's
+// one writer needs none).
+func (d dialect) lockRow() string {
+	if d == postgres {
+		return ` FOR UPDATE`
+	}
+	return ""
+}
+
+// skipLocked locks the rows read and passes over rows other transactions
+// hold, so concurrent workers take different jobs.
+func (d dialect) skipLocked() string {
+	if d == postgres {
+		return ` FOR UPDATE SKIP LOCKED`
+	}
+	return ""
+}
+
 func (d dialect) forUpdate() string {
 	if d == postgres {
 		return ` FOR UPDATE OF c`

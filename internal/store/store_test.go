@@ -19,6 +19,8 @@ func TestIngest(t *testing.T) { storetest.Each(t, storetest.Ingest) }
 
 func TestWidget(t *testing.T) { storetest.Each(t, storetest.Widget) }
 
+func TestOutbox(t *testing.T) { storetest.Each(t, storetest.Outbox) }
+
 // migrationCount is how many migrations the engine has.
 func migrationCount(t *testing.T, engine string) int {
 	t.Helper()
