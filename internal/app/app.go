@@ -148,7 +148,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		countries = geo
 	}
 	visitors := widget.NewService(db, conversations, countries)
-	sender := outbox.New(db, blobs, platforms, log, outbox.Options{})
+	sender := outbox.New(db, blobs, platforms, log, outbox.Options{Lease: cfg.OutboxLease})
 	pusher := widget.NewPusher(visitors, hub, log)
 	sockets, err := websock.NewServer(websock.Options{OnClose: httpapi.VisitorSocketClosed, Log: log})
 	if err != nil {

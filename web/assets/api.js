@@ -165,6 +165,9 @@ export const getClient = (cid) => request('GET', `/conversations/${id(cid)}/clie
 export const updateClient = (cid, patch) => request('PATCH', `/conversations/${id(cid)}/client`, { json: patch });
 export const previousRequests = async (cid) =>
   (await request('GET', `/conversations/${id(cid)}/previous`)).conversations || [];
+// retryMessage queues a reply that a messenger did not accept again; it
+// answers the message, its delivery back at "queued".
+export const retryMessage = (messageId) => request('POST', `/messages/${id(messageId)}/retry`);
 export const attachmentURL = (messageId, index) => `${BASE}/messages/${id(messageId)}/attachments/${id(index)}`;
 
 // Attachment limits, mirrored from the server.
@@ -196,6 +199,9 @@ export const updateChannel = (channelId, patch) => request('PATCH', `/channels/$
 export const deleteChannel = (channelId) => request('DELETE', `/channels/${id(channelId)}`);
 export const getChannel = (channelId) => request('GET', `/channels/${id(channelId)}`);
 export const rotateChannelToken = (channelId) => request('POST', `/channels/${id(channelId)}/token`);
+// listPlatforms describes what connecting each messenger asks for:
+// {telegram: [{name, label, secret, required, help}], whatsapp: [...]}.
+export const listPlatforms = async () => (await request('GET', '/platforms')).platforms || {};
 
 // listOf reads a list answer, whether a bare array or wrapped as {key: [...]}.
 const listOf = (data, key) => (Array.isArray(data) ? data : (data && data[key]) || []);

@@ -4,21 +4,34 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { html } from './html.js';
 import * as api from './api.js';
 import { agentName, agents, statuses, useResource } from './directory.js';
-import { clock, day, fileSize } from './format.js';
+import { clock, dateTime, day, fileSize } from './format.js';
 import { fetchTick, getRow, isTyping, mergeRows, onLiveEvent, putRow, useStore } from './live.js';
 import { ChannelBadge } from './lists.js';
 import { hasRight } from './nav.js';
 import { Composer } from './composer.js';
 import { ClientPanel } from './clientpanel.js';
-import { Modal, PresenceDot } from './ui.js';
+import { Modal, PresenceDot, useAction } from './ui.js';
 
 const PAGE = 100;
 
-// mergeMessages adds messages to a list once each, in id order.
+// mergeMessages adds messages to a list once each, in id order (a message
+// already there is replaced).
 function mergeMessages(list, more) {
   const byId = new Map((list || []).map((m) => [m.id, m]));
   for (const m of more) byId.set(m.id, m);
   return [...byId.values()].sort((a, b) => a.id - b.id);
+}
+
+// A reply's delivery only moves forward (failed ends it until a retry).
+const DELIVERY_RANK = { queued: 1, sent: 2, delivered: 3, read: 4, failed: 5 };
+
+// mergeAnswer adds a message an API call answered (or one heard while the
+// first page loaded) unless the list holds a later state of it: the live
+// stream may have reported "sent" before the answer saying "queued" arrived.
+function mergeAnswer(list, m) {
+  const old = (list || []).find((x) => x.id === m.id);
+  if (old && (DELIVERY_RANK[old.delivery] || 0) > (DELIVERY_RANK[m.delivery] || 0)) return list;
+  return mergeMessages(list, [m]);
 }
 
 export function usePageVisible() {
@@ -41,20 +54,33 @@ function useMessages(cid) {
     early.current = [];
     setState({ messages: null, older: false, error: null, loadingOlder: false });
     if (!(cid > 0)) return undefined;
+    // message.created adds a message; message.updated (a reply's delivery
+    // state, a client's edit) replaces it by id. The stream is in order, so
+    // its version is the latest.
     const off = onLiveEvent((ev) => {
       const m = ev.data && ev.data.message;
       if (!m || m.conversation_id !== cid) return;
+      const update = ev.kind === 'message.updated';
       setState((s) => {
         if (!s.messages) {
-          early.current.push(m); // arrived while the first page loads
+          early.current.push({ m, update }); // arrived while the first page loads
           return s;
         }
+        // An update of a message outside the loaded pages waits for "Load earlier".
+        if (update && !s.messages.some((x) => x.id === m.id) && s.older && s.messages.length && m.id < s.messages[0].id) return s;
         return { ...s, messages: mergeMessages(s.messages, [m]) };
       });
     });
     api.listMessages(cid).then((list) => {
       if (!alive) return;
-      setState({ messages: mergeMessages(list, early.current), older: list.length >= PAGE, error: null, loadingOlder: false });
+      const older = list.length >= PAGE;
+      const first = list.length ? list[0].id : 0;
+      let messages = mergeMessages(list, []);
+      for (const { m, update } of early.current) {
+        if (update && older && m.id < first) continue;
+        messages = mergeAnswer(messages, m);
+      }
+      setState({ messages, older, error: null, loadingOlder: false });
     }, (err) => alive && setState((s) => ({ ...s, error: err })));
     return () => { alive = false; off(); };
   }, [cid]);
@@ -71,8 +97,14 @@ function useMessages(cid) {
     }
   }
 
-  const add = (m) => setState((s) => ({ ...s, messages: mergeMessages(s.messages, [m]) }));
-  return { ...state, loadOlder, add };
+  const add = (m) => setState((s) => ({ ...s, messages: mergeAnswer(s.messages, m) }));
+  // retried takes the answer of a retry unless the stream already moved the
+  // reply on from "failed".
+  const retried = (m) => setState((s) => {
+    const old = (s.messages || []).find((x) => x.id === m.id);
+    return old && old.delivery !== 'failed' ? s : { ...s, messages: mergeMessages(s.messages, [m]) };
+  });
+  return { ...state, loadOlder, add, retried };
 }
 
 // Linkify shows http(s) links in client text as links; everything stays text.
@@ -89,7 +121,27 @@ function Linkified({ text }) {
   return parts;
 }
 
-const DELIVERY = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not delivered' };
+const DELIVERY = { queued: 'Sending…', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not delivered' };
+
+// Delivery is the state of a reply to a messenger, under its bubble; a failed
+// one says why and offers "Retry" where the agent may write (onRetry set).
+function Delivery({ m, onRetry }) {
+  const action = useAction();
+  const failed = m.delivery === 'failed';
+  const { reset } = action;
+  useEffect(() => { reset(); }, [m.delivery, reset]);
+  async function retry() {
+    const res = await action.run(() => api.retryMessage(m.id), { pending: '', done: '' });
+    if (res.ok && res.value && res.value.id) onRetry(res.value);
+  }
+  const text = failed ? `${DELIVERY.failed}${m.delivery_error ? `: ${m.delivery_error}` : ''}` : DELIVERY[m.delivery] || m.delivery;
+  return html`<div class="msg-delivery message-delivery delivery-${m.delivery}" data-delivery=${m.delivery}>
+    <span class="message-delivery-text">${text}</span>
+    ${failed && onRetry ? html`<button type="button" class="btn btn-small message-retry" data-action="retry"
+      disabled=${action.busy} onClick=${retry}>${action.busy ? 'Retrying…' : 'Retry'}</button>` : null}
+    ${action.error ? html`<span class="message-retry-error" role="alert">${action.error.message}</span>` : null}
+  </div>`;
+}
 
 function Attachments({ m }) {
   if (!m.attachments || !m.attachments.length) return null;
@@ -108,7 +160,7 @@ function Attachments({ m }) {
   </div>`;
 }
 
-function Message({ m, conv, agentList }) {
+function Message({ m, conv, agentList, onRetry }) {
   if (m.kind === 'event') {
     return html`<li class="msg msg-event" data-message-id=${m.id} data-kind="event">
       <span>${m.body}</span> <time datetime=${m.created_at}>${clock(m.created_at)}</time>
@@ -121,23 +173,26 @@ function Message({ m, conv, agentList }) {
       ${m.kind === 'note' ? html`<span class="msg-label">Internal note</span>` : null}
       <span class="msg-author">${author}</span>
       <time datetime=${m.created_at} title=${new Date(m.created_at).toLocaleString()}>${clock(m.created_at)}</time>
+      ${fromClient && m.edited_at ? html`<span class="message-edited" title=${`Edited ${dateTime(m.edited_at)}`}>edited</span>` : null}
     </div>
     ${m.body ? html`<div class="msg-body">${fromClient ? html`<${Linkified} text=${m.body} />` : m.body}</div>` : null}
     <${Attachments} m=${m} />
-    ${m.kind === 'reply' && m.delivery ? html`<div class="msg-delivery delivery-${m.delivery}" data-delivery=${m.delivery}
-      title=${m.delivery_error || ''}>${DELIVERY[m.delivery] || m.delivery}${m.delivery_error ? `: ${m.delivery_error}` : ''}</div>` : null}
+    ${m.kind === 'reply' && m.delivery ? html`<${Delivery} m=${m} onRetry=${onRetry} />` : null}
   </li>`;
 }
 
 // MessageList renders the correspondence with day separators and keeps the
 // view at the bottom while the agent is there.
-export function MessageList({ conv, msgs, id = 'messages', footer }) {
+// onRetry (set where the agent may write) takes a reply queued again.
+export function MessageList({ conv, msgs, id = 'messages', footer, onRetry }) {
   const agentList = useResource(agents);
   const box = useRef(null);
   const atBottom = useRef(true);
   const olderAnchor = useRef(null);
   const list = msgs.messages || [];
-  const lastId = list.length ? list[list.length - 1].id : 0;
+  const last = list.length ? list[list.length - 1] : null;
+  // The last message growing (a delivery state, "Retry") keeps the view at the bottom too.
+  const lastKey = last ? `${last.id}:${last.delivery || ''}:${last.edited_at || ''}` : '';
 
   useLayoutEffect(() => {
     const el = box.current;
@@ -148,7 +203,7 @@ export function MessageList({ conv, msgs, id = 'messages', footer }) {
     } else if (atBottom.current) {
       el.scrollTop = el.scrollHeight;
     }
-  }, [lastId, list.length, footer]);
+  }, [lastKey, list.length, footer]);
 
   function onScroll() {
     const el = box.current;
@@ -171,7 +226,7 @@ export function MessageList({ conv, msgs, id = 'messages', footer }) {
       items.push(html`<li class="msg-day" key=${`d-${m.id}`}><span>${d}</span></li>`);
       lastDay = d;
     }
-    items.push(html`<${Message} key=${m.id} m=${m} conv=${conv} agentList=${agentList} />`);
+    items.push(html`<${Message} key=${m.id} m=${m} conv=${conv} agentList=${agentList} onRetry=${onRetry} />`);
   }
 
   return html`<div class="messages" id=${id} ref=${box} onScroll=${onScroll} onLoadCapture=${onImageLoad}>
@@ -404,7 +459,7 @@ export function ChatView({ me, id }) {
       <${ChatHeader} conv=${conv} me=${me} canWrite=${canWrite} canTake=${canTake} statusList=${statusList} agentList=${agentList}
         busy=${busy} onAction=${onAction} onTransfer=${() => setTransferring(true)} onToggleClient=${() => setShowClient(!showClient)} />
       ${actionError ? html`<p class="status status-error banner" id="chat-action-error" role="alert">${actionError}</p>` : null}
-      <${MessageList} conv=${conv} msgs=${msgs}
+      <${MessageList} conv=${conv} msgs=${msgs} onRetry=${canWrite ? msgs.retried : undefined}
         footer=${typingNow ? html`<p class="typing" id="typing-indicator" role="status">Client is typing…</p>` : null} />
       ${bottom}
     </section>

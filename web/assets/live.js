@@ -181,7 +181,11 @@ function handleFrame(f) {
     touched.set(c.id, ++tick);
     changed();
   }
-  if (data.message && data.message.kind === 'client' && typing.has(f.conversation_id)) {
+  // A new client message ends their typing; message.updated (a reply's
+  // delivery state, a client's edit) does not. Both reach onLiveEvent
+  // subscribers with data {conversation, message}: the chat replaces the
+  // message by id.
+  if (f.kind !== 'message.updated' && data.message && data.message.kind === 'client' && typing.has(f.conversation_id)) {
     setTyping(f.conversation_id, false);
   }
   eventSubs.forEach((fn) => {

@@ -1,7 +1,9 @@
-// Settings › Channels: connected channels. Website chats (widget) and API
-// channels can be added here, edited, disabled and removed; an API channel's
-// token is shown once, a website chat's identity secret on demand.
-import { useState } from 'preact/hooks';
+// Settings › Channels: connected channels. Website chats (widget), API
+// channels and messengers (Telegram, WhatsApp) can be added here, edited,
+// disabled and removed; an API channel's token is shown once, a website
+// chat's identity secret on demand. A messenger is connected with the fields
+// its platform asks for (GET /platforms); its secrets are never shown again.
+import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import * as api from '../api.js';
 import { kindLabel } from '../nav.js';
@@ -13,8 +15,41 @@ import { preferWidgetChannel } from './widget.js';
 const KINDS = [
   { value: 'api', label: 'API' },
   { value: 'widget', label: 'Website chat' },
+  { value: 'telegram', label: 'Telegram' },
+  { value: 'whatsapp', label: 'WhatsApp' },
 ];
 export const channelKindLabel = (kind) => (kind === 'widget' ? 'Website chat' : kindLabel(kind));
+
+// isMessenger: replies on these kinds go out to a messaging platform, which
+// reaches Switchboard on the channel's webhook.
+const isMessenger = (kind) => !!kind && kind !== 'api' && kind !== 'widget';
+
+// MESSENGERS holds what the page says about each platform: the form's
+// introduction, the public account values shown ([key, label]) and the hint
+// under the webhook URL.
+const MESSENGERS = {
+  telegram: {
+    intro: 'Connects a Telegram bot: create it with @BotFather, then paste its token. Switchboard checks the token with Telegram and registers the bot\'s webhook.',
+    account: [['bot_name', 'Bot'], ['bot_username', 'Username']],
+    hook: 'Switchboard registered this webhook with Telegram.',
+  },
+  whatsapp: {
+    intro: 'Connects a WhatsApp Business number of the WhatsApp Cloud API (a Meta app). Switchboard checks the number with Meta; after adding it, paste the webhook URL into the Meta app.',
+    account: [['display_phone_number', 'Number'], ['verified_name', 'Verified name'], ['phone_number_id', 'Phone number ID']],
+    hook: 'Paste this URL and your verify token into the Meta app\'s WhatsApp webhook settings (subscribe to messages).',
+  },
+};
+
+// sentence starts a platform's text (help, messages) with a capital letter.
+const sentence = (text) => { const t = String(text || ''); return t.charAt(0).toUpperCase() + t.slice(1); };
+
+// accountField names the connection field an error is about ("account.bot_token"
+// or "bot_token" → "bot_token"), or '' when the error is not about one of fields.
+function accountField(error, fields) {
+  if (!error || !error.field || !fields) return '';
+  const name = error.field.startsWith('account.') ? error.field.slice('account.'.length) : error.field;
+  return fields.some((f) => f.name === name) ? name : '';
+}
 
 // parseOrigins turns the textarea (one site a line) into origins, or
 // {error} naming the first line that is not an http(s) site address.
@@ -57,7 +92,57 @@ function TokenBox({ channelId, token, idPrefix, onDismiss }) {
   </div>`;
 }
 
-function ChannelForm({ channel, departments, groups, action, onSaved, onCancel }) {
+// MessengerDetails shows a messenger channel's public account values and its
+// webhook URL (idPrefix makes the element ids unique on the page).
+function MessengerDetails({ channel, idPrefix }) {
+  const about = MESSENGERS[channel.kind] || {};
+  const account = channel.account || {};
+  const shown = about.account || Object.keys(account).sort().map((k) => [k, k.replace(/_/g, ' ')]);
+  const value = (key) => {
+    const v = account[key];
+    if (!v) return html`<span class="muted">—</span>`;
+    if (key === 'bot_username') {
+      return html`<a href=${`https://t.me/${encodeURIComponent(v)}`} target="_blank" rel="noopener noreferrer">@${v}</a>`;
+    }
+    return v;
+  };
+  return html`<div class="channel-detail messenger-detail" data-messenger=${channel.kind}>
+    ${shown.length ? html`<div class="detail-line channel-account">
+      ${shown.map(([key, label]) => html`<span class="detail-label" key=${`l-${key}`}>${label}</span>
+        <span class="channel-account-value" key=${`v-${key}`} data-account=${key}>${value(key)}</span>`)}
+    </div>` : null}
+    ${channel.webhook_url ? html`<div class="detail-line">
+      <span class="detail-label">Webhook URL</span>
+      <code id=${`${idPrefix}-webhook-url`} class="channel-webhook-url">${channel.webhook_url}</code>
+      <${CopyButton} value=${channel.webhook_url} id=${`${idPrefix}-webhook-copy`} className="channel-webhook-copy" />
+    </div>
+    ${about.hook ? html`<p class="hint channel-webhook-hint">${about.hook}</p>` : null}` : null}
+  </div>`;
+}
+
+// AccountFields renders a messenger's connection fields as its platform
+// describes them. Secrets are password inputs; when editing they start empty
+// and keep their value unless something is typed.
+function AccountFields({ fields, values, editing, errorName, errorMessage, onChange }) {
+  return html`<div class="form-grid account-fields">
+    ${fields.map((f) => {
+      const fid = `channel-account-${f.name}`;
+      const bad = errorName === f.name;
+      const described = [f.help ? `${fid}-hint` : '', bad ? `${fid}-error` : ''].filter(Boolean).join(' ');
+      return html`<label class="field" key=${f.name} data-account-field=${f.name}>
+        <span>${f.label || f.name}${f.required ? null : html` <span class="muted">(optional)</span>`}</span>
+        <input id=${fid} name=${f.name} type=${f.secret ? 'password' : 'text'} autocomplete="off" spellcheck="false"
+          value=${values[f.name] || ''} placeholder=${f.secret && editing ? 'unchanged — type to replace' : undefined}
+          onInput=${(e) => onChange(f.name, e.currentTarget.value)}
+          aria-invalid=${bad ? 'true' : undefined} aria-describedby=${described || undefined} />
+        ${f.help ? html`<small class="hint" id=${`${fid}-hint`}>${sentence(f.help)}</small>` : null}
+        ${bad ? html`<small class="field-error" id=${`${fid}-error`} role="alert">${sentence(errorMessage)}</small>` : null}
+      </label>`;
+    })}
+  </div>`;
+}
+
+function ChannelForm({ channel, departments, groups, platforms, action, onSaved, onCancel }) {
   const [kind, setKind] = useState(channel ? channel.kind : 'api');
   const [name, setName] = useState(channel ? channel.name : '');
   const [dep, setDep] = useState(channel && channel.department_id ? String(channel.department_id) : '');
@@ -66,6 +151,38 @@ function ChannelForm({ channel, departments, groups, action, onSaved, onCancel }
   const [origins, setOrigins] = useState((w.origins || []).join('\n'));
   const [strict, setStrict] = useState(!!w.strict_identity);
   const widget = kind === 'widget';
+  const messenger = isMessenger(kind);
+  const platformLabel = channelKindLabel(kind);
+  // A messenger's connection fields: null while unknown (still loading, or
+  // the platforms could not be read), [] when this server lacks the platform.
+  const fields = messenger && platforms && platforms.fields ? platforms.fields[kind] || [] : null;
+  const [account, setAccount] = useState(() => {
+    const a = (channel && channel.account) || {};
+    return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, String(v)]));
+  });
+  const [connecting, setConnecting] = useState(false);
+  const errorName = messenger ? accountField(action.error, fields) : '';
+
+  // A refused field gets the focus, so it can be corrected at once.
+  useEffect(() => {
+    if (!errorName) return;
+    const el = document.getElementById(`channel-account-${errorName}`);
+    if (el) el.focus();
+  }, [action.error, errorName]);
+
+  // accountPatch collects the typed connection fields ({error} when a
+  // required one is empty). Editing sends only what changed.
+  function accountPatch() {
+    const before = (channel && channel.account) || {};
+    const out = {};
+    for (const f of fields || []) {
+      const v = String(account[f.name] || '').trim();
+      const keep = channel && f.secret; // an empty secret keeps its value
+      if (f.required && !v && !keep) return { error: `${sentence(f.label || f.name)} is required.`, field: `account.${f.name}` };
+      if (channel ? v && v !== String(before[f.name] || '') : v) out[f.name] = v;
+    }
+    return { account: out };
+  }
 
   async function submit(e) {
     e.preventDefault();
@@ -79,15 +196,38 @@ function ChannelForm({ channel, departments, groups, action, onSaved, onCancel }
       setOrigins(parsed.origins.join('\n'));
       body.widget = { origins: parsed.origins, strict_identity: strict };
     }
+    if (messenger && !channel) {
+      if (!fields) return action.fail(platforms && platforms.error ? platforms.error.message : 'The connection fields are still loading; try again in a moment.');
+      if (!fields.length) return action.fail(`This server cannot connect ${platformLabel} channels.`, 'kind');
+    }
+    if (messenger && fields && fields.length) {
+      const patch = accountPatch();
+      if (patch.error) return action.fail(patch.error, patch.field);
+      if (!channel || Object.keys(patch.account).length) body.account = patch.account;
+    }
+    // Sending an account makes the server check it with the platform, which
+    // can take a few seconds.
+    const checking = !!body.account;
+    setConnecting(checking);
     const res = await action.run(
       () => (channel ? api.updateChannel(channel.id, body) : api.createChannel({ kind, ...body })),
-      { pending: channel ? 'Saving…' : 'Adding the channel…', done: channel ? 'Channel saved.' : 'Channel added.' },
+      {
+        pending: checking ? `Connecting to ${platformLabel}…` : channel ? 'Saving…' : 'Adding the channel…',
+        done: channel ? (checking ? `Channel saved; ${platformLabel} accepted the account.` : 'Channel saved.') : 'Channel added.',
+      },
     );
+    setConnecting(false);
     if (res.ok) onSaved(res.value, !channel);
   }
 
+  // Messenger forms show a refused field's error next to it and any other
+  // error at the top; the line by the button then tells only the progress.
+  const topError = messenger && action.error && !errorName ? action.error : null;
+  const statusAction = messenger ? { ...action, error: null } : action;
+
   return html`<form class="card form-card" id="channel-form" onSubmit=${submit} noValidate>
     <h2>${channel ? html`Edit channel “${channel.name}”` : 'Add a channel'}</h2>
+    ${topError ? html`<p class="status status-error" id="channel-form-error" role="alert">${sentence(topError.message)}</p>` : null}
     ${channel ? null : html`<label class="field field-narrow">
       <span>Type</span>
       <select id="channel-kind" value=${kind} onChange=${(e) => { action.reset(); setKind(e.currentTarget.value); }}
@@ -97,7 +237,9 @@ function ChannelForm({ channel, departments, groups, action, onSaved, onCancel }
     </label>`}
     ${channel ? null : widget
       ? html`<p class="hint">A website chat is the chat button on your site. After adding it, paste its embed code from Settings › Widget and chat into your pages.</p>`
-      : html`<p class="hint">An API channel lets your own systems post client messages; replies are available through the API.</p>`}
+      : messenger
+        ? html`<p class="hint" id="channel-kind-hint">${(MESSENGERS[kind] || {}).intro || `Connects a ${platformLabel} account.`}</p>`
+        : html`<p class="hint">An API channel lets your own systems post client messages; replies are available through the API.</p>`}
     <div class="form-grid">
       <label class="field">
         <span>Name</span>
@@ -132,12 +274,23 @@ function ChannelForm({ channel, departments, groups, action, onSaved, onCancel }
       <span>Strict identity (refuse unverified emails)
         <small class="hint">An email passed without a valid data-user-hash is refused; anonymous visitors can still chat.</small></span>
     </label>` : null}
+    ${messenger ? html`<fieldset class="checks account-box" id="channel-account">
+      <legend>${platformLabel} account</legend>
+      ${fields && fields.length ? html`<${AccountFields} fields=${fields} values=${account} editing=${!!channel}
+          errorName=${errorName} errorMessage=${action.error ? action.error.message : ''}
+          onChange=${(name, v) => setAccount((a) => ({ ...a, [name]: v }))} />`
+        : fields ? html`<p class="status status-error" id="channel-platform-missing">This server cannot connect ${platformLabel} channels.</p>`
+        : platforms && platforms.error ? html`<p class="status status-error" id="channel-platform-error" role="alert">The connection fields could not be loaded: ${platforms.error.message}</p>`
+        : html`<p class="muted" role="status">Loading the connection fields…</p>`}
+      ${channel && fields && fields.some((f) => f.secret) ? html`<p class="hint">Leave a secret empty to keep it; changing the account checks it with ${platformLabel} again.</p>` : null}
+    </fieldset>` : null}
     <div class="form-actions">
-      <button id=${channel ? 'channel-save' : 'channel-create'} type="submit" class="btn btn-primary" disabled=${action.busy}>
-        ${action.busy ? 'Saving…' : channel ? 'Save channel' : 'Add channel'}
+      <button id=${channel ? 'channel-save' : 'channel-create'} type="submit" class="btn btn-primary" disabled=${action.busy}
+        aria-busy=${action.busy ? 'true' : undefined}>
+        ${action.busy ? (connecting ? 'Connecting…' : 'Saving…') : channel ? 'Save channel' : 'Add channel'}
       </button>
-      ${channel ? html`<button id="channel-cancel" type="button" class="btn btn-ghost" onClick=${onCancel}>Cancel</button>` : null}
-      <${Status} action=${action} id="channel-form-status" />
+      ${channel ? html`<button id="channel-cancel" type="button" class="btn btn-ghost" disabled=${action.busy} onClick=${onCancel}>Cancel</button>` : null}
+      <${Status} action=${statusAction} id="channel-form-status" />
     </div>
   </form>`;
 }
@@ -229,7 +382,8 @@ function ChannelRow({ channel, depName, groupName, editing, onEdit, onChannel, o
   }
 
   const widget = channel.kind === 'widget';
-  const panel = widget || token || busy || action.error || action.message;
+  const messenger = isMessenger(channel.kind);
+  const panel = widget || messenger || token || busy || action.error || action.message;
   return html`
     <tr data-channel-id=${channel.id} data-channel-name=${channel.name} class=${`${channel.active ? '' : 'row-inactive'} ${editing ? 'row-editing' : ''}`}>
       <td class="cell-name">${channel.name}</td>
@@ -252,6 +406,7 @@ function ChannelRow({ channel, depName, groupName, editing, onEdit, onChannel, o
     ${panel ? html`<tr class="row-panel" data-channel-panel=${channel.id}>
       <td colspan="6">
         ${widget ? html`<${WidgetDetails} channel=${channel} onChannel=${onChannel} />` : null}
+        ${messenger ? html`<${MessengerDetails} channel=${channel} idPrefix=${`channel-${channel.id}`} />` : null}
         ${token ? html`<${TokenBox} channelId=${channel.id} token=${token} idPrefix=${`channel-${channel.id}`}
           onDismiss=${() => { setToken(''); action.reset(); }} />` : null}
         <${Status} action=${action} className="row-status" />
@@ -263,12 +418,15 @@ function ChannelRow({ channel, depName, groupName, editing, onEdit, onChannel, o
 export function ChannelsPage() {
   const [departments, setDepartments] = useState([]);
   const [groups, setGroups] = useState([]);
+  const [platforms, setPlatforms] = useState(null); // {fields} or {error}
   const channels = useList(async () => {
-    const [c, d, g] = await Promise.all([
+    const [c, d, g, p] = await Promise.all([
       api.listChannels(), api.listDepartments().catch(() => []), api.listGroups().catch(() => []),
+      api.listPlatforms().then((fields) => ({ fields }), (error) => ({ error })),
     ]);
     setDepartments(d);
     setGroups(g);
+    setPlatforms(p);
     return c;
   });
   const [editing, setEditing] = useState(null);
@@ -294,7 +452,7 @@ export function ChannelsPage() {
 
   return html`<div class="admin-page" id="settings-channels">
     <${ListBody} list=${channels} loading="Loading channels…" emptyId="channels-empty"
-      empty="No channels connected. Add a website chat or an API channel below; messenger channels come in a later version.">
+      empty="No channels connected. Add a website chat, a Telegram bot, a WhatsApp number or an API channel below.">
       ${(items) => html`<table class="table" id="channels-table">
         <thead><tr><th>Name</th><th>Type</th><th>Department</th><th>Group</th><th>State</th>
           <th><span class="visually-hidden">Actions</span></th></tr></thead>
@@ -315,10 +473,15 @@ export function ChannelsPage() {
         <p>Next, paste the embed code into every page of your site: find it, with the look of the chat, in <a href="#/settings/widget" id="channel-created-widget-link" onClick=${() => preferWidgetChannel(created.channel.id)}>Settings › Widget and chat</a>.</p>
         <div class="form-actions"><button type="button" class="btn btn-small btn-ghost" onClick=${() => setCreated(null)}>Done</button></div>
       </div>`
+        : isMessenger(created.channel.kind) ? html`<div class="created">
+        <p>Connected to ${channelKindLabel(created.channel.kind)}. New client messages arrive in the ${channelKindLabel(created.channel.kind)} tab.</p>
+        <${MessengerDetails} channel=${created.channel} idPrefix="channel-created" />
+        <div class="form-actions"><button type="button" class="btn btn-small btn-ghost" onClick=${() => setCreated(null)}>Done</button></div>
+      </div>`
         : html`<${TokenBox} channelId=${created.channel.id} token=${created.token} idPrefix="channel" onDismiss=${() => setCreated(null)} />`}
     </div>` : null}
     ${channels.items ? html`<${ChannelForm} key=${editing ? `edit-${editing.id}` : `new-${formSeq}`} channel=${editing}
-      departments=${departments} groups=${groups} action=${formAction} onSaved=${saved}
+      departments=${departments} groups=${groups} platforms=${platforms} action=${formAction} onSaved=${saved}
       onCancel=${() => { formAction.reset(); setEditing(null); }} />` : null}
   </div>`;
 }
