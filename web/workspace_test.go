@@ -30,12 +30,17 @@ type server struct {
 	app *app.App
 }
 
-func startServer(t *testing.T) server {
+// startServer starts it; options change the configuration (e.g. point a
+// messenger's API at a fake).
+func startServer(t *testing.T, options ...func(*config.Config)) server {
 	t.Helper()
 	cfg := config.Config{
 		DatabaseURL: storetest.SQLite(t).URL, DataDir: t.TempDir(),
 		AdminEmail: "admin@example.com", AdminPassword: "admin-password",
 		SessionLifetime: time.Hour, SessionIdle: time.Hour, SQLiteSynchronous: "NORMAL",
+	}
+	for _, o := range options {
+		o(&cfg)
 	}
 	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), "test", io.Discard)
 	if err != nil {

@@ -168,7 +168,8 @@ async function loadInto(params) {
 function handleFrame(f) {
   if (f.kind === 'typing') {
     const cid = (f.data && f.data.conversation_id) || f.conversation_id;
-    if (cid) setTyping(cid, true);
+    // Agents' typing reaches the other viewers too; only a client's shows here.
+    if (cid && !(f.data && f.data.who === 'agent')) setTyping(cid, true);
     eventSubs.forEach((fn) => fn(f));
     return;
   }
