@@ -62,6 +62,7 @@ func TestAgentAnswersATelegramCustomer(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#composer-send")),
 		chromedp.WaitVisible(chromedp.CSS(`.message-delivery[data-delivery="sent"]`)),
 	)
+	screenshot(t, win, "sent")
 	sent := fake.Sent()
 	if len(sent) != 1 || sent[0].ChatID != "700000001" || sent[0].Text != "Hello Anna, <b>checking</b> *now*" {
 		t.Errorf("Telegram received %+v, want one message to chat 700000001 with the text as typed", sent)
