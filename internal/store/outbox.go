@@ -94,7 +94,16 @@ func (db *DB) finishJob(ctx context.Context, j outbox.Job, owner, state, deliver
 		}
 		var external any
 		if externalID != "" {
-			external = externalID
+			// An id another message has (a platform that reuses ids, a
+			// fake) is not kept: the reply's later statuses cannot be
+			// matched then, but it is recorded as sent and never sent again.
+			var n int
+			if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM messages WHERE channel_id = ? AND external_id = ?`, j.ChannelID, externalID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				external = externalID
+			}
 		}
 		if _, err := tx.exec(ctx, `UPDATE messages SET delivery = ?, delivery_error = ?, external_id = COALESCE(?, external_id) WHERE id = ?`,
 			delivery, reason, external, j.MessageID); err != nil {
@@ -183,7 +192,7 @@ func (db *DB) SetDelivery(ctx context.Context, channelID int64, externalID, stat
 }
 
 // EditClientMessage applies a client's edit of a message sent before: the
-// text changes, marked as edited, and a line in the request says so. An
+// text changes and is marked edited (the workspace shows "edited"). An
 // unknown message changes nothing.
 func (db *DB) EditClientMessage(ctx context.Context, channelID int64, externalID, text string) error {
 	err := db.tx(ctx, func(tx *txn) error {
