@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/channel"
 	"github.com/switchboard-hq/switchboard/internal/config"
 	"github.com/switchboard-hq/switchboard/internal/conversation"
+	"github.com/switchboard-hq/switchboard/internal/dispatch"
 	"github.com/switchboard-hq/switchboard/internal/geoip"
 	"github.com/switchboard-hq/switchboard/internal/httpapi"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
@@ -33,7 +34,9 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/messenger/whatsapp"
 	"github.com/switchboard-hq/switchboard/internal/outbox"
 	"github.com/switchboard-hq/switchboard/internal/realtime"
+	"github.com/switchboard-hq/switchboard/internal/settings"
 	"github.com/switchboard-hq/switchboard/internal/store"
+	"github.com/switchboard-hq/switchboard/internal/supervision"
 	"github.com/switchboard-hq/switchboard/internal/team"
 	"github.com/switchboard-hq/switchboard/internal/templates"
 	"github.com/switchboard-hq/switchboard/internal/websock"
@@ -58,6 +61,7 @@ type App struct {
 	sockets       *websock.Server
 	geo           *geoip.DB
 	outbox        *outbox.Worker
+	dispatcher    *dispatch.Service
 	Handler       http.Handler
 	wg            sync.WaitGroup
 }
@@ -147,7 +151,18 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		}
 		countries = geo
 	}
+	omni := settings.NewService(db)
+	conversations.UsePolicy(func(ctx context.Context) (conversation.Policy, error) {
+		o, err := omni.Omnichannel(ctx)
+		return conversation.Policy{MergeReplies: o.MergeReplies, ViewChannels: o.ViewChannels, ViewStatuses: o.ViewStatuses}, err
+	})
+	dispatcher := dispatch.NewService(db, omni, hub, log)
+	teamService.GuardOffline(dispatcher.MayGoOffline)
 	visitors := widget.NewService(db, conversations, countries)
+	visitors.UseTeamDepartmentAvatar(func(ctx context.Context) bool {
+		o, err := omni.Omnichannel(ctx)
+		return err == nil && o.DepartmentAvatar
+	})
 	sender := outbox.New(db, blobs, platforms, log, outbox.Options{Lease: cfg.OutboxLease})
 	pusher := widget.NewPusher(visitors, hub, log)
 	sockets, err := websock.NewServer(websock.Options{OnClose: httpapi.VisitorSocketClosed, Log: log})
@@ -168,6 +183,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		SecureCookies: cfg.SecureCookies(), Version: version,
 		Visitors: visitors, Pusher: pusher, Sockets: sockets, PublicURL: cfg.PublicURL, TrustedProxies: proxies,
 		Receiver: messenger.NewReceiver(platforms, db, conversations, log), Outbox: sender,
+		Settings: omni, Dispatch: dispatcher, Supervision: supervision.NewService(db),
 		WidgetLimits: httpapi.WidgetLimits{PerIP: cmp.Or(cfg.WidgetRatePerIP, httpapi.DefaultWidgetLimits.PerIP), PerVisitor: httpapi.DefaultWidgetLimits.PerVisitor},
 	})
 	if err != nil {
@@ -176,7 +192,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	}
 	return &App{cfg: cfg, log: log, DB: db, blobs: blobs, Team: teamService, Auth: authService,
 		Conversations: conversations, Channels: channels, Templates: replies, Hub: hub, Handler: handler,
-		Visitors: visitors, pusher: pusher, sockets: sockets, geo: geo, outbox: sender}, nil
+		Visitors: visitors, pusher: pusher, sockets: sockets, geo: geo, outbox: sender, dispatcher: dispatcher}, nil
 }
 
 // Run serves HTTP on the configured address until ctx ends, then shuts down
@@ -271,6 +287,7 @@ func (a *App) Start(ctx context.Context) {
 	a.wg.Go(func() { a.sweepSessions(ctx) })
 	a.wg.Go(func() { a.pusher.Run(ctx) })
 	a.wg.Go(func() { a.outbox.Run(ctx) })
+	a.wg.Go(func() { a.dispatcher.Run(ctx) })
 	a.wg.Go(func() {
 		// Visitor sockets left the HTTP server when they were upgraded.
 		<-ctx.Done()

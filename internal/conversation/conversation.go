@@ -166,6 +166,9 @@ const (
 	Reply      MessageKind = "reply"
 	Note       MessageKind = "note"
 	EventLine  MessageKind = "event"
+	// Transcript is the whole correspondence in one post, written at close
+	// when "merge replies" is on.
+	Transcript MessageKind = "transcript"
 )
 
 // Attachment is a file stored in the blob store.
@@ -258,6 +261,7 @@ const (
 	EventMessageCreated          = "message.created"
 	EventMessageUpdated          = "message.updated"
 	EventConversationTransferred = "conversation.transferred"
+	EventConversationReturned    = "conversation.returned"
 	EventConversationStatus      = "conversation.status_changed"
 	EventConversationRead        = "conversation.read"
 	EventAgentPresence           = "agent.presence"

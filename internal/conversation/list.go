@@ -31,6 +31,10 @@ type ListQuery struct {
 	Viewer   Viewer
 	Kind     ChannelKind
 	StatusID int64
+	// Kinds and Statuses are the team's view settings for the Omnichannel
+	// lists (empty: all).
+	Kinds    []ChannelKind
+	Statuses []int64
 	After    Cursor
 	Limit    int
 }

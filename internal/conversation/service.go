@@ -46,8 +46,11 @@ type Store interface {
 	AddMessage(ctx context.Context, id int64, check Check, m Message) (Message, error)
 	// Transfer reassigns a request to another agent with an optional note.
 	Transfer(ctx context.Context, id int64, check Check, byAgent, toAgent int64, note string) (Conversation, error)
-	// Finish closes a request, or moves it to the classic interface.
-	Finish(ctx context.Context, id int64, check Check, byAgent int64, classic bool) (Conversation, error)
+	// Finish closes a request, or moves it to the classic interface, first
+	// writing its transcript when merge is set.
+	Finish(ctx context.Context, id int64, check Check, byAgent int64, classic, merge bool) (Conversation, error)
+	// Unassign returns a request to the queue.
+	Unassign(ctx context.Context, id int64, check Check, byAgent int64) (Conversation, error)
 	SetStatus(ctx context.Context, id int64, check Check, byAgent, statusID int64) (Conversation, error)
 	MarkRead(ctx context.Context, id, agentID int64) error
 	Conversation(ctx context.Context, id int64) (Conversation, error)
@@ -77,8 +80,28 @@ type Blobs interface {
 
 // Service runs the live chat: ingest, take, reply, note, transfer, close.
 type Service struct {
-	store Store
-	blobs Blobs
+	store  Store
+	blobs  Blobs
+	policy func(context.Context) (Policy, error)
+}
+
+// Policy is what the team-wide settings decide for requests.
+type Policy struct {
+	// MergeReplies writes a transcript when a chat ends.
+	MergeReplies bool
+	// ViewChannels and ViewStatuses narrow the Omnichannel lists (empty: all).
+	ViewChannels []ChannelKind
+	ViewStatuses []int64
+}
+
+// UsePolicy makes the service follow the team's settings; the app wires it.
+func (s *Service) UsePolicy(f func(context.Context) (Policy, error)) { s.policy = f }
+
+func (s *Service) currentPolicy(ctx context.Context) (Policy, error) {
+	if s.policy == nil {
+		return Policy{}, nil
+	}
+	return s.policy(ctx)
 }
 
 // NewService returns the conversation service.
@@ -282,7 +305,22 @@ func (s *Service) Close(ctx context.Context, actor access.Actor, id int64) (Conv
 	if _, err := s.writable(ctx, actor, id, false); err != nil {
 		return Conversation{}, err
 	}
-	return s.store.Finish(ctx, id, mayWrite(actor), actor.AgentID, false)
+	p, err := s.currentPolicy(ctx)
+	if err != nil {
+		return Conversation{}, err
+	}
+	return s.store.Finish(ctx, id, mayWrite(actor), actor.AgentID, false, p.MergeReplies)
+}
+
+// Unassign returns a request to the queue (supervisors' "Back to queue").
+func (s *Service) Unassign(ctx context.Context, actor access.Actor, id int64) (Conversation, error) {
+	if err := actor.Require(access.Management); err != nil {
+		return Conversation{}, err
+	}
+	if _, err := s.visible(ctx, actor, id); err != nil {
+		return Conversation{}, err
+	}
+	return s.store.Unassign(ctx, id, mayWrite(actor), actor.AgentID)
 }
 
 // CloseToClassic ends the chat but keeps the request open in the classic
@@ -295,7 +333,11 @@ func (s *Service) CloseToClassic(ctx context.Context, actor access.Actor, id int
 	if c.Mode == Classic {
 		return Conversation{}, errs.Conflict("already_classic", "the request is already in the classic interface")
 	}
-	return s.store.Finish(ctx, id, mayWrite(actor), actor.AgentID, true)
+	p, err := s.currentPolicy(ctx)
+	if err != nil {
+		return Conversation{}, err
+	}
+	return s.store.Finish(ctx, id, mayWrite(actor), actor.AgentID, true, p.MergeReplies)
 }
 
 // SetStatus changes the request's status.
@@ -373,6 +415,14 @@ func (s *Service) List(ctx context.Context, actor access.Actor, q ListQuery) ([]
 	}
 	q.Viewer = ViewerOf(actor)
 	q.Limit = clampLimit(q.Limit)
+	if q.View != ViewClassic {
+		// Settings → Omnichannel decides what the Omnichannel lists show.
+		p, err := s.currentPolicy(ctx)
+		if err != nil {
+			return nil, err
+		}
+		q.Kinds, q.Statuses = p.ViewChannels, p.ViewStatuses
+	}
 	return s.store.List(ctx, q)
 }
 

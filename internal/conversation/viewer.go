@@ -28,8 +28,12 @@ func (v Viewer) Equal(o Viewer) bool {
 
 // Sees reports whether the viewer may see the event.
 func (v Viewer) Sees(e Event) bool {
-	if v.All || e.ConversationID == 0 {
+	if v.All {
 		return true
+	}
+	if e.ConversationID == 0 {
+		// Agents' statuses are the supervisors' business.
+		return e.AssigneeID == 0
 	}
 	if v.AgentID != 0 && (e.AssigneeID == v.AgentID || e.PrevAssigneeID == v.AgentID) {
 		return true

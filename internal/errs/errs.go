@@ -25,6 +25,9 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// Requests names the requests the failure is about (those that keep an
+	// agent from going Offline).
+	Requests []int64
 }
 
 func (e *Error) Error() string {

@@ -78,12 +78,13 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 func (s *Server) setPresence(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Presence team.Presence `json:"presence"`
+		ReasonID int64         `json:"reason_id"`
 	}
 	if err := decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	a, err := s.team.SetPresence(r.Context(), actorFrom(r.Context()), in.Presence)
+	a, err := s.team.SetPresence(r.Context(), actorFrom(r.Context()), in.Presence, in.ReasonID)
 	respond(s, w, r, http.StatusOK, toAgentJSON(a), err)
 }
 

@@ -22,9 +22,10 @@ type errorBody struct {
 }
 
 type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
+	Code     string  `json:"code"`
+	Message  string  `json:"message"`
+	Field    string  `json:"field,omitempty"`
+	Requests []int64 `json:"requests,omitempty"`
 }
 
 var statusOfKind = []struct {
@@ -61,7 +62,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &domain) {
 		for _, m := range statusOfKind {
 			if errors.Is(domain, m.kind) {
-				writeJSON(w, m.status, errorBody{errorDetail{Code: domain.Code, Message: domain.Message, Field: domain.Field}})
+				writeJSON(w, m.status, errorBody{errorDetail{Code: domain.Code, Message: domain.Message, Field: domain.Field, Requests: domain.Requests}})
 				return
 			}
 		}

@@ -20,9 +20,12 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/blob"
 	"github.com/switchboard-hq/switchboard/internal/channel"
 	"github.com/switchboard-hq/switchboard/internal/conversation"
+	"github.com/switchboard-hq/switchboard/internal/dispatch"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
 	"github.com/switchboard-hq/switchboard/internal/outbox"
 	"github.com/switchboard-hq/switchboard/internal/realtime"
+	"github.com/switchboard-hq/switchboard/internal/settings"
+	"github.com/switchboard-hq/switchboard/internal/supervision"
 	"github.com/switchboard-hq/switchboard/internal/team"
 	"github.com/switchboard-hq/switchboard/internal/templates"
 	"github.com/switchboard-hq/switchboard/internal/websock"
@@ -65,6 +68,11 @@ type Deps struct {
 	// Messengers: their webhooks, and the outbox worker woken by new replies.
 	Receiver *messenger.Receiver
 	Outbox   *outbox.Worker
+	// Settings → Omnichannel and the dispatcher.
+	Settings *settings.Service
+	Dispatch *dispatch.Service
+	// Supervision answers Management → Active chats and Agents.
+	Supervision *supervision.Service
 }
 
 // Server holds the handlers' dependencies.
@@ -93,6 +101,9 @@ type Server struct {
 	proxies       []netip.Prefix
 	receiver      *messenger.Receiver
 	outbox        *outbox.Worker
+	settings      *settings.Service
+	dispatch      *dispatch.Service
+	supervision   *supervision.Service
 }
 
 // New builds the router with every route of the HTTP surface.
@@ -108,7 +119,8 @@ func New(d Deps) (http.Handler, error) {
 		secureCookies: d.SecureCookies, version: d.Version,
 		visitors: d.Visitors, pusher: d.Pusher, sockets: d.Sockets, limits: newWidgetLimiter(d.WidgetLimits),
 		widget: newWidgetAssets(), publicURL: d.PublicURL, proxies: d.TrustedProxies,
-		receiver: d.Receiver, outbox: d.Outbox,
+		receiver: d.Receiver, outbox: d.Outbox, settings: d.Settings, dispatch: d.Dispatch,
+		supervision: d.Supervision,
 	}
 	return s.routes(), nil
 }
@@ -185,6 +197,7 @@ func (s *Server) routes() http.Handler {
 			r.Put("/conversations/{id}/status", s.withID(s.setConversationStatus))
 			r.Post("/conversations/{id}/read", s.withID(s.readConversation))
 			r.Post("/conversations/{id}/typing", s.withID(s.agentTyping))
+			r.Post("/conversations/{id}/unassign", s.withID(s.onConversation(s.conversations.Unassign)))
 			r.Get("/conversations/{id}/client", s.withID(s.getClient))
 			r.Patch("/conversations/{id}/client", s.withID(s.updateClient))
 			r.Get("/conversations/{id}/previous", s.withID(s.previousRequests))
@@ -215,6 +228,19 @@ func (s *Server) routes() http.Handler {
 			r.Patch("/scripts/{id}", s.withID(s.updateScript))
 			r.Delete("/scripts/{id}", s.withID(s.deleteScript))
 			r.Get("/visitors", s.listVisitors)
+
+			r.Get("/settings/omnichannel", s.getOmnichannelSettings)
+			r.Put("/settings/omnichannel", s.putOmnichannelSettings)
+			r.Get("/dispatch", s.listDispatchRules)
+			r.Put("/dispatch/{id}", s.withID(s.putDispatchRule))
+			r.Get("/away-reasons", s.listAwayReasons)
+			r.Post("/away-reasons", s.createAwayReason)
+			r.Patch("/away-reasons/{id}", s.withID(s.renameAwayReason))
+			r.Delete("/away-reasons/{id}", s.withID(s.deleteAwayReason))
+
+			// Management (omnichannel.management): the floor at a glance.
+			r.Get("/management/chats", s.activeChats)
+			r.Get("/management/agents", s.agentsAtWork)
 
 			r.Get("/custom-fields", s.listCustomFields)
 			r.Post("/custom-fields", s.createCustomField)

@@ -23,6 +23,7 @@ type agentJSON struct {
 	Active        bool          `json:"active"`
 	Presence      team.Presence `json:"presence"`
 	PresenceSince time.Time     `json:"presence_since"`
+	AwayReasonID  int64         `json:"away_reason_id,omitempty"`
 	GroupIDs      []int64       `json:"group_ids"`
 	CreatedAt     time.Time     `json:"created_at"`
 }
@@ -38,7 +39,7 @@ func avatarURL(name string) *string {
 func toAgentJSON(a team.Agent) agentJSON {
 	return agentJSON{
 		ID: a.ID, Email: a.Email, Name: a.Name, AvatarURL: avatarURL(a.Avatar), IsAdmin: a.Admin, Active: a.Active,
-		Presence: a.Presence, PresenceSince: a.PresenceSince, GroupIDs: a.GroupIDs, CreatedAt: a.CreatedAt,
+		Presence: a.Presence, PresenceSince: a.PresenceSince, AwayReasonID: a.AwayReasonID, GroupIDs: a.GroupIDs, CreatedAt: a.CreatedAt,
 	}
 }
 

@@ -61,6 +61,7 @@ func (s *Server) agentSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := sessionFrom(r.Context()).TokenHash
+	s.markConnected(ctx, actor.AgentID)
 	recheck := time.Now().Add(wsRecheck)
 	for {
 		nctx, cancel := context.WithDeadline(ctx, recheck)
@@ -80,6 +81,7 @@ func (s *Server) agentSocket(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if time.Now().After(recheck) {
+			s.markConnected(ctx, actor.AgentID)
 			now, live := s.auth.Recheck(ctx, token)
 			if !live {
 				conn.Close(websocket.StatusPolicyViolation, "session ended")
@@ -92,5 +94,17 @@ func (s *Server) agentSocket(w http.ResponseWriter, r *http.Request) {
 			}
 			recheck = time.Now().Add(wsRecheck)
 		}
+	}
+}
+
+// markConnected vouches that the agent has a workspace tab open (every
+// wsRecheck while it stays open), so the dispatcher counts them as present.
+func (s *Server) markConnected(ctx context.Context, agentID int64) {
+	o, err := s.settings.Omnichannel(ctx)
+	if err == nil {
+		err = s.team.MarkConnected(ctx, agentID, o.Grace())
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("agent socket: mark connected", slog.Any("error", err))
 	}
 }

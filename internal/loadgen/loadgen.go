@@ -328,7 +328,11 @@ func (r *runner) setup(ctx context.Context, transport http.RoundTripper, client 
 		if !bytes.Contains(hello, []byte(`"kind":"hello"`)) {
 			return fmt.Errorf("loadgen: agent %d: the first frame is not hello: %s", i+1, hello)
 		}
-		sock.last, _ = frameSeq(hello)
+		// Counting gaps starts where the stream does: events committed
+		// before (other agents' statuses) are not this run's business.
+		if i := bytes.Index(hello, []byte(`"seq":`)); i >= 0 {
+			sock.last, _ = leadingInt(hello[i+len(`"seq":`):])
+		}
 	}
 	return nil
 }

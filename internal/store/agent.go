@@ -2,24 +2,28 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/switchboard-hq/switchboard/internal/auth"
+	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
 	"github.com/switchboard-hq/switchboard/internal/team"
 )
 
-const agentColumns = `id, email, name, avatar, is_admin, active, presence, presence_since, created_at`
+const agentColumns = `id, email, name, avatar, is_admin, active, presence, presence_since, created_at, away_reason_id`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanAgent(row scanner) (team.Agent, error) {
 	var a team.Agent
 	var since, created int64
-	err := row.Scan(&a.ID, &a.Email, &a.Name, &a.Avatar, &a.Admin, &a.Active, &a.Presence, &since, &created)
-	a.PresenceSince, a.CreatedAt = fromMillis(since), fromMillis(created)
+	var reason nullInt
+	err := row.Scan(&a.ID, &a.Email, &a.Name, &a.Avatar, &a.Admin, &a.Active, &a.Presence, &since, &created, &reason)
+	a.PresenceSince, a.CreatedAt, a.AwayReasonID = fromMillis(since), fromMillis(created), reason.id()
 	a.GroupIDs = []int64{}
 	return a, err
 }
@@ -193,15 +197,67 @@ func (db *DB) SetAgentPassword(ctx context.Context, id int64, passwordHash, keep
 
 // SetPresence stores an agent's operator status; the time it started changes
 // only when the status does.
-func (db *DB) SetPresence(ctx context.Context, id int64, p team.Presence) (team.Agent, error) {
+func (db *DB) SetPresence(ctx context.Context, id int64, p team.Presence, reasonID int64) (team.Agent, error) {
 	err := db.tx(ctx, func(tx *txn) error {
-		return tx.execOne(ctx, "agent", `UPDATE agents SET presence = ?, presence_since = CASE WHEN presence = ? THEN presence_since ELSE ? END WHERE id = ?`,
-			p, p, millis(tx.now), id)
+		if err := tx.execOne(ctx, "agent", `UPDATE agents SET presence = ?, away_reason_id = ?,
+			presence_since = CASE WHEN presence = ? AND COALESCE(away_reason_id, 0) = ? THEN presence_since ELSE ? END WHERE id = ?`,
+			p, nullID(reasonID), p, reasonID, millis(tx.now), id); err != nil {
+			return err
+		}
+		return tx.emitPresence(ctx, id)
 	})
 	if err != nil {
 		return team.Agent{}, wrap(err, "set presence of agent %d", id)
 	}
 	return db.Agent(ctx, id)
+}
+
+// PresenceData is what an agent.presence event says.
+type PresenceData struct {
+	AgentID        int64         `json:"agent_id"`
+	Presence       team.Presence `json:"presence"`
+	ReasonID       int64         `json:"reason_id,omitempty"`
+	Reason         string        `json:"reason,omitempty"`
+	Since          time.Time     `json:"since"`
+	ConnectedUntil time.Time     `json:"connected_until"`
+}
+
+// emitPresence tells everyone an agent's operator status as it now is.
+func (tx *txn) emitPresence(ctx context.Context, id int64) error {
+	var d PresenceData
+	var reason sql.NullString
+	var reasonID nullInt
+	var since, until int64
+	err := tx.queryRow(ctx, `SELECT a.id, a.presence, a.away_reason_id, r.name, a.presence_since, a.connected_until
+		FROM agents a LEFT JOIN away_reasons r ON r.id = a.away_reason_id WHERE a.id = ?`, id).
+		Scan(&d.AgentID, &d.Presence, &reasonID, &reason, &since, &until)
+	if err != nil {
+		return err
+	}
+	d.ReasonID, d.Reason, d.Since, d.ConnectedUntil = reasonID.id(), reason.String, fromMillis(since), fromMillis(until)
+	data, _ := json.Marshal(d)
+	tx.emit(cv.Event{Kind: cv.EventAgentPresence, Data: data, AssigneeID: id})
+	return nil
+}
+
+// MarkConnected records that a workspace tab of the agent is connected,
+// vouching for them until the given time (the grace period on). A tab that
+// comes back after the grace period ran out is news for the supervisors.
+func (db *DB) MarkConnected(ctx context.Context, id int64, until time.Time) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		var was int64
+		if err := tx.queryRow(ctx, `SELECT connected_until FROM agents WHERE id = ?`, id).Scan(&was); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE agents SET connected_until = ? WHERE id = ?`, millis(until), id); err != nil {
+			return err
+		}
+		if was < millis(tx.now) {
+			return tx.emitPresence(ctx, id)
+		}
+		return nil
+	})
+	return wrap(err, "mark agent %d connected", id)
 }
 
 // Credentials finds the password hash of an agent by normalized email.

@@ -220,27 +220,45 @@ func (db *DB) OpenConversationOf(ctx context.Context, channelID int64, externalI
 func (db *DB) Take(ctx context.Context, id, agentID int64) (cv.Conversation, error) {
 	var c cv.Conversation
 	err := db.tx(ctx, func(tx *txn) error {
-		res, err := tx.exec(ctx, `UPDATE conversations SET assignee_id = ?, updated_at = ?,
-			status_id = CASE WHEN status_id IN (SELECT id FROM statuses WHERE class = 'new')
-				THEN (SELECT id FROM statuses WHERE class = 'open' AND is_default = ?) ELSE status_id END
-			WHERE id = ? AND assignee_id IS NULL AND closed_at IS NULL AND mode = 'live'`, agentID, millis(tx.now), true, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return whyNotTaken(ctx, tx, id)
-		}
-		if c, err = loadConversation(ctx, tx.run, id, false); err != nil {
-			return err
-		}
-		line, err := tx.eventLine(ctx, &c, agentID, "%s took the request", agentID)
-		if err != nil {
-			return err
-		}
-		tx.emit(conversationEvent(cv.EventConversationAssigned, c, 0, conversationData{Conversation: c, Message: &line}))
-		return nil
+		var err error
+		c, err = tx.assign(ctx, id, agentID, false)
+		return err
 	})
 	return c, wrap(err, "take request %d", id)
+}
+
+// assign gives an unassigned open live request to an agent, moving a New one
+// to the default Open status: the one write behind both "Take the chat" and
+// the dispatcher, with its line in the request and its event.
+func (tx *txn) assign(ctx context.Context, id, agentID int64, byDispatcher bool) (cv.Conversation, error) {
+	now := millis(tx.now)
+	res, err := tx.exec(ctx, `UPDATE conversations SET assignee_id = ?, assigned_at = ?, assigned_by_dispatcher = ?, updated_at = ?,
+		status_id = CASE WHEN status_id IN (SELECT id FROM statuses WHERE class = 'new')
+			THEN (SELECT id FROM statuses WHERE class = 'open' AND is_default = ?) ELSE status_id END
+		WHERE id = ? AND assignee_id IS NULL AND closed_at IS NULL AND mode = 'live'`, agentID, now, byDispatcher, now, true, id)
+	if err != nil {
+		return cv.Conversation{}, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return cv.Conversation{}, whyNotTaken(ctx, tx, id)
+	}
+	if _, err := tx.exec(ctx, `UPDATE agents SET last_assigned_at = ? WHERE id = ?`, now, agentID); err != nil {
+		return cv.Conversation{}, err
+	}
+	c, err := loadConversation(ctx, tx.run, id, false)
+	if err != nil {
+		return c, err
+	}
+	format, author := "%s took the request", agentID
+	if byDispatcher {
+		format, author = "Assigned to %s by the dispatcher", 0
+	}
+	line, err := tx.eventLine(ctx, &c, author, format, agentID)
+	if err != nil {
+		return c, err
+	}
+	tx.emit(conversationEvent(cv.EventConversationAssigned, c, 0, conversationData{Conversation: c, Message: &line}))
+	return c, nil
 }
 
 func whyNotTaken(ctx context.Context, tx *txn, id int64) error {
@@ -323,8 +341,8 @@ func (db *DB) Transfer(ctx context.Context, id int64, check cv.Check, byAgent, t
 			return err
 		}
 		prev := c.AssigneeID
-		if _, err := tx.exec(ctx, `UPDATE conversations SET assignee_id = ?, previous_assignee_id = ?, updated_at = ? WHERE id = ?`,
-			toAgent, nullID(prev), millis(tx.now), id); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE conversations SET assignee_id = ?, previous_assignee_id = ?, assigned_at = ?, assigned_by_dispatcher = ?, updated_at = ? WHERE id = ?`,
+			toAgent, nullID(prev), millis(tx.now), false, millis(tx.now), id); err != nil {
 			return err
 		}
 		c.AssigneeID, c.PreviousAssigneeID = toAgent, prev
@@ -348,12 +366,17 @@ func (db *DB) Transfer(ctx context.Context, id int64, check cv.Check, byAgent, t
 }
 
 // Finish closes a request, or moves it to the classic interface.
-func (db *DB) Finish(ctx context.Context, id int64, check cv.Check, byAgent int64, classic bool) (cv.Conversation, error) {
+func (db *DB) Finish(ctx context.Context, id int64, check cv.Check, byAgent int64, classic, merge bool) (cv.Conversation, error) {
 	var c cv.Conversation
 	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		if c, err = lockChecked(ctx, tx, id, check); err != nil {
 			return err
+		}
+		if merge {
+			if err := tx.transcript(ctx, &c); err != nil {
+				return err
+			}
 		}
 		if classic {
 			return tx.toClassic(ctx, &c, byAgent)
@@ -361,6 +384,42 @@ func (db *DB) Finish(ctx context.Context, id int64, check cv.Check, byAgent int6
 		return tx.close(ctx, &c, byAgent, 0)
 	})
 	return c, wrap(err, "finish request %d", id)
+}
+
+// transcript writes the chat's correspondence as one post ("merge replies
+// after the chat has been completed"): client messages and replies, each
+// with its time (UTC) and author; the single messages stay.
+func (tx *txn) transcript(ctx context.Context, c *cv.Conversation) error {
+	rows, err := tx.query(ctx, `SELECT m.kind, m.body, m.attachments, m.created_at, COALESCE(a.name, ''), cl.name
+		FROM messages m JOIN conversations x ON x.id = m.conversation_id JOIN clients cl ON cl.id = x.client_id
+		LEFT JOIN agents a ON a.id = m.author_id
+		WHERE m.conversation_id = ? AND m.kind IN (?, ?) ORDER BY m.id`, c.ID, cv.FromClient, cv.Reply)
+	lines, err := collect(rows, err, func(row scanner) (string, error) {
+		var kind, body, atts, agent, client string
+		var at int64
+		if err := row.Scan(&kind, &body, &atts, &at, &agent, &client); err != nil {
+			return "", err
+		}
+		who := client
+		if cv.MessageKind(kind) == cv.Reply {
+			who = agent
+		}
+		var files []cv.Attachment
+		_ = json.Unmarshal([]byte(atts), &files)
+		for _, f := range files {
+			body = strings.TrimSpace(body + " [" + f.Filename + "]")
+		}
+		return fromMillis(at).Format("2006-01-02 15:04") + " " + who + ": " + body, nil
+	})
+	if err != nil || len(lines) == 0 {
+		return err
+	}
+	m, err := tx.insertMessage(ctx, c, cv.Message{Kind: cv.Transcript, Body: strings.Join(lines, "\n")})
+	if err != nil {
+		return err
+	}
+	tx.emit(conversationEvent(cv.EventMessageCreated, *c, c.AssigneeID, conversationData{Conversation: *c, Message: &m}))
+	return nil
 }
 
 func (tx *txn) toClassic(ctx context.Context, c *cv.Conversation, byAgent int64) error {
@@ -541,6 +600,18 @@ func (db *DB) List(ctx context.Context, q cv.ListQuery) ([]cv.Conversation, erro
 	}
 	if q.StatusID != 0 {
 		where, args = append(where, `c.status_id = ?`), append(args, q.StatusID)
+	}
+	if len(q.Kinds) > 0 {
+		where = append(where, `c.channel_kind IN (?`+strings.Repeat(`, ?`, len(q.Kinds)-1)+`)`)
+		for _, k := range q.Kinds {
+			args = append(args, k)
+		}
+	}
+	if len(q.Statuses) > 0 {
+		where = append(where, `c.status_id IN (?`+strings.Repeat(`, ?`, len(q.Statuses)-1)+`)`)
+		for _, st := range q.Statuses {
+			args = append(args, st)
+		}
 	}
 	if !q.After.IsZero() {
 		where, args = append(where, keyset), append(args, millis(q.After.At), q.After.ID)

@@ -21,6 +21,8 @@ func TestWidget(t *testing.T) { storetest.Each(t, storetest.Widget) }
 
 func TestOutbox(t *testing.T) { storetest.Each(t, storetest.Outbox) }
 
+func TestManagement(t *testing.T) { storetest.Each(t, storetest.Management) }
+
 // migrationCount is how many migrations the engine has.
 func migrationCount(t *testing.T, engine string) int {
 	t.Helper()

@@ -124,7 +124,7 @@ func Ingest(t *testing.T, db *store.DB) {
 			t.Errorf("request %+v", c)
 		}
 		agent := firstAgent(t, db)
-		if _, err := db.Finish(ctx, c.ID, func(cv.Conversation) error { return nil }, agent, false); err != nil {
+		if _, err := db.Finish(ctx, c.ID, func(cv.Conversation) error { return nil }, agent, false, false); err != nil {
 			t.Fatal(err)
 		}
 		third, _ := db.Ingest(ctx, ch, msg("loyal", "l3", "Me again"))

@@ -65,7 +65,7 @@ func Team(t *testing.T, db *store.DB) {
 		wantError(t, "AgentByEmail", err, errs.ErrNotFound, "")
 		_, err = db.UpdateAgent(ctx, team.Agent{ID: 987654, Email: "nobody@example.com", Name: "Nobody", Active: true})
 		wantError(t, "UpdateAgent", err, errs.ErrNotFound, "")
-		_, err = db.SetPresence(ctx, 987654, team.Online)
+		_, err = db.SetPresence(ctx, 987654, team.Online, 0)
 		wantError(t, "SetPresence", err, errs.ErrNotFound, "")
 		wantError(t, "SetAgentPassword", db.SetAgentPassword(ctx, 987654, "hash", ""), errs.ErrNotFound, "")
 		_, err = db.Credentials(ctx, "nobody@example.com")
@@ -130,7 +130,7 @@ func Team(t *testing.T, db *store.DB) {
 		clk := useClock(t, db, time.Date(2031, 5, 1, 9, 0, 0, 0, time.UTC))
 		a := newAgent(t, db, "leaver@example.com", "Leaver", false, true)
 		stayer := newAgent(t, db, "stayer@example.com", "Stayer", false, true)
-		if _, err := db.SetPresence(ctx, a.ID, team.Online); err != nil {
+		if _, err := db.SetPresence(ctx, a.ID, team.Online, 0); err != nil {
 			t.Fatal(err)
 		}
 		newSession(t, db, a.ID, "leaver-1", clk.Now())
@@ -282,7 +282,7 @@ func Team(t *testing.T, db *store.DB) {
 		}
 		for i, s := range steps {
 			clk.Advance(s.advance)
-			got, err := db.SetPresence(ctx, a.ID, s.set)
+			got, err := db.SetPresence(ctx, a.ID, s.set, 0)
 			if err != nil {
 				t.Fatal(err)
 			}

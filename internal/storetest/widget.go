@@ -166,7 +166,7 @@ func Widget(t *testing.T, db *store.DB) {
 			t.Errorf("VisitorsOfClient = %v, %v; want [%d]", ids, err, chatting.ID)
 		}
 
-		if _, err := db.Finish(ctx, req.ConversationID, anyRequest, agent.ID, false); err != nil {
+		if _, err := db.Finish(ctx, req.ConversationID, anyRequest, agent.ID, false, false); err != nil {
 			t.Fatal(err)
 		}
 		list, _ = db.Visitors(ctx, clk.Now().Add(-widget.OnSiteWindow), 500)
@@ -318,7 +318,7 @@ func Widget(t *testing.T, db *store.DB) {
 		empty := mustGroup(t, db, "Widget nobody", []access.Right{access.Omnichannel})
 		set := func(a team.Agent, p team.Presence) {
 			t.Helper()
-			if _, err := db.SetPresence(ctx, a.ID, p); err != nil {
+			if _, err := db.SetPresence(ctx, a.ID, p, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -372,7 +372,7 @@ func Widget(t *testing.T, db *store.DB) {
 		reply(first.ConversationID, cv.Note, "VIP customer, be nice")
 		m3 := write(t, v, "Where is my order?").MessageID
 		m4 := reply(first.ConversationID, cv.Reply, "On its way")
-		if _, err := db.Finish(ctx, first.ConversationID, anyRequest, agent.ID, false); err != nil {
+		if _, err := db.Finish(ctx, first.ConversationID, anyRequest, agent.ID, false, false); err != nil {
 			t.Fatal(err)
 		}
 		next := write(t, v, "Thanks again")

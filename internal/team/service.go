@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/switchboard-hq/switchboard/internal/access"
 	"github.com/switchboard-hq/switchboard/internal/errs"
@@ -34,9 +38,10 @@ type Blobs interface {
 // Service administers agents, groups and departments, and operator status.
 // Every method checks the actor's rights.
 type Service struct {
-	store     Store
-	passwords Hasher
-	blobs     Blobs
+	store        Store
+	passwords    Hasher
+	blobs        Blobs
+	offlineGuard OfflineGuard
 }
 
 // NewService returns a team service over the given store.
@@ -200,15 +205,95 @@ func (s *Service) mayEditAgent(actor access.Actor, id int64) error {
 	return actor.RequireAdmin()
 }
 
-// SetPresence switches the actor's own operator status.
-func (s *Service) SetPresence(ctx context.Context, actor access.Actor, p Presence) (Agent, error) {
+// OfflineGuard says why an agent may not go Offline now (nil: they may).
+type OfflineGuard func(ctx context.Context, agentID int64) error
+
+// GuardOffline installs the rule that can keep agents from going Offline
+// (Settings → Omnichannel); the app wires it once.
+func (s *Service) GuardOffline(g OfflineGuard) { s.offlineGuard = g }
+
+// SetPresence switches the actor's own operator status; Away may carry one of
+// the reasons administrators defined.
+func (s *Service) SetPresence(ctx context.Context, actor access.Actor, p Presence, reasonID int64) (Agent, error) {
 	if err := actor.Require(access.Omnichannel); err != nil {
 		return Agent{}, err
 	}
 	if !p.Valid() {
 		return Agent{}, errs.Invalid("presence", "must be online, away or offline")
 	}
-	return s.store.SetPresence(ctx, actor.AgentID, p)
+	if reasonID != 0 {
+		if p != Away {
+			return Agent{}, errs.Invalid("reason_id", "only Away has a reason")
+		}
+		reasons, err := s.store.AwayReasons(ctx)
+		if err != nil {
+			return Agent{}, err
+		}
+		if !slices.ContainsFunc(reasons, func(r AwayReason) bool { return r.ID == reasonID }) {
+			return Agent{}, errs.Invalid("reason_id", "no such away reason")
+		}
+	}
+	if p == Offline && s.offlineGuard != nil {
+		if err := s.offlineGuard(ctx, actor.AgentID); err != nil {
+			return Agent{}, err
+		}
+	}
+	return s.store.SetPresence(ctx, actor.AgentID, p, reasonID)
+}
+
+// MarkConnected records that one of the agent's workspace tabs is open; an
+// Online agent counts as available until the grace period after the last
+// such mark.
+func (s *Service) MarkConnected(ctx context.Context, agentID int64, grace time.Duration) error {
+	return s.store.MarkConnected(ctx, agentID, time.Now().Add(grace))
+}
+
+// AwayReasons lists the reasons agents can give for being Away.
+func (s *Service) AwayReasons(ctx context.Context, actor access.Actor) ([]AwayReason, error) {
+	if err := actor.Require(access.Omnichannel); err != nil {
+		return nil, err
+	}
+	return s.store.AwayReasons(ctx)
+}
+
+// CreateAwayReason adds a reason (administrators).
+func (s *Service) CreateAwayReason(ctx context.Context, actor access.Actor, name string) (AwayReason, error) {
+	if err := actor.RequireAdmin(); err != nil {
+		return AwayReason{}, err
+	}
+	name, err := reasonName(name)
+	if err != nil {
+		return AwayReason{}, err
+	}
+	return s.store.CreateAwayReason(ctx, name)
+}
+
+// RenameAwayReason renames a reason (administrators).
+func (s *Service) RenameAwayReason(ctx context.Context, actor access.Actor, id int64, name string) (AwayReason, error) {
+	if err := actor.RequireAdmin(); err != nil {
+		return AwayReason{}, err
+	}
+	name, err := reasonName(name)
+	if err != nil {
+		return AwayReason{}, err
+	}
+	return s.store.RenameAwayReason(ctx, id, name)
+}
+
+// DeleteAwayReason removes a reason; agents Away for it stay Away.
+func (s *Service) DeleteAwayReason(ctx context.Context, actor access.Actor, id int64) error {
+	if err := actor.RequireAdmin(); err != nil {
+		return err
+	}
+	return s.store.DeleteAwayReason(ctx, id)
+}
+
+func reasonName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 60 {
+		return "", errs.Invalid("name", "must be 1 to 60 characters")
+	}
+	return name, nil
 }
 
 // Bootstrap creates the first administrator when there are no agents at all.

@@ -34,8 +34,16 @@ type Agent struct {
 	Active        bool
 	Presence      Presence
 	PresenceSince time.Time
+	// AwayReasonID is why an Away agent is away (0: no reason given).
+	AwayReasonID int64
 	GroupIDs      []int64
 	CreatedAt     time.Time
+}
+
+// AwayReason is a custom reason for being Away (Lunch, Training).
+type AwayReason struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
 }
 
 // Group is a set of agents and the rights they get from it.
@@ -72,7 +80,15 @@ type Store interface {
 	// SetAgentPassword stores a new password hash and ends every session of
 	// the agent except keepSession (a token hash, may be empty).
 	SetAgentPassword(ctx context.Context, id int64, passwordHash, keepSession string) error
-	SetPresence(ctx context.Context, id int64, p Presence) (Agent, error)
+	// SetPresence stores the operator status and tells the supervisors.
+	SetPresence(ctx context.Context, id int64, p Presence, reasonID int64) (Agent, error)
+	// MarkConnected records that a workspace tab of the agent is open,
+	// vouching for them until the given time.
+	MarkConnected(ctx context.Context, id int64, until time.Time) error
+	AwayReasons(ctx context.Context) ([]AwayReason, error)
+	CreateAwayReason(ctx context.Context, name string) (AwayReason, error)
+	RenameAwayReason(ctx context.Context, id int64, name string) (AwayReason, error)
+	DeleteAwayReason(ctx context.Context, id int64) error
 	// SetAgentAvatar replaces the avatar alone and returns the replaced one.
 	SetAgentAvatar(ctx context.Context, id int64, avatar string) (Agent, string, error)
 

@@ -200,7 +200,7 @@ func TestServiceValidatesInput(t *testing.T) {
 	_, err = s.CreateDepartment(ctx, admin, DepartmentPatch{Name: ptr("Sales"), DisplayName: ptr(strings.Repeat("x", 101))})
 	wantInvalid(t, err, "display_name")
 
-	_, err = s.SetPresence(ctx, access.Actor{AgentID: 2, Granted: []access.Right{access.Omnichannel}}, "busy")
+	_, err = s.SetPresence(ctx, access.Actor{AgentID: 2, Granted: []access.Right{access.Omnichannel}}, "busy", 0)
 	wantInvalid(t, err, "presence")
 
 	// Rights are checked before validation: a non-administrator learns nothing.
@@ -208,7 +208,7 @@ func TestServiceValidatesInput(t *testing.T) {
 	if !errors.Is(err, errs.ErrForbidden) {
 		t.Errorf("CreateAgent by a non-administrator: %v, want forbidden", err)
 	}
-	_, err = s.SetPresence(ctx, access.Actor{AgentID: 2, Granted: []access.Right{access.Telephony}}, Online)
+	_, err = s.SetPresence(ctx, access.Actor{AgentID: 2, Granted: []access.Right{access.Telephony}}, Online, 0)
 	if !errors.Is(err, errs.ErrForbidden) {
 		t.Errorf("SetPresence without omnichannel: %v, want forbidden", err)
 	}

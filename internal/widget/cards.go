@@ -20,9 +20,10 @@ type cachedCard struct {
 // cards finds who the visitor sees answering, keeping names and avatars for
 // a few seconds: every reply pushed to a visitor needs one.
 type cards struct {
-	store Store
-	mu    sync.Mutex
-	seen  map[int64]cachedCard // agents by id, departments by -id
+	store      Store
+	teamAvatar func(context.Context) bool
+	mu         sync.Mutex
+	seen       map[int64]cachedCard // agents by id, departments by -id
 }
 
 func newCards(store Store) *cards { return &cards{store: store, seen: map[int64]cachedCard{}} }
@@ -73,10 +74,16 @@ func (c *cards) department(ctx context.Context, id int64) (Card, error) {
 	})
 }
 
+// single reports whether the visitor sees the department instead of agents:
+// the channel's own setting or the team's.
+func (c *cards) single(ctx context.Context, ch cv.Channel) bool {
+	return ch.Widget != nil && ch.Widget.Appearance.DepartmentAvatar || c.teamAvatar != nil && c.teamAvatar(ctx)
+}
+
 // answering is who the visitor sees answering a request: its department when
 // the channel shows a single department avatar, else the agent.
 func (c *cards) answering(ctx context.Context, ch cv.Channel, departmentID, agentID int64) Card {
-	if ch.Widget != nil && ch.Widget.Appearance.DepartmentAvatar && departmentID != 0 {
+	if departmentID != 0 && c.single(ctx, ch) {
 		if card, err := c.department(ctx, departmentID); err == nil {
 			return card
 		}

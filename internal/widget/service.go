@@ -86,6 +86,11 @@ type Service struct {
 	cards     *cards
 }
 
+// UseTeamDepartmentAvatar makes the team-wide "Show a single department
+// avatar in the widget" setting apply to every website chat (each channel
+// can also ask for it on its own).
+func (s *Service) UseTeamDepartmentAvatar(on func(context.Context) bool) { s.cards.teamAvatar = on }
+
 // NewService returns the widget service; countries may be nil.
 func NewService(store Store, convs Conversations, countries Countries) *Service {
 	return &Service{store: store, convs: convs, countries: countries, now: time.Now, cards: newCards(store)}
@@ -295,7 +300,7 @@ func (s *Service) present(ctx context.Context, ch cv.Channel, departments map[in
 		if m.Kind == cv.Reply {
 			vm.From = FromAgent
 			dept, ok := departments[m.ConversationID]
-			if !ok && ch.Widget != nil && ch.Widget.Appearance.DepartmentAvatar {
+			if !ok && s.cards.single(ctx, ch) {
 				if c, err := s.store.Conversation(ctx, m.ConversationID); err == nil {
 					dept = c.DepartmentID
 				}
