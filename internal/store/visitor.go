@@ -176,3 +176,15 @@ func (db *DB) GroupOnline(ctx context.Context, groupID int64) (bool, error) {
 	err := db.reader().queryRow(ctx, q+` LIMIT 1`, args...).Scan(&n)
 	return n > 0, wrap(err, "online agents of group %d", groupID)
 }
+
+// WaitingQueue lists the requests waiting in the Unassigned queue, oldest
+// first (the queue's own index).
+func (db *DB) WaitingQueue(ctx context.Context, limit int) ([]widget.Waiting, error) {
+	rows, err := db.reader().query(ctx, `SELECT id, channel_id, client_id, COALESCE(group_id, 0) FROM conversations
+		WHERE closed_at IS NULL AND mode = 'live' AND assignee_id IS NULL ORDER BY created_at, id LIMIT ?`, limit)
+	out, err := collect(rows, err, func(row scanner) (widget.Waiting, error) {
+		var w widget.Waiting
+		return w, row.Scan(&w.ID, &w.ChannelID, &w.ClientID, &w.GroupID)
+	})
+	return out, wrap(err, "waiting queue")
+}

@@ -29,6 +29,8 @@ type Pusher struct {
 	mu       sync.RWMutex
 	byClient map[int64]map[*Link]struct{} // visitors who have written, by client
 	waiting  map[int64]map[*Link]struct{} // visitors who have not, by channel
+
+	queue queue
 }
 
 // NewPusher returns a pusher; Run starts it.
@@ -47,6 +49,7 @@ type Link struct {
 	ready bool      // the catch-up has been sent
 	held  []pending // live frames that came during the catch-up
 	last  int64     // the highest message id sent
+	place int       // the queue position last told (0: not waiting)
 	sock  Socket
 }
 
@@ -59,6 +62,7 @@ type pending struct {
 func (p *Pusher) Run(ctx context.Context) {
 	sub := p.hub.Subscribe(p.hub.Head(), func(cv.Event) bool { return true })
 	defer sub.Close()
+	go p.tellQueue(ctx)
 	for {
 		ds, err := sub.Next(ctx)
 		if ctx.Err() != nil {
@@ -67,6 +71,9 @@ func (p *Pusher) Run(ctx context.Context) {
 		if err != nil {
 			p.log.Warn("widget pusher: read events", slog.Any("error", err))
 			continue
+		}
+		for _, d := range ds {
+			p.queue.note(d.Event)
 		}
 		if p.idle() {
 			continue
@@ -127,6 +134,7 @@ func (p *Pusher) Attach(ctx context.Context, ch cv.Channel, v Visitor, sock Sock
 		l.sendLocked(messageFrame(m), m.ID)
 	}
 	l.ready = true
+	p.queue.touch()
 	for _, h := range l.held {
 		l.sendLocked(h.frame, h.id)
 	}

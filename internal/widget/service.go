@@ -56,6 +56,8 @@ type Store interface {
 	UpdateScript(ctx context.Context, s Script) (Script, error)
 	DeleteScript(ctx context.Context, id int64) error
 	ReorderScripts(ctx context.Context, ids []int64) ([]Script, error)
+	// WaitingQueue lists the requests waiting in the Unassigned queue, oldest first.
+	WaitingQueue(ctx context.Context, limit int) ([]Waiting, error)
 	// GroupOnline reports whether an active agent of the group (any agent
 	// for group 0) is online.
 	GroupOnline(ctx context.Context, groupID int64) (bool, error)

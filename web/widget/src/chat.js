@@ -289,6 +289,13 @@
       } else if (who) avatar.textContent = String(who.name).trim().charAt(0);
     };
 
+    // The visitor's place in the queue while nobody has taken the chat.
+    let place = null;
+    const placeText = (q) => {
+      const min = Math.ceil((q.wait_seconds || 0) / 60);
+      return 'You are number ' + q.position + ' in the queue' + (min ? ', about ' + min + ' min' : '') + '.';
+    };
+
     const view = () => {
       const s = ctx.session;
       const err = ctx.error;
@@ -298,7 +305,8 @@
       composer.hidden = showForm || sent || !!err;
       chip.hidden = composer.hidden || !file;
       warn.textContent = err || '';
-      banner.textContent = s && !s.online && !s.form && !sent ? 'Our team will answer as soon as possible.' : '';
+      banner.textContent = place ? placeText(place)
+        : s && !s.online && !s.form && !sent ? 'Our team will answer as soon as possible.' : '';
       if (showForm) {
         if (!nameField.value) nameField.value = ctx.user.name || '';
         if (!emailField.value) emailField.value = ctx.user.email || '';
@@ -470,9 +478,13 @@
         showTyping(ctx.app.department_avatar && team() ? team().name : f.name || 'Someone');
       } else if (f.type === 'read') {
         for (const [id, row] of seen) if ((!f.until || id <= f.until) && row.classList.contains('sb-v')) row.classList.add('sb-read');
+      } else if (f.type === 'queue') {
+        place = f.position > 0 ? f : null;
+        view();
       } else if (f.type === 'agent' && f.agent) {
         agent = f.agent;
-        header();
+        place = null;
+        view();
       } else if (f.type === 'closed') {
         const c = ctx.session && ctx.session.conversation;
         if (c && c.id === f.conversation_id) c.open = false;
