@@ -2,14 +2,17 @@
 
 const BASE = '/api/v1';
 
-// ApiError carries the server's {"error":{code,message,field}} payload.
+// ApiError carries the server's {"error":{code,message,field}} payload;
+// detail is the whole error object (some answers add to it, such as
+// offline_restricted's requests).
 export class ApiError extends Error {
-  constructor(status, code, message, field) {
+  constructor(status, code, message, field, detail) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.field = field || null;
+    this.detail = detail || {};
   }
 }
 
@@ -70,7 +73,7 @@ export async function request(method, path, opts = {}) {
 
   if (!res.ok) {
     const e = (data && data.error) || {};
-    const err = new ApiError(res.status, e.code || `http_${res.status}`, e.message || fallbackMessage(res.status), e.field);
+    const err = new ApiError(res.status, e.code || `http_${res.status}`, e.message || fallbackMessage(res.status), e.field, e);
     if (res.status === 401 && unauthorizedHandler && !(opts.keep401 && opts.keep401(err))) {
       unauthorizedHandler(err);
     }
@@ -86,7 +89,9 @@ export const login = (email, password) =>
   request('POST', '/auth/login', { json: { email, password }, keep401: () => true });
 export const logout = () => request('POST', '/auth/logout');
 export const getMe = () => request('GET', '/me');
-export const setPresence = (presence) => request('PUT', '/me/presence', { json: { presence } });
+// setPresence sets the operator status; reasonId (Away only) names an away reason.
+export const setPresence = (presence, reasonId) =>
+  request('PUT', '/me/presence', { json: reasonId ? { presence, reason_id: reasonId } : { presence } });
 export const changePassword = (current_password, new_password) =>
   request('PUT', '/me/password', {
     json: { current_password, new_password },
@@ -215,6 +220,25 @@ export const reorderScripts = async (ids) => listOf(await request('PUT', '/scrip
 
 // Visitors on the widget sites right now (right omnichannel.management).
 export const listVisitors = async () => listOf(await request('GET', '/visitors'), 'visitors');
+
+// Away reasons (Lunch, Training) of the operator status; changes by administrators.
+export const listAwayReasons = async () => listOf(await request('GET', '/away-reasons'), 'reasons');
+export const createAwayReason = (name) => request('POST', '/away-reasons', { json: { name } });
+export const updateAwayReason = (reasonId, name) => request('PATCH', `/away-reasons/${id(reasonId)}`, { json: { name } });
+export const deleteAwayReason = (reasonId) => request('DELETE', `/away-reasons/${id(reasonId)}`);
+
+// Settings › Omnichannel and the dispatcher's rules per group.
+export const getOmnichannelSettings = () => request('GET', '/settings/omnichannel');
+export const saveOmnichannelSettings = (body) => request('PUT', '/settings/omnichannel', { json: body });
+export const listDispatchRules = async () => listOf(await request('GET', '/dispatch'), 'rules');
+export const saveDispatchRule = (groupId, body) => request('PUT', `/dispatch/${id(groupId)}`, { json: body });
+
+// Management: open live requests and the agents at work (right omnichannel.management).
+// listActiveChats answers {chats, next}.
+export const listActiveChats = (params) => request('GET', `/management/chats${query(params)}`);
+export const listAgentsAtWork = async () => listOf(await request('GET', '/management/agents'), 'agents');
+// unassignConversation returns a request to the queue (supervisors).
+export const unassignConversation = (cid) => request('POST', `/conversations/${id(cid)}/unassign`);
 
 // sendTyping tells the client an agent is typing a reply (fire and forget).
 export const sendTyping = (cid) => request('POST', `/conversations/${id(cid)}/typing`);

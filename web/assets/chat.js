@@ -5,7 +5,7 @@ import { html } from './html.js';
 import * as api from './api.js';
 import { agentName, agents, statuses, useResource } from './directory.js';
 import { clock, dateTime, day, fileSize } from './format.js';
-import { fetchTick, getRow, isTyping, mergeRows, onLiveEvent, putRow, useStore } from './live.js';
+import { fetchTick, getRow, isTyping, mergeRows, onLiveEvent, putRow, typingAgents, useStore } from './live.js';
 import { ChannelBadge } from './lists.js';
 import { hasRight } from './nav.js';
 import { Composer } from './composer.js';
@@ -241,7 +241,9 @@ export function MessageList({ conv, msgs, id = 'messages', footer, onRetry }) {
   </div>`;
 }
 
-function TransferDialog({ conv, onClose, onDone }) {
+// TransferDialog reassigns a request to another agent, with an optional
+// internal note (also Management › Active chats' "Reassign").
+export function TransferDialog({ conv, onClose, onDone, title = 'Transfer the request', submitLabel = 'Transfer' }) {
   const agentList = useResource(agents);
   const [agentId, setAgentId] = useState('');
   const [note, setNote] = useState('');
@@ -268,7 +270,7 @@ function TransferDialog({ conv, onClose, onDone }) {
     }
   }
 
-  return html`<${Modal} id="transfer-dialog" title="Transfer the request" onClose=${onClose}>
+  return html`<${Modal} id="transfer-dialog" title=${title} onClose=${onClose}>
     <form class="stack" onSubmit=${submit} noValidate>
       <label class="field">
         <span>Agent</span>
@@ -287,7 +289,7 @@ function TransferDialog({ conv, onClose, onDone }) {
       </label>
       ${error ? html`<p class="status status-error" id="transfer-status" role="alert">${error}</p>` : null}
       <div class="form-actions">
-        <button type="submit" id="transfer-submit" class="btn btn-primary" disabled=${busy}>${busy ? 'Transferring…' : 'Transfer'}</button>
+        <button type="submit" id="transfer-submit" class="btn btn-primary" disabled=${busy}>${busy ? 'Transferring…' : submitLabel}</button>
         <button type="button" class="btn btn-ghost" onClick=${onClose}>Cancel</button>
       </div>
     </form>
@@ -454,13 +456,18 @@ export function ChatView({ me, id }) {
   }
 
   const typingNow = open && isTyping(cid);
+  // Collision: another agent (a supervisor, say) writing in this request too.
+  const others = open ? typingAgents(cid) : [];
+  const collision = others.length ? html`<p class="typing collision" id="collision-note" role="status">
+    ${others.map((aid) => agentName(agentList, aid)).join(', ')} ${others.length > 1 ? 'are' : 'is'} typing…</p>` : null;
+  const footer = typingNow || collision ? html`${typingNow ? html`<p class="typing" id="typing-indicator" role="status">Client is typing…</p>` : null}${collision}` : null;
   return html`<div class="chat-layout ${showClient ? 'show-client' : ''}" id="chat" data-conversation-id=${cid}>
     <section class="chat-main" aria-label="Chat">
       <${ChatHeader} conv=${conv} me=${me} canWrite=${canWrite} canTake=${canTake} statusList=${statusList} agentList=${agentList}
         busy=${busy} onAction=${onAction} onTransfer=${() => setTransferring(true)} onToggleClient=${() => setShowClient(!showClient)} />
       ${actionError ? html`<p class="status status-error banner" id="chat-action-error" role="alert">${actionError}</p>` : null}
       <${MessageList} conv=${conv} msgs=${msgs} onRetry=${canWrite ? msgs.retried : undefined}
-        footer=${typingNow ? html`<p class="typing" id="typing-indicator" role="status">Client is typing…</p>` : null} />
+        footer=${footer} />
       ${bottom}
     </section>
     <${ClientPanel} conv=${conv} editable=${canWrite} onOpenPrevious=${setPrevious} />

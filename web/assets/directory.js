@@ -50,6 +50,8 @@ function resource(loader) {
 export const agents = resource(api.listAgents);
 export const statuses = resource(api.listStatuses);
 export const customFields = resource(api.listCustomFields);
+// The away reasons of the operator status (the header switch; Administration changes them).
+export const awayReasons = resource(api.listAwayReasons);
 
 // useResource returns the current value (null until loaded) and loads it on first use.
 export function useResource(res) {
@@ -101,4 +103,5 @@ export function resetDirectory() {
   agents.reset();
   statuses.reset();
   customFields.reset();
+  awayReasons.reset();
 }

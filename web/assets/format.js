@@ -27,6 +27,17 @@ export function duration(ms) {
   return `${Math.floor(ms / DAY)} d`;
 }
 
+// seconds is a span in seconds with its two largest units: "45 s",
+// "1 min 20 s", "2 h 5 min", "3 d 4 h".
+export function seconds(n) {
+  const s = Math.max(0, Math.round(Number(n) || 0));
+  if (s < 60) return `${s} s`;
+  const pair = (a, ua, b, ub) => (b ? `${a} ${ua} ${b} ${ub}` : `${a} ${ua}`);
+  if (s < 3600) return pair(Math.floor(s / 60), 'min', s % 60, 's');
+  if (s < 86400) return pair(Math.floor(s / 3600), 'h', Math.floor((s % 3600) / 60), 'min');
+  return pair(Math.floor(s / 86400), 'd', Math.floor((s % 86400) / 3600), 'h');
+}
+
 export function since(iso, now = Date.now()) {
   return duration(now - Date.parse(iso));
 }

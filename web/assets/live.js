@@ -1,5 +1,6 @@
 // Real time: the one websocket of this tab, the store of request rows it
-// keeps up to date, and the client-typing indicators.
+// keeps up to date, and the typing indicators (the client's, and other
+// agents' in the same request: collision).
 //
 // Rows come from list pages (on navigation) and from events; lists are views
 // over the store, so an event updates every list at once without refetching.
@@ -27,6 +28,7 @@ let backoff = RECONNECT_MIN;
 let connection = 'idle'; // idle | connecting | open | reconnecting
 
 const typing = new Map(); // request id → expiry time (ms)
+const agentTyping = new Map(); // request id → Map(agent id → expiry time (ms))
 let typingTimer = null;
 
 const storeSubs = new Set();
@@ -80,6 +82,7 @@ export function stopLive() {
   rows.clear();
   touched.clear();
   typing.clear();
+  agentTyping.clear();
   lastSeq = 0;
   greeted = false;
   backoff = RECONNECT_MIN;
@@ -168,8 +171,15 @@ async function loadInto(params) {
 function handleFrame(f) {
   if (f.kind === 'typing') {
     const cid = (f.data && f.data.conversation_id) || f.conversation_id;
-    // Agents' typing reaches the other viewers too; only a client's shows here.
-    if (cid && !(f.data && f.data.who === 'agent')) setTyping(cid, true);
+    // Agents' typing reaches the other viewers too: another agent's shows as
+    // a collision warning, one's own never.
+    const who = f.data && f.data.who;
+    if (cid && who === 'agent') {
+      const aid = Number(f.data.agent_id) || 0;
+      if (aid && aid !== session.agentId) setAgentTyping(cid, aid, true);
+    } else if (cid) {
+      setTyping(cid, true);
+    }
     eventSubs.forEach((fn) => fn(f));
     return;
   }
@@ -188,6 +198,10 @@ function handleFrame(f) {
   // message by id.
   if (f.kind !== 'message.updated' && data.message && data.message.kind === 'client' && typing.has(f.conversation_id)) {
     setTyping(f.conversation_id, false);
+  }
+  // An agent's reply or note ends their typing.
+  if (f.kind === 'message.created' && data.message && data.message.author_id) {
+    setAgentTyping(f.conversation_id || data.message.conversation_id, data.message.author_id, false);
   }
   eventSubs.forEach((fn) => {
     try { fn(f); } catch (err) { console.warn('live event handler failed', err); }
@@ -266,21 +280,51 @@ export function useConnection() {
 function setTyping(cid, on) {
   if (on) typing.set(cid, Date.now() + TYPING_MS);
   else typing.delete(cid);
-  clearTimeout(typingTimer);
-  if (typing.size) {
-    const next = Math.min(...typing.values()) - Date.now();
-    typingTimer = setTimeout(expireTyping, Math.max(50, next));
+  scheduleExpiry();
+}
+
+function setAgentTyping(cid, agentId, on) {
+  const m = agentTyping.get(cid);
+  if (!on && !(m && m.has(agentId))) return;
+  if (on) {
+    const who = m || new Map();
+    who.set(agentId, Date.now() + TYPING_MS);
+    agentTyping.set(cid, who);
+  } else {
+    m.delete(agentId);
+    if (!m.size) agentTyping.delete(cid);
   }
+  scheduleExpiry();
+}
+
+// scheduleExpiry sets the timer to the soonest expiry of any indicator.
+function scheduleExpiry() {
+  clearTimeout(typingTimer);
+  const ends = [...typing.values()];
+  for (const m of agentTyping.values()) ends.push(...m.values());
+  if (ends.length) typingTimer = setTimeout(expireTyping, Math.max(50, Math.min(...ends) - Date.now()));
   changed();
 }
 
 function expireTyping() {
   const now = Date.now();
   for (const [cid, until] of typing) if (until <= now) typing.delete(cid);
-  setTyping(0, false);
+  for (const [cid, m] of agentTyping) {
+    for (const [aid, until] of m) if (until <= now) m.delete(aid);
+    if (!m.size) agentTyping.delete(cid);
+  }
+  scheduleExpiry();
 }
 
 export const isTyping = (cid) => (typing.get(cid) || 0) > Date.now();
+
+// typingAgents lists the other agents typing in a request now (ids).
+export function typingAgents(cid) {
+  const m = agentTyping.get(cid);
+  if (!m) return [];
+  const now = Date.now();
+  return [...m].filter(([, until]) => until > now).map(([aid]) => aid);
+}
 
 // List membership, mirroring the server's lists.
 const time = (v) => (v ? Date.parse(v) : 0);

@@ -1,7 +1,13 @@
 // Notifications: a short sound and a "(N) " prefix on the tab title when a
-// new request arrives, or a client writes in one of my chats, while the tab
-// is hidden or that chat is not open. Viewing the chat (or, for new
-// requests, the queue) clears it.
+// new request arrives, a client writes in one of my chats, a request is
+// assigned to me by someone else (or the dispatcher) or someone leaves a
+// note in my request, while the tab is hidden or that chat is not open.
+// Viewing the chat (or, for new requests, the queue) clears it.
+// While the tab is hidden, new requests, assignments and others' notes also
+// show as desktop notifications, once the agent allowed them (asked only
+// when they click "Enable desktop notifications", never on page load).
+import { useEffect, useState } from 'preact/hooks';
+import { agentName, agents } from './directory.js';
 import { getSession, onLiveEvent } from './live.js';
 
 let baseTitle = document.title || 'Switchboard';
@@ -75,16 +81,113 @@ export function beep() {
   }
 }
 
+// Desktop notifications (the browser's Notification API). They need a
+// secure context (https, or localhost).
+const DISMISSED_KEY = 'switchboard.desktop-notifications.dismissed';
+const permSubs = new Set();
+
+function desktopSupported() {
+  return typeof window.Notification === 'function' && window.isSecureContext !== false;
+}
+
+// desktopPermission: 'unsupported' | 'default' | 'granted' | 'denied'.
+export function desktopPermission() {
+  return desktopSupported() ? window.Notification.permission : 'unsupported';
+}
+
+function dismissed() {
+  try { return localStorage.getItem(DISMISSED_KEY) === '1'; } catch { return false; }
+}
+
+// askDesktopPermission runs on the agent's click only.
+export async function askDesktopPermission() {
+  if (!desktopSupported()) return 'unsupported';
+  let result;
+  try {
+    result = await window.Notification.requestPermission();
+  } catch {
+    result = window.Notification.permission;
+  }
+  permSubs.forEach((fn) => fn());
+  return result;
+}
+
+export function dismissDesktopOffer() {
+  try { localStorage.setItem(DISMISSED_KEY, '1'); } catch { /* private mode: hidden for this page only */ }
+  permSubs.forEach((fn) => fn());
+}
+
+// useDesktopOffer says whether to offer "Enable desktop notifications":
+// supported, not decided yet, not dismissed.
+export function useDesktopOffer() {
+  const offer = () => desktopPermission() === 'default' && !dismissed();
+  const [show, setShow] = useState(offer);
+  useEffect(() => {
+    const fn = () => setShow(offer());
+    permSubs.add(fn);
+    return () => permSubs.delete(fn);
+  }, []);
+  return show;
+}
+
+// desktop shows a notification while the tab is hidden; clicking it opens the request.
+function desktop(title, body, cid) {
+  if (!document.hidden || desktopPermission() !== 'granted') return;
+  try {
+    const n = new window.Notification(title, { body: String(body || '').slice(0, 180), tag: `switchboard-${cid}`, renotify: true });
+    n.onclick = () => {
+      window.focus();
+      location.hash = `#/c/${cid}`;
+      n.close();
+    };
+  } catch {
+    // Some browsers allow notifications only from a service worker; the title and sound remain.
+  }
+}
+
+const clientOf = (c) => c.client_name || 'Client';
+function nameOf(agentId) {
+  const list = agents.get();
+  if (!list) agents.load();
+  return agentName(list, agentId);
+}
+
+// assignedToMe: an assignment to me that I did not make myself (taking a
+// request is my own doing; the dispatcher's and others' are not).
+function assignedToMe(ev, c, me) {
+  if (c.assignee_id !== me || c.closed_at) return false;
+  const by = ev.data && ev.data.message ? ev.data.message.author_id || 0 : 0;
+  if (ev.kind === 'conversation.assigned' || ev.kind === 'conversation.transferred') return by !== me;
+  // The dispatcher may hand a new request out in the same write that creates it.
+  return ev.kind === 'conversation.created';
+}
+
 function onEvent(ev) {
   const data = ev.data || {};
   const c = data.conversation;
   if (!c) return;
   const s = getSession();
   const viewing = !document.hidden && openChat() === c.id;
+  const m = data.message;
   let alert = false;
-  if (ev.kind === 'conversation.created' && !c.assignee_id && (s.queue || s.management)) {
+  if (assignedToMe(ev, c, s.agentId)) {
+    if (!viewing) {
+      pending.set(c.id, 'message');
+      alert = true;
+    }
+    const line = m && m.kind === 'event' && m.body ? m.body : (m && m.author_id ? `Assigned by ${nameOf(m.author_id)}` : 'Assigned by the dispatcher');
+    desktop(`Request #${c.id} is yours: ${clientOf(c)}`, line, c.id);
+  } else if (ev.kind === 'conversation.created' && !c.assignee_id && (s.queue || s.management)) {
     if (!viewing && !(onQueue() && !document.hidden)) pending.set(c.id, 'new');
     alert = !viewing;
+    if (s.queue) desktop(`New request: ${clientOf(c)}`, c.subject || c.last_message_preview || `Request #${c.id} is waiting in the queue.`, c.id);
+  } else if (ev.kind === 'message.created' && m && m.kind === 'note' && m.author_id && m.author_id !== s.agentId && c.assignee_id === s.agentId) {
+    // A supervisor's (or a transferring colleague's) note in my request.
+    if (!viewing) {
+      pending.set(c.id, 'message');
+      alert = true;
+    }
+    desktop(`Note from ${nameOf(m.author_id)} · Request #${c.id}`, m.body, c.id);
   } else if (ev.kind === 'message.created' && data.message && data.message.kind === 'client' && c.assignee_id === s.agentId) {
     if (!viewing) {
       pending.set(c.id, 'message');

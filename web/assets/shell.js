@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import * as api from './api.js';
-import { Avatar, Modal, PRESENCE_LABELS, Status, inv, useAction } from './ui.js';
+import { Avatar, Modal, PRESENCE_LABELS, Status, inv, reasonOf, useAction } from './ui.js';
 import { CHANNELS, findNavItem, hasRight, hasWorkspaceAccess, redirect, useRoute, visibleNav } from './nav.js';
 import { ForbiddenSection, NoAccess, NotFoundSection } from './sections.js';
 import { AdminSection } from './admin/admin.js';
@@ -12,35 +12,98 @@ import { ManagementSection } from './management/management.js';
 import { ChatsList, ClassicList, UnassignedList } from './lists.js';
 import { ChatView } from './chat.js';
 import { clearDrafts } from './composer.js';
-import { resetDirectory } from './directory.js';
-import { getRow, queueCount, startLive, stopLive, unreadByKind, useConnection, useStore } from './live.js';
-import { setBaseTitle, startNotifications, stopNotifications } from './notify.js';
+import { awayReasons, resetDirectory, useResource } from './directory.js';
+import { getRow, onLiveEvent, queueCount, startLive, stopLive, unreadByKind, useConnection, useStore } from './live.js';
+import { askDesktopPermission, dismissDesktopOffer, setBaseTitle, startNotifications, stopNotifications, useDesktopOffer } from './notify.js';
+
+// The switch's values: "online", "away", "away:ID" (a reason), "offline".
+// A reason known by name only is found in the list.
+function presenceValue(agent, reasons) {
+  const p = PRESENCE_LABELS[agent.presence] ? agent.presence : 'offline';
+  const { id, name } = reasonOf(agent);
+  const rid = id || (name && (reasons.find((r) => r.name === name) || {}).id) || 0;
+  return p === 'away' && rid ? `away:${rid}` : p;
+}
+
+// RestrictedNote explains a refused Offline: the open requests that hold the
+// agent, each a link to the request.
+function RestrictedNote({ error, onClose }) {
+  const list = Array.isArray(error.detail.requests) ? error.detail.requests : [];
+  const items = list.map((r) => (r && typeof r === 'object' ? r : { id: r })).filter((r) => Number(r.id) > 0);
+  return html`<div class="presence-note" id="presence-restricted" role="alert">
+    <div class="presence-note-head">
+      <strong>You can't go Offline yet</strong>
+      <button type="button" class="icon-btn icon-btn-small" aria-label="Close" onClick=${onClose}>×</button>
+    </div>
+    <p>${items.length
+      ? 'You still hold open requests in statuses that keep you online. Finish, close or transfer them first:'
+      : error.message}</p>
+    ${items.length ? html`<ul class="presence-note-list">
+      ${items.map((r) => html`<li key=${r.id}><a href=${`#/${r.mode === 'classic' ? 'classic' : 'c'}/${r.id}`}
+        class="restricted-request" data-conversation-id=${r.id} onClick=${onClose}>Request #${r.id}</a>${r.subject
+        ? html` <span class="muted">${r.subject}</span>` : null}</li>`)}
+    </ul>` : null}
+  </div>`;
+}
 
 function PresenceSwitch({ agent, onAgent }) {
   const action = useAction();
+  const reasons = useResource(awayReasons) || [];
   // While the request runs, show the chosen value; afterwards the stored one.
   const [pending, setPending] = useState(null);
-  const stored = PRESENCE_LABELS[agent.presence] ? agent.presence : 'offline';
+  const [restricted, setRestricted] = useState(null);
+  const stored = presenceValue(agent, reasons);
   const value = pending || stored;
+  const presence = value.split(':')[0];
+  const current = reasonOf(agent);
+  // A reason deleted meanwhile still names the agent's current status.
+  const options = current.id && !reasons.some((r) => r.id === current.id)
+    ? [...reasons, { id: current.id, name: current.name || 'Away' }] : reasons;
 
   async function change(e) {
-    const presence = e.currentTarget.value;
-    setPending(presence);
-    const res = await action.run(() => api.setPresence(presence), { pending: '', done: '' });
+    const next = e.currentTarget.value;
+    const [p, rid] = next.split(':');
+    setPending(next);
+    setRestricted(null);
+    const res = await action.run(() => api.setPresence(p, rid ? Number(rid) : undefined), { pending: '', done: '' });
     setPending(null);
-    if (res.ok && res.value) onAgent(res.value);
+    if (res.ok && res.value) {
+      const a = res.value;
+      const told = 'reason' in a || 'reason_id' in a || 'away_reason_id' in a;
+      onAgent(told ? a : { ...a, reason_id: p === 'away' && rid ? Number(rid) : 0 });
+    } else if (!res.ok && res.error.code === 'offline_restricted') {
+      setRestricted(res.error);
+      action.reset();
+    }
   }
 
   return html`<div class="presence-switch" title="Your operator status">
-    <span class="dot dot-${value}" aria-hidden="true"></span>
+    <span class="dot dot-${presence}" aria-hidden="true"></span>
     <label class="visually-hidden" for="presence">Operator status</label>
-    <select id="presence" value=${value} disabled=${action.busy} onChange=${change}>
+    <select id="presence" value=${value} disabled=${action.busy} onChange=${change}
+      onFocus=${() => awayReasons.reload()}>
       <option value="online">Online</option>
       <option value="away">Away</option>
+      ${options.map((r) => html`<option key=${r.id} value=${`away:${r.id}`}>Away – ${r.name}</option>`)}
       <option value="offline">Offline</option>
     </select>
     ${action.error ? html`<span class="inline-error" role="alert">${action.error.message}</span>` : null}
+    ${restricted ? html`<${RestrictedNote} error=${restricted} onClose=${() => setRestricted(null)} />` : null}
   </div>`;
+}
+
+// DesktopOffer is the one polite way of asking for desktop notifications:
+// a small button the agent may click, or dismiss for good.
+function DesktopOffer() {
+  const show = useDesktopOffer();
+  if (!show) return null;
+  return html`<span class="desktop-offer">
+    <button type="button" id="enable-notifications" class="btn btn-small btn-ghost"
+      title="Get a desktop notification for new and assigned requests while this tab is in the background"
+      onClick=${() => askDesktopPermission()}>Enable desktop notifications</button>
+    <button type="button" id="dismiss-notifications" class="icon-btn icon-btn-small" aria-label="Don't ask again"
+      title="Don't ask again" onClick=${dismissDesktopOffer}>×</button>
+  </span>`;
 }
 
 function PasswordDialog({ email, onClose }) {
@@ -111,6 +174,7 @@ function Header({ me, onAgent, onLogout }) {
     <div class="brand"><span class="brand-mark" aria-hidden="true"></span>Switchboard</div>
     <div class="topbar-right">
       ${hasRight(me, 'omnichannel') ? html`<${ConnectionState} />` : null}
+      ${hasRight(me, 'omnichannel') ? html`<${DesktopOffer} />` : null}
       ${hasRight(me, 'omnichannel') ? html`<${PresenceSwitch} agent=${agent} onAgent=${onAgent} />` : null}
       <div class="user-menu" id="user-menu">
         <${Avatar} url=${agent.avatar_url} name=${agent.name} size="sm" />
@@ -184,6 +248,18 @@ function Content({ me, route, refreshMe }) {
   return html`<${NotFoundSection} />`;
 }
 
+// presenceFields takes the status part of an agent.presence event's agent.
+function presenceFields(a) {
+  const out = { presence: a.presence };
+  for (const k of ['reason', 'reason_id', 'away_reason_id', 'reason_name', 'presence_since']) if (k in a) out[k] = a[k];
+  if (a.presence !== 'away') {
+    out.reason = null;
+    out.reason_id = 0;
+    out.away_reason_id = 0;
+  }
+  return out;
+}
+
 const isChatRoute = (route) => route.section === 'c' || (route.section === 'classic' && !!route.sub);
 
 export function Shell({ me, setMe, refreshMe, onLogout }) {
@@ -220,6 +296,16 @@ export function Shell({ me, setMe, refreshMe, onLogout }) {
   }, [route.section, route.sub]);
 
   const onAgent = (agent) => setMe((m) => (m ? { ...m, agent } : m));
+
+  // My status changed elsewhere (another tab, a restart): follow it.
+  useEffect(() => {
+    if (!live) return undefined;
+    return onLiveEvent((ev) => {
+      const a = ev.kind === 'agent.presence' && ev.data && (ev.data.agent || ev.data);
+      if (!a || a.id !== me.agent.id || !a.presence) return;
+      setMe((m) => (m ? { ...m, agent: { ...m.agent, ...presenceFields(a) } } : m));
+    });
+  }, [live, me.agent.id]);
 
   return html`<div class="shell ${items.length ? '' : 'shell-no-nav'}">
     <${Header} me=${me} onAgent=${onAgent} onLogout=${onLogout} />

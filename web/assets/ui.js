@@ -5,6 +5,14 @@ import { ApiError, AVATAR_TYPES, checkAvatarFile } from './api.js';
 
 export const PRESENCE_LABELS = { online: 'Online', away: 'Away', offline: 'Offline' };
 
+// reasonOf reads an agent's away reason: {id, name} (either may be missing).
+export function reasonOf(agent) {
+  const r = agent && agent.reason;
+  const id = Number((r && typeof r === 'object' ? r.id : 0) || (agent && (agent.reason_id || agent.away_reason_id)) || 0);
+  const name = r && typeof r === 'object' ? r.name || '' : typeof r === 'string' ? r : (agent && agent.reason_name) || '';
+  return { id, name };
+}
+
 function initials(name) {
   const letter = (word) => (word.match(/[\p{L}\p{N}]/u) || [''])[0];
   const parts = String(name || '').trim().split(/\s+/).map(letter).filter(Boolean);

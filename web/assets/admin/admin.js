@@ -1,5 +1,5 @@
-// Administration: agents, groups, departments, request statuses and custom
-// client fields (admins only).
+// Administration: agents, groups, departments, request statuses, custom
+// client fields and away reasons (admins only).
 import { html } from '../html.js';
 import { TabbedSection } from '../tabs.js';
 import { AgentsPage } from './agents.js';
@@ -7,6 +7,7 @@ import { GroupsPage } from './groups.js';
 import { DepartmentsPage } from './departments.js';
 import { StatusesPage } from './statuses.js';
 import { FieldsPage } from './fields.js';
+import { AwayReasonsPage } from './awayreasons.js';
 
 const TABS = [
   { key: 'agents', label: 'Agents', Page: AgentsPage },
@@ -14,6 +15,7 @@ const TABS = [
   { key: 'departments', label: 'Departments', Page: DepartmentsPage },
   { key: 'statuses', label: 'Statuses', Page: StatusesPage },
   { key: 'fields', label: 'Custom fields', Page: FieldsPage },
+  { key: 'away-reasons', label: 'Away reasons', Page: AwayReasonsPage },
 ];
 
 export function AdminSection({ me, sub, refreshMe }) {

@@ -164,7 +164,9 @@ function WidgetSettings({ channel, onChannel }) {
           <input id="widget-department-avatar" type="checkbox" checked=${look.department_avatar}
             aria-invalid=${field('department_avatar')} onChange=${(e) => set('department_avatar', e.currentTarget.checked)} />
           <span>Show a single department avatar in the widget
-            <small class="hint">Visitors see the department's name and avatar (Administration › Departments) instead of the agent who answers.</small></span>
+            <small class="hint">Visitors see the department's name and avatar (Administration › Departments) instead of the agent who answers.</small>
+            <small class="hint" id="widget-department-avatar-global">This turns it on for this website chat only; the same option in
+              <a href="#/settings/omnichannel">Omnichannel settings</a> applies to all website chats.</small></span>
         </label>
         <div class="form-actions">
           <button id="widget-save" type="submit" class="btn btn-primary" disabled=${action.busy || !dirty}>
