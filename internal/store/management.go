@@ -16,6 +16,19 @@ import (
 // are applied within that scan: it never holds more than the open live
 // requests.
 func (db *DB) ManagementChats(ctx context.Context, q supervision.ChatQuery, after supervision.Cursor, limit int) ([]supervision.Chat, error) {
+	query, args := managementChatsQuery(q, after, limit)
+	rows, err := db.reader().query(ctx, query, args...)
+	out, err := collect(rows, err, func(row scanner) (supervision.Chat, error) {
+		var ch supervision.Chat
+		var err error
+		ch.Conversation, err = scanConversation(withMore{row, []any{&ch.AssigneeName, &ch.DepartmentName}})
+		return ch, err
+	})
+	return out, wrap(err, "list active chats")
+}
+
+// managementChatsQuery is the SQL of one page of the active chats.
+func managementChatsQuery(q supervision.ChatQuery, after supervision.Cursor, limit int) (string, []any) {
 	where := []string{`c.closed_at IS NULL`, `c.mode = 'live'`}
 	var args []any
 	var order, keyset string
@@ -46,14 +59,7 @@ func (db *DB) ManagementChats(ctx context.Context, q supervision.ChatQuery, afte
 	query := `SELECT ` + conversationColumns + `, COALESCE(a.name, ''), COALESCE(d.name, '')` + conversationFrom +
 		`LEFT JOIN agents a ON a.id = c.assignee_id LEFT JOIN departments d ON d.id = c.department_id
 		WHERE ` + strings.Join(where, ` AND `) + ` ORDER BY ` + order + ` LIMIT ?`
-	rows, err := db.reader().query(ctx, query, append(args, limit)...)
-	out, err := collect(rows, err, func(row scanner) (supervision.Chat, error) {
-		var ch supervision.Chat
-		var err error
-		ch.Conversation, err = scanConversation(withMore{row, []any{&ch.AssigneeName, &ch.DepartmentName}})
-		return ch, err
-	})
-	return out, wrap(err, "list active chats")
+	return query, append(args, limit)
 }
 
 // withMore scans the columns a scan function knows, then more.

@@ -36,8 +36,8 @@ type Agent struct {
 	PresenceSince time.Time
 	// AwayReasonID is why an Away agent is away (0: no reason given).
 	AwayReasonID int64
-	GroupIDs      []int64
-	CreatedAt     time.Time
+	GroupIDs     []int64
+	CreatedAt    time.Time
 }
 
 // AwayReason is a custom reason for being Away (Lunch, Training).
