@@ -144,6 +144,8 @@ var rightsTable = []rightsRow{
 	{"PUT", "/api/v1/conversations/{id}/status", "fresh conversation", jsonBody(map[string]int{"status_id": 3}), worksQueued(200)},
 	{"POST", "/api/v1/conversations/{id}/read", "conversation", nil, seesQueued(204)},
 	{"POST", "/api/v1/conversations/{id}/typing", "conversation", nil, worksQueued(204)},
+	// Back to queue: only supervisors, on a request someone holds.
+	{"POST", "/api/v1/conversations/{id}/unassign", "fresh assigned conversation", nil, managementOnly(200)},
 	{"GET", "/api/v1/conversations/{id}/client", "conversation", nil, seesQueued(200)},
 	{"PATCH", "/api/v1/conversations/{id}/client", "conversation", jsonBody(map[string]string{"phone": "+7 900 000-00-00"}), worksQueued(200)},
 	{"GET", "/api/v1/conversations/{id}/previous", "conversation", nil, seesQueued(200)},
@@ -184,6 +186,24 @@ var rightsTable = []rightsRow{
 	{"PATCH", "/api/v1/scripts/{id}", "script", jsonBody(map[string]any{"name": "Checkout", "active": false}), settingsOnly(200)},
 	{"DELETE", "/api/v1/scripts/{id}", "fresh script", nil, settingsOnly(204)},
 	{"GET", "/api/v1/visitors", "", nil, managementOnly(200)},
+
+	// Settings → Omnichannel: the defaults but the time zone, so that the
+	// rows after it see the same lists and may go Offline.
+	{"GET", "/api/v1/settings/omnichannel", "", nil, omnichannel(200)},
+	{"PUT", "/api/v1/settings/omnichannel", "", jsonBody(map[string]any{
+		"merge_replies": false, "department_avatar": false, "view_channels": []string{}, "view_statuses": []int64{},
+		"restrict_offline_statuses": []int64{}, "time_zone": "Europe/Berlin", "grace_seconds": 120,
+	}), settingsOnly(200)},
+	{"GET", "/api/v1/dispatch", "", nil, settingsOnly(200)},
+	{"PUT", "/api/v1/dispatch/{id}", "group", jsonBody(map[string]any{"enabled": false, "capacity": 3}), settingsOnly(200)},
+	{"GET", "/api/v1/away-reasons", "", nil, omnichannel(200)},
+	{"POST", "/api/v1/away-reasons", "", func(col int) any {
+		return map[string]string{"name": fmt.Sprintf("Lunch %d", col)}
+	}, adminOnly(201)},
+	{"PATCH", "/api/v1/away-reasons/{id}", "away reason", jsonBody(map[string]string{"name": "Training"}), adminOnly(200)},
+	{"DELETE", "/api/v1/away-reasons/{id}", "fresh away reason", nil, adminOnly(204)},
+	{"GET", "/api/v1/management/chats", "", nil, managementOnly(200)},
+	{"GET", "/api/v1/management/agents", "", nil, managementOnly(200)},
 
 	{"GET", "/api/v1/custom-fields", "", nil, omnichannel(200)},
 	{"POST", "/api/v1/custom-fields", "", func(col int) any {
@@ -245,6 +265,17 @@ func TestRightsMatrix(t *testing.T) {
 			"script": constant(admin.create("/api/v1/scripts", map[string]string{"name": "Support pages", "pattern": "/support"})),
 			"fresh script": func() int64 {
 				return admin.create("/api/v1/scripts", map[string]string{"name": fmt.Sprintf("Doomed %d", counter()), "pattern": "/doomed"})
+			},
+			"fresh assigned conversation": func() int64 {
+				id, _ := ingest(t, e, channel, token, fmt.Sprintf("client-%d", counter()), "Hello", raw{})
+				if res := admin.call("POST", fmt.Sprintf("/api/v1/conversations/%d/take", id), nil); res.status != http.StatusOK {
+					t.Fatalf("take request %d: %d %s", id, res.status, res.body)
+				}
+				return id
+			},
+			"away reason": constant(admin.create("/api/v1/away-reasons", map[string]string{"name": "Meeting"})),
+			"fresh away reason": func() int64 {
+				return admin.create("/api/v1/away-reasons", map[string]string{"name": fmt.Sprintf("Doomed %d", counter())})
 			},
 			"agent":      constant(admin.create("/api/v1/agents", map[string]string{"email": "target@example.com", "name": "Target"})),
 			"group":      constant(admin.create("/api/v1/groups", map[string]any{"name": "Target group"})),

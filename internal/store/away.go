@@ -53,11 +53,27 @@ func (db *DB) DeleteAwayReason(ctx context.Context, id int64) error {
 		if n == 0 {
 			return errs.NotFound("away reason")
 		}
+		rows, err := tx.query(ctx, `SELECT id FROM agents WHERE away_reason_id = ?`, id)
+		away, err := collect(rows, err, func(row scanner) (int64, error) {
+			var a int64
+			return a, row.Scan(&a)
+		})
+		if err != nil {
+			return err
+		}
 		if _, err := tx.exec(ctx, `UPDATE agents SET away_reason_id = NULL WHERE away_reason_id = ?`, id); err != nil {
 			return err
 		}
-		_, err := tx.exec(ctx, `DELETE FROM away_reasons WHERE id = ?`, id)
-		return err
+		if _, err := tx.exec(ctx, `DELETE FROM away_reasons WHERE id = ?`, id); err != nil {
+			return err
+		}
+		// Those Away for it stay Away, with no reason now: supervisors see it.
+		for _, agent := range away {
+			if err := tx.emitPresence(ctx, agent); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return errs.NotFound("away reason")

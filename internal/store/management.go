@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
@@ -84,22 +85,26 @@ const managementAgents = `SELECT a.id, a.name, a.avatar, a.presence, COALESCE(r.
 	ORDER BY a.name, a.id`
 
 // managementMetrics sums, per agent, the metrics of the replies written in
-// [from, to) (docs/supervision.md, Metrics). It starts from each active
-// agent's replies of the window (messages_author) and looks at each reply's
-// request only around it (messages_conversation), never at whole histories.
+// [from, to) by the agents listed in its IN (…) (docs/supervision.md,
+// Metrics). It starts from each agent's replies of the window
+// (messages_author, one index range per agent) and looks at each reply's
+// request only around that reply (messages_conversation), never at whole
+// histories.
 //
 // For each reply r of agent A in request C:
 //
 //   - assigned is when C was assigned to A: C.assigned_at when A holds C
 //     since before r. When A held C before (the previous assignee, or an
-//     assignment older than assigned_at's column), it is the system line
-//     (take, transfer, dispatch) just before A's first reply in C, else C's
+//     assignment older than assigned_at's), it is the system line (take,
+//     transfer, dispatch) just before A's first reply in C, else C's
 //     creation. NULL when A never held C (a supervisor's reply): such a
 //     reply counts only as a reply.
-//   - r is a first reply when A wrote no reply in C between assigned and r.
-//   - asked is the first client message after both assigned and the reply
-//     before r (anyone's): the start of the run of client messages that r
-//     answers; NULL when r answers none.
+//   - prev is the reply (anyone's) just before r in C.
+//   - r is a first reply when A wrote no reply in C between assigned and r:
+//     prev tells at once unless someone else wrote it.
+//   - asked is the first client message after both assigned and prev: the
+//     start of the run of client messages that r answers; NULL when r
+//     answers none.
 //
 // Both CTEs are materialized so that each correlated subquery runs once per
 // reply.
@@ -114,23 +119,33 @@ const managementMetrics = `WITH r AS MATERIALIZED (
 		END AS assigned,
 		(SELECT p.id FROM messages p WHERE p.conversation_id = m.conversation_id AND p.kind = 'reply' AND p.id < m.id
 			ORDER BY p.id DESC LIMIT 1) AS prev
-	FROM agents a
-	JOIN messages m ON m.author_id = a.id AND m.kind = 'reply' AND m.created_at >= ? AND m.created_at < ?
-	JOIN conversations c ON c.id = m.conversation_id
-	WHERE a.active = ?
+	FROM messages m JOIN conversations c ON c.id = m.conversation_id
+	WHERE m.author_id IN (%s) AND m.kind = 'reply' AND m.created_at >= ? AND m.created_at < ?
 ), s AS MATERIALIZED (
 	SELECT r.aid, r.sent_at, r.assigned,
-		CASE WHEN r.assigned IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages q WHERE q.conversation_id = r.cid AND q.kind = 'reply'
+		CASE WHEN r.assigned IS NULL THEN 0
+		WHEN pp.id IS NULL THEN 1
+		WHEN pp.author_id = r.aid THEN CASE WHEN pp.created_at < r.assigned THEN 1 ELSE 0 END
+		WHEN NOT EXISTS (SELECT 1 FROM messages q WHERE q.conversation_id = r.cid AND q.kind = 'reply'
 			AND q.author_id = r.aid AND q.id < r.id AND q.created_at >= r.assigned) THEN 1 ELSE 0 END AS is_first,
 		(SELECT cm.created_at FROM messages cm WHERE cm.conversation_id = r.cid AND cm.kind = 'client'
 			AND cm.id > COALESCE(r.prev, 0) AND cm.id < r.id AND cm.created_at >= r.assigned
 			ORDER BY cm.id LIMIT 1) AS asked
-	FROM r
+	FROM r LEFT JOIN messages pp ON pp.id = r.prev
 )
 SELECT aid, COUNT(*),
 	CAST(SUM(is_first) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN is_first = 1 THEN sent_at - assigned END), 0) AS BIGINT),
 	COUNT(asked), CAST(COALESCE(SUM(sent_at - asked), 0) AS BIGINT)
 FROM s GROUP BY aid`
+
+// metricsQuery is managementMetrics for the agents ids.
+func metricsQuery(ids []int64, from, to time.Time) (string, []any) {
+	args := make([]any, 0, len(ids)+2)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return fmt.Sprintf(managementMetrics, `?`+strings.Repeat(`, ?`, len(ids)-1)), append(args, millis(from), millis(to))
+}
 
 // ManagementAgents returns the agents at work with their metrics over the
 // replies written in [from, to); see supervision.Store.
@@ -155,7 +170,15 @@ func (db *DB) ManagementAgents(ctx context.Context, from, to time.Time) ([]super
 	type sums struct {
 		replies, firsts, firstMillis, answers, answerMillis int64
 	}
-	rows, err = r.query(ctx, managementMetrics, millis(from), millis(to), true)
+	if len(agents) == 0 {
+		return agents, nil
+	}
+	ids := make([]int64, len(agents))
+	for i, a := range agents {
+		ids[i] = a.ID
+	}
+	query, args := metricsQuery(ids, from, to)
+	rows, err = r.query(ctx, query, args...)
 	metrics, err := collect(rows, err, func(row scanner) (struct {
 		id int64
 		sums

@@ -1,0 +1,257 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-hq/switchboard/internal/access"
+	cv "github.com/switchboard-hq/switchboard/internal/conversation"
+	"github.com/switchboard-hq/switchboard/internal/supervision"
+)
+
+// benchNow is "now" of the management benchmarks: the open requests and
+// today's replies lie in the hours before it.
+var benchNow = time.Date(2030, 1, 1, 18, 0, 0, 0, time.UTC)
+
+const benchAgents = 50
+
+// BenchmarkActiveChatsFirstPage measures the first page of Management →
+// Active chats in each order (and with filters) with
+// SWITCHBOARD_BENCH_REQUESTS requests stored (default 1,000,000), of which
+// 10,000 are open; it checks first that each order is an index scan, and
+// reports p50 and p99.
+//
+//	go test -run - -bench ActiveChats -benchtime 200x ./internal/store/
+//	SWITCHBOARD_TEST_POSTGRES=postgres://… go test -run - -bench ActiveChats -benchtime 200x ./internal/store/
+func BenchmarkActiveChatsFirstPage(b *testing.B) {
+	for _, eng := range benchEngines(b) {
+		db := openBench(b, eng)
+		seedManagement(b, db, benchRequests())
+		cases := []struct {
+			name string
+			q    supervision.ChatQuery
+		}{
+			{"duration", supervision.ChatQuery{Sort: supervision.SortDuration}},
+			{"activity", supervision.ChatQuery{Sort: supervision.SortActivity}},
+			{"created", supervision.ChatQuery{Sort: supervision.SortCreated}},
+			{"activity/channel", supervision.ChatQuery{Sort: supervision.SortActivity, Kind: cv.Telegram}},
+			{"duration/channel", supervision.ChatQuery{Sort: supervision.SortDuration, Kind: cv.Telegram}},
+			{"created/department", supervision.ChatQuery{Sort: supervision.SortCreated, DepartmentID: 2}},
+			{"duration/channel+department", supervision.ChatQuery{Sort: supervision.SortDuration, Kind: cv.API, DepartmentID: 2}},
+		}
+		svc := supervision.NewService(db)
+		boss := access.Actor{Admin: true}
+		for _, c := range cases {
+			checkChatsPlan(b, db, c.q)
+			b.Run(eng+"/"+c.name, func(b *testing.B) {
+				ctx := context.Background()
+				times := make([]time.Duration, 0, b.N)
+				for b.Loop() {
+					start := time.Now()
+					page, err := svc.ActiveChats(ctx, boss, c.q)
+					times = append(times, time.Since(start))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(page.Chats) != supervision.DefaultLimit || page.Next == "" {
+						b.Fatalf("a first page of %d chats, next %q", len(page.Chats), page.Next)
+					}
+				}
+				reportPercentiles(b, times)
+			})
+		}
+	}
+}
+
+// BenchmarkAgents measures Management → Agents: 50 agents with 10,000 open
+// requests among them and their replies of today, over the same 1,000,000
+// requests.
+//
+//	go test -run - -bench Agents -benchtime 200x ./internal/store/
+func BenchmarkAgents(b *testing.B) {
+	for _, eng := range benchEngines(b) {
+		db := openBench(b, eng)
+		seedManagement(b, db, benchRequests())
+		checkMetricsPlan(b, db)
+		svc := supervision.NewService(db)
+		boss := access.Actor{Admin: true}
+		b.Run(eng, func(b *testing.B) {
+			ctx := context.Background()
+			times := make([]time.Duration, 0, b.N)
+			for b.Loop() {
+				start := time.Now()
+				agents, err := svc.Agents(ctx, boss, benchNow)
+				times = append(times, time.Since(start))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(agents) != benchAgents || agents[0].Today.Replies == 0 || agents[0].Today.FirstReplySeconds == nil ||
+					agents[0].Today.ReplySeconds == nil || agents[0].ActiveChats == 0 {
+					b.Fatalf("%d agents, the first %+v", len(agents), agents[0])
+				}
+			}
+			reportPercentiles(b, times)
+		})
+	}
+}
+
+func benchRequests() int {
+	n := 1_000_000
+	if v := os.Getenv("SWITCHBOARD_BENCH_REQUESTS"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	return n
+}
+
+func reportPercentiles(b *testing.B, times []time.Duration) {
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(times[len(times)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// seedManagement stores n requests in a few statements: 50 agents in one
+// group with an enabled dispatch rule, three departments, four channels,
+// 100,000 clients, one client message per request; the newest 10,000
+// requests are open and live, half of them assigned. Each assigned one was
+// taken 30 s after it came and answered 30 s later; every other one had a
+// second question answered too: about 7,500 replies today.
+func seedManagement(b *testing.B, db *DB, n int) {
+	b.Helper()
+	start := time.Now()
+	ctx := context.Background()
+	const clients = 100_000
+	open := min(10_000, n)
+	now := millis(benchNow)
+	seq := `WITH RECURSIVE seq(n) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n < ?) `
+	assigned := `FROM conversations c WHERE c.closed_at IS NULL AND c.assignee_id IS NOT NULL`
+	statements := []struct {
+		q    string
+		args []any
+	}{
+		{seq + `INSERT INTO agents (id, email, name, password_hash, presence, presence_since, connected_until, created_at, updated_at)
+			SELECT n, 'agent' || n || '@example.com', 'Agent ' || n, 'x', CASE WHEN n % 3 = 0 THEN 'away' ELSE 'online' END, 0, ?, 0, 0 FROM seq`,
+			[]any{benchAgents, now + 60_000}},
+		{`INSERT INTO agent_groups (id, name, rights, created_at, updated_at) VALUES (1, 'Support', 'omnichannel omnichannel.unassigned', 0, 0)`, nil},
+		{seq + `INSERT INTO group_members (group_id, agent_id) SELECT 1, n FROM seq`, []any{benchAgents}},
+		{`INSERT INTO dispatch_rules (group_id, enabled, capacity, updated_at) VALUES (1, ?, 5, 0)`, []any{true}},
+		{`INSERT INTO departments (id, name, created_at, updated_at) VALUES (1, 'Sales', 0, 0), (2, 'Support', 0, 0), (3, 'Billing', 0, 0)`, nil},
+		{`INSERT INTO channels (id, kind, name, department_id, group_id, created_at, updated_at) VALUES
+			(1, 'api', 'Shop', 1, 1, 0, 0), (2, 'telegram', 'Bot', 2, 1, 0, 0), (3, 'widget', 'Site', 3, 1, 0, 0), (4, 'api', 'CRM', 2, 1, 0, 0)`, nil},
+		{seq + `INSERT INTO clients (id, name, created_at, updated_at) SELECT n, 'Client ' || n, 0, 0 FROM seq`, []any{clients}},
+		{seq + `INSERT INTO identities (id, client_id, kind, external_id, created_at) SELECT n, n, 'api', 'c' || n, 0 FROM seq`, []any{clients}},
+		// Request n came (N - n) seconds before now; its last message some
+		// minutes later, so that activity and creation disagree.
+		{seq + `INSERT INTO conversations (id, channel_id, channel_kind, client_id, identity_id, department_id, group_id, assignee_id, assigned_at,
+			status_id, mode, subject, last_message_at, last_message_kind, created_at, updated_at, closed_at)
+			SELECT n, n % 4 + 1, CASE n % 4 WHEN 1 THEN 'telegram' WHEN 2 THEN 'widget' ELSE 'api' END, n % ? + 1, n % ? + 1,
+				CASE n % 4 WHEN 0 THEN 1 WHEN 2 THEN 3 ELSE 2 END, 1,
+				CASE WHEN n > ? AND n % 2 = 0 THEN n / 2 % ? + 1 END, CASE WHEN n > ? AND n % 2 = 0 THEN ? - (? - n) * 1000 + 30000 END,
+				1, CASE WHEN n <= ? AND n % 97 = 0 THEN 'classic' ELSE 'live' END, 'Subject',
+				? - (? - n) * 1000 + n * 7919 % 600 * 1000, 'client', ? - (? - n) * 1000, ? - (? - n) * 1000,
+				CASE WHEN n > ? THEN NULL ELSE ? - (? - n) * 1000 END FROM seq`,
+			[]any{n, clients, clients, n - open, benchAgents, n - open, now, n, n - open, now, n, now, n, now, n, n - open, now, n}},
+		// The client's first message, then for the assigned requests the
+		// take, the answer, a second question and its answer.
+		{`INSERT INTO messages (conversation_id, channel_id, kind, body, created_at)
+			SELECT id, channel_id, 'client', 'Question', created_at FROM conversations ORDER BY id`, nil},
+		{`INSERT INTO messages (conversation_id, channel_id, kind, author_id, body, created_at)
+			SELECT c.id, c.channel_id, 'event', c.assignee_id, 'took the request', c.assigned_at ` + assigned + ` ORDER BY c.id`, nil},
+		{`INSERT INTO messages (conversation_id, channel_id, kind, author_id, body, created_at)
+			SELECT c.id, c.channel_id, 'reply', c.assignee_id, 'Answer', c.assigned_at + c.id % 60 * 1000 ` + assigned + ` ORDER BY c.id`, nil},
+		{`INSERT INTO messages (conversation_id, channel_id, kind, body, created_at)
+			SELECT c.id, c.channel_id, 'client', 'Another question', c.assigned_at + 90000 ` + assigned + ` AND c.id % 4 = 0 ORDER BY c.id`, nil},
+		{`INSERT INTO messages (conversation_id, channel_id, kind, author_id, body, created_at)
+			SELECT c.id, c.channel_id, 'reply', c.assignee_id, 'Another answer', c.assigned_at + 90000 + c.id % 120 * 1000 ` + assigned + ` AND c.id % 4 = 0 ORDER BY c.id`, nil},
+		{`ANALYZE`, nil},
+	}
+	for _, st := range statements {
+		if _, err := db.write.ExecContext(ctx, db.dialect.rebind(st.q), st.args...); err != nil {
+			b.Fatalf("seed: %v\n%s", err, st.q)
+		}
+	}
+	var msgs, replies int
+	if err := db.read.QueryRowContext(ctx, db.dialect.rebind(`SELECT COUNT(*), COUNT(CASE WHEN kind = 'reply' THEN 1 END) FROM messages`)).Scan(&msgs, &replies); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: seeded %d requests (%d open), %d messages (%d replies today) in %s", db.dialect.name(), n, open, msgs, replies,
+		time.Since(start).Round(time.Millisecond))
+}
+
+// explain returns the query plan of query, one line per step.
+func explain(b *testing.B, db *DB, query string, args ...any) string {
+	b.Helper()
+	prefix := `EXPLAIN QUERY PLAN `
+	if db.dialect == postgres {
+		prefix = `EXPLAIN `
+	}
+	rows, err := db.read.QueryContext(context.Background(), db.dialect.rebind(prefix+query), args...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var lines []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			b.Fatal(err)
+		}
+		lines = append(lines, fmt.Sprint(vals[len(vals)-1]))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// checkChatsPlan fails unless the page is read from the order's partial
+// index, without sorting and without scanning the requests.
+func checkChatsPlan(b *testing.B, db *DB, q supervision.ChatQuery) {
+	b.Helper()
+	for _, after := range []supervision.Cursor{{}, {At: benchNow.Add(-time.Hour), ID: 999_000}} {
+		query, args := managementChatsQuery(q, after, supervision.DefaultLimit+1)
+		plan := explain(b, db, query, args...)
+		index := "conversations_active_created"
+		if q.Sort == supervision.SortActivity {
+			index = "conversations_live"
+		}
+		bad := []string{"TEMP B-TREE", "SCAN c\n", "Seq Scan on conversations", "Sort"}
+		ok := strings.Contains(plan, index)
+		for _, s := range bad {
+			ok = ok && !strings.Contains(plan+"\n", s)
+		}
+		if !ok {
+			b.Fatalf("%s: active chats %+v (cursor %v) is no scan of %s:\n%s", db.dialect.name(), q, !after.IsZero(), index, plan)
+		}
+		b.Logf("%s: plan of %+v (cursor %v):\n%s", db.dialect.name(), q, !after.IsZero(), plan)
+	}
+}
+
+// checkMetricsPlan fails unless today's replies are found by messages_author
+// and nothing scans the messages.
+func checkMetricsPlan(b *testing.B, db *DB) {
+	b.Helper()
+	from, to := supervision.Day(benchNow, time.UTC)
+	ids := make([]int64, benchAgents)
+	for i := range ids {
+		ids[i] = int64(i + 1)
+	}
+	query, args := metricsQuery(ids, from, to)
+	plan := explain(b, db, query, args...)
+	if !strings.Contains(plan, "messages_author") || strings.Contains(plan+"\n", "SCAN m\n") || strings.Contains(plan, "Seq Scan on messages") {
+		b.Fatalf("%s: the metrics do not start from messages_author:\n%s", db.dialect.name(), plan)
+	}
+	b.Logf("%s: plan of the metrics:\n%s", db.dialect.name(), plan)
+	plan = explain(b, db, managementAgents, true, true, true)
+	if strings.Contains(plan, "Seq Scan on messages") || strings.Contains(plan, "Seq Scan on conversations") || strings.Contains(plan+"\n", "SCAN m\n") {
+		b.Fatalf("%s: the agents query scans a big table:\n%s", db.dialect.name(), plan)
+	}
+	b.Logf("%s: plan of the agents:\n%s", db.dialect.name(), plan)
+}
