@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
@@ -85,21 +86,9 @@ func (db *DB) Dispatch(ctx context.Context, limit int) (int, error) {
 			return err
 		}
 		now := millis(tx.now)
-		rows, err := tx.query(ctx, `SELECT c.id, c.group_id, COALESCE(c.previous_assignee_id, 0) FROM conversations c
-			JOIN dispatch_rules r ON r.group_id = c.group_id AND r.enabled = ?
-			WHERE c.closed_at IS NULL AND c.mode = 'live' AND c.assignee_id IS NULL
-			ORDER BY c.created_at, c.id LIMIT ?`, true, limit*4)
-		type waiting struct{ id, group, prev int64 }
-		queue, err := collect(rows, err, func(row scanner) (waiting, error) {
-			var w waiting
-			return w, row.Scan(&w.id, &w.group, &w.prev)
-		})
-		if err != nil || len(queue) == 0 {
-			return err
-		}
 		// Everyone who may take a request now, per group, with their load
 		// (their open live requests, whatever group they came from).
-		rows, err = tx.query(ctx, `SELECT gm.group_id, r.capacity, a.id, a.last_assigned_at,
+		rows, err := tx.query(ctx, `SELECT gm.group_id, r.capacity, a.id, a.last_assigned_at,
 			(SELECT COUNT(*) FROM conversations x WHERE x.assignee_id = a.id AND x.closed_at IS NULL AND x.mode = 'live')
 			FROM dispatch_rules r JOIN group_members gm ON gm.group_id = r.group_id JOIN agents a ON a.id = gm.agent_id
 			WHERE r.enabled = ? AND a.active = ? AND a.presence = 'online' AND a.connected_until > ?`, true, true, now)
@@ -117,29 +106,59 @@ func (db *DB) Dispatch(ctx context.Context, limit int) (int, error) {
 			load[m.agent], last[m.agent] = m.load, m.last
 			byGroup[m.group] = append(byGroup[m.group], m)
 		}
-		for _, w := range queue {
-			if assigned >= limit {
-				break
-			}
-			var best *member
-			for i := range byGroup[w.group] {
-				m := &byGroup[w.group][i]
-				if load[m.agent] >= m.capacity {
-					continue
+		// The waiting requests of the groups where someone has room, oldest
+		// first, a page at a time: requests nobody can take now never hold
+		// up younger ones of other groups. Each page assigns at least its
+		// first request; what a page leaves belongs to groups that stay full
+		// until commit, so the next page no longer asks for them. The rows
+		// are locked (PostgreSQL) before any agent's row is: a concurrent
+		// Take or close waits, or is waited for, and is never overwritten.
+		type waiting struct{ id, group, prev int64 }
+		for assigned < limit {
+			var groups []any
+			for g, ms := range byGroup {
+				if slices.ContainsFunc(ms, func(m member) bool { return load[m.agent] < m.capacity }) {
+					groups = append(groups, g)
 				}
-				if best == nil || better(m.agent, best.agent, load, last, w.prev) {
-					best = m
-				}
 			}
-			if best == nil {
-				continue // nobody free in this group: younger requests of other groups may still go
+			if len(groups) == 0 {
+				return nil
 			}
-			if _, err := tx.assign(ctx, w.id, best.agent, true); err != nil {
+			page := limit - assigned
+			rows, err := tx.query(ctx, `SELECT c.id, c.group_id, COALESCE(c.previous_assignee_id, 0) FROM conversations c
+				WHERE c.closed_at IS NULL AND c.mode = 'live' AND c.assignee_id IS NULL AND c.group_id IN (?`+strings.Repeat(`, ?`, len(groups)-1)+`)
+				ORDER BY c.created_at, c.id LIMIT ?`+tx.d.forUpdate(), append(groups, page)...)
+			queue, err := collect(rows, err, func(row scanner) (waiting, error) {
+				var w waiting
+				return w, row.Scan(&w.id, &w.group, &w.prev)
+			})
+			if err != nil {
 				return err
 			}
-			load[best.agent]++
-			last[best.agent] = now
-			assigned++
+			for _, w := range queue {
+				var best *member
+				for i := range byGroup[w.group] {
+					m := &byGroup[w.group][i]
+					if load[m.agent] >= m.capacity {
+						continue
+					}
+					if best == nil || better(m.agent, best.agent, load, last, w.prev) {
+						best = m
+					}
+				}
+				if best == nil {
+					continue // this group filled up in this page
+				}
+				if _, err := tx.assign(ctx, w.id, best.agent, true); err != nil {
+					return err
+				}
+				load[best.agent]++
+				last[best.agent] = now
+				assigned++
+			}
+			if len(queue) < page {
+				return nil
+			}
 		}
 		return nil
 	})
@@ -186,6 +205,9 @@ func (db *DB) Requeue(ctx context.Context, limit int) (int, error) {
 			if err != nil {
 				return err
 			}
+			if !c.Open() || c.Mode != cv.Live || c.AssigneeID != b.assignee {
+				continue // closed, ended or handed on since it was found: nothing to take back
+			}
 			why := "went offline"
 			if !b.offline {
 				why = "did not answer in " + time.Duration(b.minutes*int64(time.Minute)).String()
@@ -202,23 +224,23 @@ func (db *DB) Requeue(ctx context.Context, limit int) (int, error) {
 
 // requeued is a request to take back from its assignee.
 type requeued struct {
-	id, minutes int64
-	offline     bool
+	id, assignee, minutes int64
+	offline               bool
 }
 
 func (db *DB) requeueCandidates(ctx context.Context, r run, now int64, limit int) ([]requeued, error) {
-	rows, err := r.query(ctx, `SELECT c.id, r.requeue_after_minutes,
+	rows, err := r.query(ctx, `SELECT c.id, c.assignee_id, r.requeue_after_minutes,
 			CASE WHEN r.requeue_on_offline AND EXISTS (SELECT 1 FROM agents a WHERE a.id = c.assignee_id AND (a.presence = 'offline' OR a.connected_until <= ?)) THEN 1 ELSE 0 END
 			FROM conversations c JOIN dispatch_rules r ON r.group_id = c.group_id AND r.enabled = ?
 			WHERE c.closed_at IS NULL AND c.mode = 'live' AND c.assignee_id IS NOT NULL AND (
 				(r.requeue_on_offline AND EXISTS (SELECT 1 FROM agents a WHERE a.id = c.assignee_id AND (a.presence = 'offline' OR a.connected_until <= ?)))
-				OR (r.requeue_after_minutes > 0 AND c.assigned_by_dispatcher AND c.assigned_at < ? - r.requeue_after_minutes * 60000
+				OR (r.requeue_after_minutes > 0 AND c.assigned_by_dispatcher AND c.assigned_at < CAST(? AS BIGINT) - r.requeue_after_minutes * 60000
 					AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind = ? AND m.author_id = c.assignee_id AND m.created_at >= c.assigned_at)))
 			ORDER BY c.id LIMIT ?`, now, true, now, now, cv.Reply, limit)
 	list, err := collect(rows, err, func(row scanner) (requeued, error) {
 		var b requeued
 		var off int
-		err := row.Scan(&b.id, &b.minutes, &off)
+		err := row.Scan(&b.id, &b.assignee, &b.minutes, &off)
 		b.offline = off == 1
 		return b, err
 	})

@@ -17,7 +17,7 @@ import (
 // are applied within that scan: it never holds more than the open live
 // requests.
 func (db *DB) ManagementChats(ctx context.Context, q supervision.ChatQuery, after supervision.Cursor, limit int) ([]supervision.Chat, error) {
-	query, args := managementChatsQuery(q, after, limit)
+	query, args := managementChatsQuery(db.dialect, q, after, limit)
 	rows, err := db.reader().query(ctx, query, args...)
 	out, err := collect(rows, err, func(row scanner) (supervision.Chat, error) {
 		var ch supervision.Chat
@@ -29,7 +29,7 @@ func (db *DB) ManagementChats(ctx context.Context, q supervision.ChatQuery, afte
 }
 
 // managementChatsQuery is the SQL of one page of the active chats.
-func managementChatsQuery(q supervision.ChatQuery, after supervision.Cursor, limit int) (string, []any) {
+func managementChatsQuery(d dialect, q supervision.ChatQuery, after supervision.Cursor, limit int) (string, []any) {
 	where := []string{`c.closed_at IS NULL`, `c.mode = 'live'`}
 	var args []any
 	var order, keyset string
@@ -42,14 +42,15 @@ func managementChatsQuery(q supervision.ChatQuery, after supervision.Cursor, lim
 		order, keyset = `c.created_at, c.id`, `(c.created_at, c.id) > (?, ?)`
 	}
 	if q.Kind != "" {
-		if q.Sort == supervision.SortActivity {
-			where = append(where, `c.channel_kind = ?`)
-		} else {
-			// Kept out of the index choice: conversations_live_kind would
-			// have to sort every open request of the channel by creation.
-			where = append(where, `c.channel_kind || '' = ?`)
+		kind := `c.channel_kind = ?`
+		if q.Sort != supervision.SortActivity && d == sqlite {
+			// SQLite would pick conversations_live_kind for the equality and
+			// sort every open request of the channel; the unary plus keeps
+			// it on the order's index. (PostgreSQL weighs both with its
+			// statistics, which the plus would hide.)
+			kind = `+c.channel_kind = ?`
 		}
-		args = append(args, q.Kind)
+		where, args = append(where, kind), append(args, q.Kind)
 	}
 	if q.DepartmentID != 0 {
 		where, args = append(where, `c.department_id = ?`), append(args, q.DepartmentID)
@@ -147,11 +148,9 @@ func metricsQuery(ids []int64, from, to time.Time) (string, []any) {
 	return fmt.Sprintf(managementMetrics, `?`+strings.Repeat(`, ?`, len(ids)-1)), append(args, millis(from), millis(to))
 }
 
-// ManagementAgents returns the agents at work with their metrics over the
-// replies written in [from, to); see supervision.Store.
-func (db *DB) ManagementAgents(ctx context.Context, from, to time.Time) ([]supervision.Agent, error) {
-	r := db.reader()
-	rows, err := r.query(ctx, managementAgents, true, true, true)
+// ManagementAgents returns the agents at work; see supervision.Store.
+func (db *DB) ManagementAgents(ctx context.Context) ([]supervision.Agent, error) {
+	rows, err := db.reader().query(ctx, managementAgents, true, true, true)
 	agents, err := collect(rows, err, func(row scanner) (supervision.Agent, error) {
 		var a supervision.Agent
 		var since, until int64
@@ -164,53 +163,29 @@ func (db *DB) ManagementAgents(ctx context.Context, from, to time.Time) ([]super
 		}
 		return a, err
 	})
-	if err != nil {
-		return nil, wrap(err, "list agents at work")
-	}
-	type sums struct {
-		replies, firsts, firstMillis, answers, answerMillis int64
-	}
-	if len(agents) == 0 {
-		return agents, nil
-	}
-	ids := make([]int64, len(agents))
-	for i, a := range agents {
-		ids[i] = a.ID
-	}
-	query, args := metricsQuery(ids, from, to)
-	rows, err = r.query(ctx, query, args...)
-	metrics, err := collect(rows, err, func(row scanner) (struct {
-		id int64
-		sums
-	}, error) {
-		var v struct {
-			id int64
-			sums
-		}
-		return v, row.Scan(&v.id, &v.replies, &v.firsts, &v.firstMillis, &v.answers, &v.answerMillis)
-	})
-	if err != nil {
-		return nil, wrap(err, "metrics of agents at work")
-	}
-	byAgent := make(map[int64]sums, len(metrics))
-	for _, m := range metrics {
-		byAgent[m.id] = m.sums
-	}
-	for i := range agents {
-		m := byAgent[agents[i].ID]
-		agents[i].Today = supervision.Today{
-			Replies:           int(m.replies),
-			FirstReplySeconds: averageSeconds(m.firstMillis, m.firsts),
-			ReplySeconds:      averageSeconds(m.answerMillis, m.answers),
-		}
-	}
-	return agents, nil
+	return agents, wrap(err, "list agents at work")
 }
 
-func averageSeconds(totalMillis, n int64) *float64 {
-	if n == 0 {
-		return nil
+// ManagementMetrics sums the metrics of the replies of the agents ids
+// written in [from, to); see supervision.Store.
+func (db *DB) ManagementMetrics(ctx context.Context, ids []int64, from, to time.Time) (map[int64]supervision.Sums, error) {
+	out := map[int64]supervision.Sums{}
+	if len(ids) == 0 || !from.Before(to) {
+		return out, nil
 	}
-	v := float64(totalMillis) / float64(n) / 1000
-	return &v
+	query, args := metricsQuery(ids, from, to)
+	rows, err := db.reader().query(ctx, query, args...)
+	if err != nil {
+		return nil, wrap(err, "metrics of agents")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var m supervision.Sums
+		if err := rows.Scan(&id, &m.Replies, &m.FirstReplies, &m.FirstReplyMillis, &m.Answers, &m.AnswerMillis); err != nil {
+			return nil, wrap(err, "metrics of agents")
+		}
+		out[id] = m
+	}
+	return out, wrap(rows.Err(), "metrics of agents")
 }

@@ -23,6 +23,8 @@ func TestOutbox(t *testing.T) { storetest.Each(t, storetest.Outbox) }
 
 func TestManagement(t *testing.T) { storetest.Each(t, storetest.Management) }
 
+func TestDispatch(t *testing.T) { storetest.Each(t, storetest.Dispatch) }
+
 // migrationCount is how many migrations the engine has.
 func migrationCount(t *testing.T, engine string) int {
 	t.Helper()

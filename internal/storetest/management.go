@@ -369,31 +369,36 @@ func Management(t *testing.T, db *store.DB) {
 			replies      int
 			first, reply any // float64 seconds, or nil
 		}
-		check := func(zone string, want map[int64]row) {
+		// Each check asks at every given time: the day's replies are the
+		// same whenever it is asked in that day (some of them settled and
+		// kept by the service, the latest computed afresh).
+		check := func(zone string, want map[int64]row, nows ...time.Time) {
 			t.Helper()
 			if zone != "" {
 				if err := db.SetSetting(ctx, "omnichannel", `{"merge_replies":false,"time_zone":"`+zone+`","grace_seconds":120}`); err != nil {
 					t.Fatal(err)
 				}
 			}
-			agents, err := svc.Agents(ctx, boss, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var names []string
-			for _, a := range agents {
-				names = append(names, a.Name)
-				w, ok := want[a.ID]
-				if !ok {
-					continue
+			for _, now := range nows {
+				agents, err := svc.Agents(ctx, boss, now)
+				if err != nil {
+					t.Fatal(err)
 				}
-				got := row{a.Today.Replies, optSeconds(a.Today.FirstReplySeconds), optSeconds(a.Today.ReplySeconds)}
-				if got != w {
-					t.Errorf("time zone %q: %s's day = %+v, want %+v", zone, a.Name, got, w)
+				var names []string
+				for _, a := range agents {
+					names = append(names, a.Name)
+					w, ok := want[a.ID]
+					if !ok {
+						continue
+					}
+					got := row{a.Today.Replies, optSeconds(a.Today.FirstReplySeconds), optSeconds(a.Today.ReplySeconds)}
+					if got != w {
+						t.Errorf("time zone %q, at %s: %s's day = %+v, want %+v", zone, now.Format(time.TimeOnly), a.Name, got, w)
+					}
 				}
-			}
-			if want := []string{"Anna", "Boris", "Root", "Sam"}; !slices.Equal(names, want) {
-				t.Errorf("agents at work = %v, want %v", names, want)
+				if want := []string{"Anna", "Boris", "Root", "Sam"}; !slices.Equal(names, want) {
+					t.Errorf("agents at work = %v, want %v", names, want)
+				}
 			}
 		}
 		utc := map[int64]row{
@@ -402,18 +407,18 @@ func Management(t *testing.T, db *store.DB) {
 			sam.ID:   {1, nil, nil},
 			root.ID:  {0, nil, nil},
 		}
-		check("", utc)
+		check("", utc, day.Add(hms(1, 0, 0)), day.Add(hms(9, 12, 0)), day.Add(hms(10, 6, 30)), now, now, day.Add(hms(10, 0, 0)), now)
 		// 08:00 UTC is midnight in Los Angeles: Anna's 07:32 reply was yesterday.
 		check("America/Los_Angeles", map[int64]row{
 			anna.ID:  {3, 60.0, 60.0},
 			boris.ID: {3, 160.0, 142.5},
-		})
+		}, now)
 		// 20:00 UTC is 05:00 of the next day in Tokyo: nothing yet today.
 		check("Asia/Tokyo", map[int64]row{
 			anna.ID:  {0, nil, nil},
 			boris.ID: {0, nil, nil},
-		})
-		check("Mars/Olympus_Mons", utc) // not a time zone: UTC
+		}, now)
+		check("Mars/Olympus_Mons", utc, now) // not a time zone: UTC
 
 		agents, err := svc.Agents(ctx, boss, now)
 		if err != nil {

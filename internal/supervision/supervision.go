@@ -8,8 +8,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // the team's time zone loads on machines without zoneinfo too
 
@@ -149,22 +152,58 @@ type Today struct {
 	Replies int `json:"replies"`
 }
 
+// Sums are the metrics of a set of replies of one agent, to be added up.
+type Sums struct {
+	// Replies counts the replies.
+	Replies int64
+	// FirstReplies counts those that were the first reply since the
+	// request was assigned to the agent; FirstReplyMillis adds up their
+	// first reply times.
+	FirstReplies, FirstReplyMillis int64
+	// Answers counts those that answered a run of client messages;
+	// AnswerMillis adds up their reply times.
+	Answers, AnswerMillis int64
+}
+
+// Add returns the sums of both sets.
+func (s Sums) Add(o Sums) Sums {
+	return Sums{s.Replies + o.Replies, s.FirstReplies + o.FirstReplies, s.FirstReplyMillis + o.FirstReplyMillis,
+		s.Answers + o.Answers, s.AnswerMillis + o.AnswerMillis}
+}
+
+// Today returns the day's metrics of these sums.
+func (s Sums) Today() Today {
+	return Today{Replies: int(s.Replies), FirstReplySeconds: average(s.FirstReplyMillis, s.FirstReplies), ReplySeconds: average(s.AnswerMillis, s.Answers)}
+}
+
+func average(totalMillis, n int64) *float64 {
+	if n == 0 {
+		return nil
+	}
+	v := float64(totalMillis) / float64(n) / 1000
+	return &v
+}
+
 // Store is what supervision reads.
 type Store interface {
 	// ManagementChats returns up to limit open live requests in the order q.Sort,
 	// after the cursor, filtered by q.DepartmentID and q.Kind.
 	ManagementChats(ctx context.Context, q ChatQuery, after Cursor, limit int) ([]Chat, error)
 	// ManagementAgents returns every active agent with the omnichannel right
-	// (administrators included), by name, with their metrics over the replies
-	// written in [from, to).
-	ManagementAgents(ctx context.Context, from, to time.Time) ([]Agent, error)
+	// (administrators included), by name, without Today.
+	ManagementAgents(ctx context.Context) ([]Agent, error)
+	// ManagementMetrics sums, per agent of ids, the metrics of the replies
+	// they wrote in [from, to) (docs/supervision.md). An agent without
+	// replies there may be missing.
+	ManagementMetrics(ctx context.Context, ids []int64, from, to time.Time) (map[int64]Sums, error)
 	// Setting returns a team-wide setting's JSON, "" when never set.
 	Setting(ctx context.Context, key string) (string, error)
 }
 
 // Service answers Management's questions.
 type Service struct {
-	store Store
+	store   Store
+	settled settledSums
 }
 
 // NewService returns the supervision service.
@@ -225,15 +264,75 @@ func (s *Service) Agents(ctx context.Context, actor access.Actor, now time.Time)
 	if err != nil {
 		return nil, err
 	}
+	agents, err := s.store.ManagementAgents(ctx)
+	if err != nil || len(agents) == 0 {
+		return agents, err
+	}
+	ids := make([]int64, len(agents))
+	for i, a := range agents {
+		ids[i] = a.ID
+	}
 	from, to := Day(now, loc)
-	agents, err := s.store.ManagementAgents(ctx, from, to)
+	sums, until, err := s.settled.get(ctx, s.store, ids, from, now)
+	if err != nil {
+		return nil, err
+	}
+	recent, err := s.store.ManagementMetrics(ctx, ids, until, to)
 	if err != nil {
 		return nil, err
 	}
 	for i := range agents {
-		agents[i].Connected = agents[i].ConnectedUntil.After(now)
+		a := &agents[i]
+		a.Connected = a.ConnectedUntil.After(now)
+		a.Today = sums[a.ID].Add(recent[a.ID]).Today()
 	}
 	return agents, nil
+}
+
+// Today's replies settle: once written, what they count for never changes
+// (it depends only on what came before them in their request). The sums of
+// the replies older than settleAfter are kept and extended every
+// settleStep, so that each call computes only the last minutes afresh.
+// settleAfter is far longer than any write transaction, which stamps its
+// messages when it starts.
+const (
+	settleAfter = 2 * time.Minute
+	settleStep  = time.Minute
+)
+
+// settledSums are the sums of today's settled replies of one set of agents.
+type settledSums struct {
+	mu    sync.Mutex
+	from  time.Time // the start of the day
+	ids   []int64
+	until time.Time // the sums cover the replies written in [from, until)
+	sums  map[int64]Sums
+}
+
+// get returns the sums of the replies of ids written in [from, until) and
+// until, extending them first to the replies settled by now.
+func (c *settledSums) get(ctx context.Context, store Store, ids []int64, from, now time.Time) (map[int64]Sums, time.Time, error) {
+	settled := now.Add(-settleAfter).Truncate(settleStep)
+	if settled.Before(from) {
+		return nil, from, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.from.Equal(from) || !slices.Equal(c.ids, ids) || settled.Before(c.until) {
+		// Another day, other agents, or a clock that went back: start over.
+		c.from, c.ids, c.until, c.sums = from, slices.Clone(ids), from, map[int64]Sums{}
+	}
+	if settled.After(c.until) {
+		more, err := store.ManagementMetrics(ctx, ids, c.until, settled)
+		if err != nil {
+			return nil, from, err
+		}
+		for id, m := range more {
+			c.sums[id] = c.sums[id].Add(m)
+		}
+		c.until = settled
+	}
+	return maps.Clone(c.sums), c.until, nil
 }
 
 // location is the team's time zone (Settings → Omnichannel), UTC when unset
