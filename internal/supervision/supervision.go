@@ -289,12 +289,14 @@ func (s *Service) Agents(ctx context.Context, actor access.Actor, now time.Time)
 	return agents, nil
 }
 
-// Today's replies settle: once written, what they count for never changes
-// (it depends only on what came before them in their request). The sums of
+// Today's replies settle: what a reply counts for is decided by what came
+// before it in its request, so it does not change once written. The sums of
 // the replies older than settleAfter are kept and extended every
-// settleStep, so that each call computes only the last minutes afresh.
+// settleStep, so that each call computes only the last minutes afresh
+// (BenchmarkAgents: the whole day of 7,500 replies costs about 50 ms).
 // settleAfter is far longer than any write transaction, which stamps its
-// messages when it starts.
+// messages when it starts; a new day, another set of agents or a clock
+// that went back start over.
 const (
 	settleAfter = 2 * time.Minute
 	settleStep  = time.Minute
