@@ -12,7 +12,7 @@ const RECONNECT_MAX = 10000;
 const TYPING_MS = 4000;
 
 // Who is watching: predicates below decide list membership the way the server does.
-const session = { active: false, agentId: 0, management: false, queue: false };
+const session = { active: false, agentId: 0, management: false, queue: false, viewChannels: [], viewStatuses: [] };
 
 const rows = new Map(); // request id → Conversation
 const touched = new Map(); // request id → tick of the last change by an event
@@ -64,9 +64,21 @@ export function startLive(me) {
     management: rights.includes('omnichannel.management'),
     queue: rights.includes('omnichannel.unassigned'),
   });
+  // Settings → Omnichannel narrows the lists; live rows follow the same view.
+  api.getOmnichannelSettings().then((o) => {
+    session.viewChannels = o.view_channels || [];
+    session.viewStatuses = o.view_statuses || [];
+    changed();
+  }, () => {});
   window.addEventListener('online', reconnectNow);
   connect();
 }
+
+// inTeamView is the team's view setting: which channels and statuses the
+// Omnichannel lists show (none named: all).
+const inTeamView = (c) =>
+  (!session.viewChannels.length || session.viewChannels.includes(c.channel_kind)) &&
+  (!session.viewStatuses.length || session.viewStatuses.includes(c.status_id));
 
 export function stopLive() {
   session.active = false;
@@ -333,9 +345,9 @@ export function inView(c, view, { kind = '', status = 0 } = {}) {
   const open = !c.closed_at;
   switch (view) {
     case 'unassigned':
-      return open && c.mode === 'live' && !c.assignee_id;
+      return open && c.mode === 'live' && !c.assignee_id && inTeamView(c);
     case 'chats':
-      return open && c.mode === 'live' &&
+      return open && c.mode === 'live' && inTeamView(c) &&
         (session.management || c.assignee_id === session.agentId || (!c.assignee_id && session.queue)) &&
         (!kind || c.channel_kind === kind);
     case 'classic':
