@@ -6,6 +6,14 @@
 //	    --admin-password admin-password --rate 1000 --concurrency 64 --clients 1000 \
 //	    --new-every 10 --agents 20 --duration 30s
 //
+// "loadgen seed" fills an empty database with a busy floor (1,000,000
+// requests, 10,000 open) and "loadgen floor" times the Management views of a
+// server running on it:
+//
+//	go run ./cmd/loadgen seed --database-url ./data/floor.db --requests 1000000
+//	go run ./cmd/switchboard --database-url ./data/floor.db &
+//	go run ./cmd/loadgen floor --url http://127.0.0.1:8080 --samples 200
+//
 // "loadgen sockets" holds idle website-visitor websockets instead and
 // reports the server's memory per socket:
 //
@@ -27,9 +35,18 @@ import (
 const defaultDuration = 30 * time.Second
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "sockets" {
-		sockets(os.Args[2:])
-		return
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "sockets":
+			sockets(os.Args[2:])
+			return
+		case "seed":
+			seed(os.Args[2:])
+			return
+		case "floor":
+			floor(os.Args[2:])
+			return
+		}
 	}
 	var cfg loadgen.Config
 	fs := flag.NewFlagSet("loadgen", flag.ExitOnError)
@@ -80,6 +97,40 @@ func sockets(args []string) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := loadgen.RunSockets(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	rep.Print(os.Stdout)
+}
+
+func seed(args []string) {
+	cfg := loadgen.SeedConfig{Progress: os.Stderr}
+	fs := flag.NewFlagSet("loadgen seed", flag.ExitOnError)
+	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "the empty database to fill (a SQLite file path or postgres://…)")
+	fs.IntVar(&cfg.Requests, "requests", 1_000_000, "requests to store (10,000 of them open)")
+	fs.IntVar(&cfg.Agents, "agents", 50, "agents on the floor")
+	fs.StringVar(&cfg.AdminEmail, "admin-email", "admin@example.com", "the administrator to create")
+	fs.StringVar(&cfg.AdminPassword, "admin-password", "admin-password", "their password")
+	_ = fs.Parse(args)
+	if cfg.DatabaseURL == "" {
+		fmt.Fprintln(os.Stderr, "loadgen seed: --database-url is required")
+		os.Exit(2)
+	}
+	if err := loadgen.Seed(context.Background(), cfg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func floor(args []string) {
+	fs := flag.NewFlagSet("loadgen floor", flag.ExitOnError)
+	url := fs.String("url", "http://127.0.0.1:8080", "base URL of the running server (loopback only)")
+	email := fs.String("admin-email", "admin@example.com", "administrator email")
+	password := fs.String("admin-password", "admin-password", "administrator password")
+	samples := fs.Int("samples", 200, "calls per endpoint")
+	_ = fs.Parse(args)
+	rep, err := loadgen.MeasureFloor(context.Background(), *url, *email, *password, *samples)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
