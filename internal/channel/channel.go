@@ -165,7 +165,10 @@ func (s *Service) connect(ctx context.Context, platform messenger.Platform, c cv
 	if err != nil {
 		return cv.Channel{}, "", err
 	}
-	// The webhook URL names the channel, so the row comes first.
+	// The webhook URL names the channel, so the row comes first, with the
+	// credentials: a platform that calls the webhook while it is being
+	// registered (Viber) finds them to verify the call.
+	c.Account, c.Secrets = acc.Public, acc.Secrets
 	c, err = s.store.CreateChannel(ctx, c, "")
 	if err != nil {
 		return cv.Channel{}, "", err

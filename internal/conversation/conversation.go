@@ -209,12 +209,13 @@ type Message struct {
 // profile and the correspondence on the platform, and for the widget where the
 // visitor came from.
 type Profile struct {
-	Name     string `json:"name,omitempty"`
-	URL      string `json:"url,omitempty"`
-	ChatURL  string `json:"chat_url,omitempty"`
-	PageURL  string `json:"page_url,omitempty"`
-	Referrer string `json:"referrer,omitempty"`
-	IP       string `json:"ip,omitempty"`
+	Name      string `json:"name,omitempty"`
+	AvatarURL string `json:"avatar_url,omitempty"`
+	URL       string `json:"url,omitempty"`
+	ChatURL   string `json:"chat_url,omitempty"`
+	PageURL   string `json:"page_url,omitempty"`
+	Referrer  string `json:"referrer,omitempty"`
+	IP        string `json:"ip,omitempty"`
 }
 
 // Identity is a client as one platform knows it.

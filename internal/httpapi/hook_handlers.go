@@ -41,9 +41,21 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request, id int64) {
 		s.writeError(w, r, errs.Invalid("body", "could not read the body"))
 		return
 	}
-	err = s.receiver.Receive(r.Context(), cv.ChannelKind(chi.URLParam(r, "kind")), id, r.Header, body)
+	// Only the URL names the secret segment: a header of that name sent by
+	// the caller is not believed.
+	r.Header.Del(messenger.PathSecretHeader)
+	if secret := chi.URLParam(r, "secret"); secret != "" {
+		r.Header.Set(messenger.PathSecretHeader, secret)
+	}
+	answer, err := s.receiver.Receive(r.Context(), cv.ChannelKind(chi.URLParam(r, "kind")), id, r.Header, body)
 	if errors.Is(err, messenger.ErrMalformed) {
 		err = &badRequest{http.StatusBadRequest, errorDetail{Code: "bad_request", Message: err.Error()}}
+	}
+	if err == nil && answer != "" {
+		// The platform wants these very words back (VK's confirmation).
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, answer)
+		return
 	}
 	respond(s, w, r, http.StatusOK, map[string]bool{"ok": true}, err)
 }

@@ -151,6 +151,7 @@ func (s *Server) routes() http.Handler {
 	// specifies (signatures or secret tokens checked by the platform).
 	r.Get("/hooks/{kind}/{id}", s.withID(s.hookHandshake))
 	r.Post("/hooks/{kind}/{id}", s.withID(s.hook))
+	r.Post("/hooks/{kind}/{id}/{secret}", s.withID(s.hook))
 
 	r.Route("/widget/{id}", func(r chi.Router) {
 		r.Use(s.widgetChannel)

@@ -52,6 +52,9 @@ type Platform interface {
 	Handshake(acc Account, query url.Values) (body string, ok bool)
 	// Verify checks that a webhook POST comes from the platform, over the
 	// exact bytes received. It is called before Parse; an error means 401.
+	// A platform without signatures (OK) checks the secret segment of its
+	// webhook URL, which arrives in the PathSecretHeader header (set only by
+	// Switchboard from the URL; a client's own header of that name is dropped).
 	Verify(acc Account, header http.Header, body []byte) error
 	// Parse turns a verified webhook body into what happened, in order. It
 	// never panics on any input.
@@ -63,6 +66,21 @@ type Platform interface {
 	// Fetch downloads a file a client sent, only from the platform's own
 	// hosts, at most MaxFile bytes.
 	Fetch(ctx context.Context, acc Account, f FileRef) (File, error)
+	// Profile looks a client up with the platform (name, avatar, profile
+	// link) when their messages do not say who they are; platforms whose
+	// updates carry the name answer an empty Profile.
+	Profile(ctx context.Context, acc Account, senderID string) (Profile, error)
+}
+
+// PathSecretHeader carries the secret segment of a webhook URL
+// (/hooks/{kind}/{id}/{secret}) to Verify.
+const PathSecretHeader = "X-Switchboard-Path-Secret"
+
+// Profile is what a platform tells about a client.
+type Profile struct {
+	Name       string
+	AvatarURL  string
+	ProfileURL string
 }
 
 // MaxFile is the largest file fetched from a platform.
@@ -81,6 +99,9 @@ const (
 	Status UpdateKind = "status"
 	// Ignored is acknowledged and logged at debug level (Reason says why).
 	Ignored UpdateKind = "ignored"
+	// Answer is what the platform expects as the webhook's response body
+	// (VK's confirmation string, its "ok"); without one the answer is JSON.
+	Answer UpdateKind = "answer"
 )
 
 // Update is one thing a webhook reported.
@@ -89,6 +110,7 @@ type Update struct {
 	Message *Inbound // Message and Edit
 	Status  *DeliveryStatus
 	Reason  string // Ignored
+	Answer  string // Answer
 }
 
 // Inbound is a client message as the platform sent it.
@@ -143,6 +165,9 @@ type DeliveryStatus struct {
 type Outgoing struct {
 	Text  string
 	Files []File
+	// Key is the same for every attempt to send this reply: platforms that
+	// take an idempotency key (VK's random_id) make retries safe with it.
+	Key string
 }
 
 // SendError is a failed send as the platform explained it.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
@@ -40,11 +41,14 @@ type Receiver struct {
 	store     Store
 	convs     Conversations
 	log       *slog.Logger
+
+	mu       sync.Mutex
+	profiles map[string]cachedProfile
 }
 
 // NewReceiver returns the webhook receiver.
 func NewReceiver(platforms Registry, store Store, convs Conversations, log *slog.Logger) *Receiver {
-	return &Receiver{platforms: platforms, store: store, convs: convs, log: log}
+	return &Receiver{platforms: platforms, store: store, convs: convs, log: log, profiles: map[string]cachedProfile{}}
 }
 
 // account finds the channel a webhook names: of that kind, not removed.
@@ -76,25 +80,32 @@ func (r *Receiver) Handshake(ctx context.Context, kind cv.ChannelKind, id int64,
 // Receive checks a webhook's authenticity, then stores what it reports; it
 // returns once everything is committed, so the platform's acknowledgement
 // means stored. Redeliveries change nothing.
-func (r *Receiver) Receive(ctx context.Context, kind cv.ChannelKind, id int64, header http.Header, body []byte) error {
+// It returns the body the platform expects as the answer, if it names one.
+func (r *Receiver) Receive(ctx context.Context, kind cv.ChannelKind, id int64, header http.Header, body []byte) (answer string, err error) {
 	p, ch, acc, err := r.account(ctx, kind, id)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := p.Verify(acc, header, body); err != nil {
-		return errs.Unauthenticated("bad_signature", "the webhook's signature does not match this channel")
+		return "", errs.Unauthenticated("bad_signature", "the webhook's signature does not match this channel")
 	}
 	updates, err := p.Parse(acc, body)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+		return "", fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	for _, u := range updates {
+		if u.Kind == Answer {
+			answer = u.Answer
+		}
 	}
 	log := r.log.With(slog.String("kind", string(kind)), slog.Int64("channel", ch.ID))
 	if !ch.Active {
 		log.Info("webhook for a disabled channel: acknowledged, not stored", slog.Int("updates", len(updates)))
-		return nil
+		return answer, nil
 	}
 	for _, u := range updates {
 		switch u.Kind {
+		case Answer:
 		case Message:
 			err = r.message(ctx, ch, p, acc, u.Message)
 		case Edit:
@@ -105,10 +116,44 @@ func (r *Receiver) Receive(ctx context.Context, kind cv.ChannelKind, id int64, h
 			log.Debug("webhook update ignored", slog.String("reason", u.Reason))
 		}
 		if err != nil {
-			return err
+			return "", err
 		}
 	}
-	return nil
+	return answer, nil
+}
+
+// profileTTL is how long a fetched profile is reused.
+const profileTTL = time.Hour
+
+type cachedProfile struct {
+	p  Profile
+	at time.Time
+}
+
+// profile asks the platform who a client is, once an hour at most per
+// client (profile calls are rate-limited, and every message would ask).
+func (r *Receiver) profile(ctx context.Context, ch cv.Channel, p Platform, acc Account, sender string) (Profile, bool) {
+	key := fmt.Sprintf("%d/%s", ch.ID, sender)
+	r.mu.Lock()
+	hit, ok := r.profiles[key]
+	r.mu.Unlock()
+	if ok && time.Since(hit.at) < profileTTL {
+		return hit.p, true
+	}
+	pctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	pr, err := p.Profile(pctx, acc, sender)
+	if err != nil {
+		r.log.Debug("could not fetch a client's profile", slog.Int64("channel", ch.ID), slog.Any("error", err))
+		return Profile{}, false
+	}
+	r.mu.Lock()
+	if len(r.profiles) > 10000 {
+		clear(r.profiles)
+	}
+	r.profiles[key] = cachedProfile{pr, time.Now()}
+	r.mu.Unlock()
+	return pr, true
 }
 
 // message stores a client message with its files fetched into the blob
@@ -124,6 +169,15 @@ func (r *Receiver) message(ctx context.Context, ch cv.Channel, p Platform, acc A
 		ExternalID: m.ExternalID, Text: m.Text, SentAt: m.SentAt,
 		Sender: cv.Sender{ExternalID: m.SenderID, Name: m.SenderName, Phone: m.Phone,
 			Profile: cv.Profile{Name: m.SenderName, URL: m.ProfileURL, ChatURL: m.ChatURL}},
+	}
+	if m.SenderName == "" {
+		// The update names only an id: the platform's profile says who it is.
+		if pr, ok := r.profile(ctx, ch, p, acc, m.SenderID); ok {
+			in.Sender.Name, in.Sender.Profile.Name, in.Sender.Profile.AvatarURL = pr.Name, pr.Name, pr.AvatarURL
+			if pr.ProfileURL != "" {
+				in.Sender.Profile.URL = pr.ProfileURL
+			}
+		}
 	}
 	for _, ref := range m.Files {
 		fctx, cancel := context.WithTimeout(ctx, fetchTimeout)

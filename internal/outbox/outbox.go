@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	mrand "math/rand/v2"
 	"sync"
 	"time"
@@ -209,7 +210,7 @@ func (w *Worker) send(ctx context.Context, j Job) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out := messenger.Outgoing{Text: m.Body}
+	out := messenger.Outgoing{Text: m.Body, Key: strconv.FormatInt(m.ID, 10)}
 	for _, a := range m.Attachments {
 		data, err := w.read(ctx, a.Blob)
 		if err != nil {

@@ -1064,3 +1064,8 @@ func (t *Telegram) Fetch(ctx context.Context, acc messenger.Account, f messenger
 	}
 	return out, nil
 }
+
+// Profile answers nothing: the Telegram updates carry the client's name.
+func (*Telegram) Profile(context.Context, messenger.Account, string) (messenger.Profile, error) {
+	return messenger.Profile{}, nil
+}

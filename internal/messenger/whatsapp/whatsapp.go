@@ -252,3 +252,8 @@ func redact(s string, acc messenger.Account) string {
 	}
 	return s
 }
+
+// Profile answers nothing: the WhatsApp updates carry the client's name.
+func (*WhatsApp) Profile(context.Context, messenger.Account, string) (messenger.Profile, error) {
+	return messenger.Profile{}, nil
+}
