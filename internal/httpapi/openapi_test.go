@@ -34,6 +34,7 @@ var routes = []struct{ method, route, documented string }{
 	{"GET", "/widget/{id}/ws", "/widget/{id}/ws"},
 	{"GET", "/hooks/{kind}/{id}", "/hooks/{kind}/{id}"},
 	{"POST", "/hooks/{kind}/{id}", "/hooks/{kind}/{id}"},
+	{"POST", "/hooks/{kind}/{id}/{secret}", "/hooks/{kind}/{id}/{secret}"},
 	{"GET", "/readyz", "/readyz"},
 	{"GET", "/metrics", "/metrics"},
 	{"GET", "/api/v1/openapi.json", "/api/v1/openapi.json"},
