@@ -34,6 +34,12 @@ type Config struct {
 	TelegramAPIURL    string        `env:"TELEGRAM_API_URL" envDefault:"https://api.telegram.org"`
 	WhatsAppAPIURL    string        `env:"WHATSAPP_API_URL" envDefault:"https://graph.facebook.com"`
 	OutboxLease       time.Duration `env:"OUTBOX_LEASE" envDefault:"1m"`
+	// Empty: the platform's own API.
+	MessengerAPIURL string `env:"MESSENGER_API_URL"`
+	InstagramAPIURL string `env:"INSTAGRAM_API_URL"`
+	ViberAPIURL     string `env:"VIBER_API_URL"`
+	VKAPIURL        string `env:"VK_API_URL"`
+	OKAPIURL        string `env:"OK_API_URL"`
 }
 
 // Option describes one setting for flags and documentation.
@@ -73,6 +79,15 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed [SWITCHBOARD_TRUSTED_PROXIES]")
 	fs.StringVar(&c.TelegramAPIURL, "telegram-api-url", c.TelegramAPIURL, "base URL of the Telegram Bot API (a proxy, or a fake in tests) [SWITCHBOARD_TELEGRAM_API_URL]")
 	fs.StringVar(&c.WhatsAppAPIURL, "whatsapp-api-url", c.WhatsAppAPIURL, "base URL of Meta's Graph API for WhatsApp (a proxy, or a fake in tests) [SWITCHBOARD_WHATSAPP_API_URL]")
+	for _, o := range []struct {
+		v          *string
+		flag, name string
+	}{
+		{&c.MessengerAPIURL, "messenger-api-url", "MESSENGER"}, {&c.InstagramAPIURL, "instagram-api-url", "INSTAGRAM"},
+		{&c.ViberAPIURL, "viber-api-url", "VIBER"}, {&c.VKAPIURL, "vk-api-url", "VK"}, {&c.OKAPIURL, "ok-api-url", "OK"},
+	} {
+		fs.StringVar(o.v, o.flag, *o.v, "base URL of the platform's API (empty: the platform's own; a proxy, or a fake in tests) [SWITCHBOARD_"+o.name+"_API_URL]")
+	}
 	fs.DurationVar(&c.OutboxLease, "outbox-lease", c.OutboxLease, "how long a reply being sent belongs to one worker; after a crash it is sent again once this has passed [SWITCHBOARD_OUTBOX_LEASE]")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "if set, serve Go's pprof profiles on this separate address (keep it on loopback) [SWITCHBOARD_DEBUG_ADDR]")
 }
