@@ -46,7 +46,7 @@ func newWorkspace(web fs.FS) (*workspace, error) {
 	}
 	ws := &workspace{
 		page: index,
-		csp: "default-src 'self'; script-src " + scriptSrc + "; style-src 'self'; img-src 'self' data: blob:; " +
+		csp: "default-src 'self'; script-src " + scriptSrc + "; style-src 'self'; img-src 'self' data: blob: https:; " +
 			"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 		assets: map[string]asset{},
 	}

@@ -69,10 +69,13 @@ function Identity({ identity }) {
   const chat = safeURL(p.chat_url);
   const page = safeURL(p.page_url);
   const referrer = safeURL(p.referrer);
+  const avatar = safeURL(p.avatar_url);
   return html`<div class="cp-identity" data-identity-kind=${identity.kind}>
     <div class="cp-row">
       <span class="cp-label">${kindLabel(identity.kind)}</span>
-      <span class="cp-value">${p.name || identity.external_id}</span>
+      <span class="cp-value">
+        ${avatar ? html`<img class="cp-avatar client-avatar" src=${avatar} alt="" referrerpolicy="no-referrer" />` : null}
+        ${p.name || identity.external_id}</span>
     </div>
     ${profile || chat ? html`<div class="cp-links">
       ${profile ? html`<a class="client-profile-link" href=${profile} target="_blank" rel="noopener noreferrer">Profile</a>` : null}
