@@ -30,7 +30,12 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/geoip"
 	"github.com/switchboard-hq/switchboard/internal/httpapi"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/instagram"
+	fbmessenger "github.com/switchboard-hq/switchboard/internal/messenger/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/ok"
 	"github.com/switchboard-hq/switchboard/internal/messenger/telegram"
+	"github.com/switchboard-hq/switchboard/internal/messenger/viber"
+	"github.com/switchboard-hq/switchboard/internal/messenger/vk"
 	"github.com/switchboard-hq/switchboard/internal/messenger/whatsapp"
 	"github.com/switchboard-hq/switchboard/internal/outbox"
 	"github.com/switchboard-hq/switchboard/internal/realtime"
@@ -128,6 +133,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	platforms := messenger.NewRegistry(
 		telegram.New(cfg.TelegramAPIURL, platformClient),
 		whatsapp.New(cfg.WhatsAppAPIURL, platformClient),
+		fbmessenger.New(cfg.MessengerAPIURL, platformClient),
+		instagram.New(cfg.InstagramAPIURL, platformClient),
+		viber.New(cfg.ViberAPIURL, platformClient),
+		vk.New(cfg.VKAPIURL, platformClient),
+		ok.New(cfg.OKAPIURL, platformClient),
 	)
 	channels := channel.NewService(db, platforms)
 	replies := templates.NewService(db)

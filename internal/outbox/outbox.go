@@ -18,8 +18,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	mrand "math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 

@@ -17,6 +17,11 @@ const KINDS = [
   { value: 'widget', label: 'Website chat' },
   { value: 'telegram', label: 'Telegram' },
   { value: 'whatsapp', label: 'WhatsApp' },
+  { value: 'messenger', label: 'Facebook Messenger' },
+  { value: 'instagram', label: 'Instagram Direct' },
+  { value: 'viber', label: 'Viber' },
+  { value: 'vk', label: 'VK' },
+  { value: 'ok', label: 'OK' },
 ];
 export const channelKindLabel = (kind) => (kind === 'widget' ? 'Website chat' : kindLabel(kind));
 
@@ -37,6 +42,31 @@ const MESSENGERS = {
     intro: 'Connects a WhatsApp Business number of the WhatsApp Cloud API (a Meta app). Switchboard checks the number with Meta; after adding it, paste the webhook URL into the Meta app.',
     account: [['display_phone_number', 'Number'], ['verified_name', 'Verified name'], ['phone_number_id', 'Phone number ID']],
     hook: 'Paste this URL and your verify token into the Meta app\'s WhatsApp webhook settings (subscribe to messages).',
+  },
+  messenger: {
+    intro: 'Connects a Facebook Page of a Meta app: its page id, a page access token, the app secret and a verify token of your choice. Switchboard checks them with Meta and subscribes the Page.',
+    account: [['page_name', 'Page'], ['page_id', 'Page ID'], ['subscription_warning', 'Note']],
+    hook: 'Paste this URL and your verify token into the Meta app (Messenger → Webhooks; subscribe to messages, message_deliveries, message_reads, messaging_postbacks).',
+  },
+  instagram: {
+    intro: 'Connects an Instagram professional account linked to a Facebook Page: the account or Page id, a page access token, the app secret and a verify token of your choice.',
+    account: [['username', 'Account'], ['page_name', 'Page'], ['instagram_account_id', 'Instagram ID']],
+    hook: 'Paste this URL and your verify token into the Meta app (Webhooks → Instagram; subscribe to messages, messaging_seen, messaging_postbacks).',
+  },
+  viber: {
+    intro: 'Connects a Viber bot: paste its token from the Viber admin panel. Switchboard checks it and registers the webhook (the public URL must be HTTPS).',
+    account: [['bot_name', 'Bot'], ['bot_uri', 'URI'], ['sender_name', 'Sender name']],
+    hook: 'Switchboard registered this webhook with Viber.',
+  },
+  vk: {
+    intro: 'Connects a VK community: its id, a community access token with the messages right, and the confirmation string and secret key from Callback API settings.',
+    account: [['group_name', 'Community'], ['group_screen_name', 'Address'], ['group_id', 'Community ID']],
+    hook: 'Paste this URL into the community\'s Callback API settings (version 5.199, your secret key; events message_new, message_edit, message_read, message_allow, message_deny) and press Confirm.',
+  },
+  ok: {
+    intro: 'Connects an OK group bot: paste the group\'s bot token. Switchboard checks it and subscribes its webhook at a secret address of its own (OK signs nothing, so the address is the secret).',
+    account: [['group_name', 'Group'], ['group_url', 'Link'], ['group_id', 'Group ID']],
+    hook: 'Switchboard subscribed a secret webhook address of this channel with OK; it is not shown.',
   },
 };
 
