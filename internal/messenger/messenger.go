@@ -154,11 +154,17 @@ const (
 	Failed    = cv.DeliveryFailed
 )
 
-// DeliveryStatus is the platform's news about a reply sent before.
+// DeliveryStatus is the platform's news about a reply sent before: one
+// reply by its id, or — with UpTo — every reply of the conversation up to
+// the one with ExternalID, or every reply to Recipient sent at or before
+// Before (a watermark, Messenger's read receipts).
 type DeliveryStatus struct {
 	ExternalID string
 	State      string
 	Error      string
+	UpTo       bool
+	Recipient  string
+	Before     time.Time
 }
 
 // Outgoing is a reply to send.

@@ -26,6 +26,8 @@ type Store interface {
 	HasMessage(ctx context.Context, channelID int64, externalID string) (bool, error)
 	EditClientMessage(ctx context.Context, channelID int64, externalID, text string) error
 	SetDelivery(ctx context.Context, channelID int64, externalID, state, reason string) error
+	// SetDeliveryUpTo moves every earlier reply too (see DeliveryStatus.UpTo).
+	SetDeliveryUpTo(ctx context.Context, channelID int64, recipient, externalID string, before time.Time, state string) error
 }
 
 // Conversations is the one ingest path and the attachment store.
@@ -111,7 +113,11 @@ func (r *Receiver) Receive(ctx context.Context, kind cv.ChannelKind, id int64, h
 		case Edit:
 			err = r.store.EditClientMessage(ctx, ch.ID, u.Message.ExternalID, cv.CleanText(u.Message.Text))
 		case Status:
-			err = r.store.SetDelivery(ctx, ch.ID, u.Status.ExternalID, u.Status.State, u.Status.Error)
+			if st := u.Status; st.UpTo {
+				err = r.store.SetDeliveryUpTo(ctx, ch.ID, st.Recipient, st.ExternalID, st.Before, st.State)
+			} else {
+				err = r.store.SetDelivery(ctx, ch.ID, st.ExternalID, st.State, st.Error)
+			}
 		default:
 			log.Debug("webhook update ignored", slog.String("reason", u.Reason))
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
@@ -189,6 +190,55 @@ func (db *DB) SetDelivery(ctx context.Context, channelID int64, externalID, stat
 		return tx.emitMessageUpdated(ctx, id)
 	})
 	return wrap(err, "set delivery on channel %d", channelID)
+}
+
+// SetDeliveryUpTo applies a status that means "everything up to here": the
+// replies of the conversation of the reply with externalID up to it, or —
+// without an id — the replies to the recipient's identity on the channel
+// sent at or before a time. States only move forward; a few hundred recent
+// replies at most are touched (older ones moved long ago).
+func (db *DB) SetDeliveryUpTo(ctx context.Context, channelID int64, recipient, externalID string, before time.Time, state string) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		var lower []any
+		for s, rank := range deliveryRank {
+			if rank < deliveryRank[state] {
+				lower = append(lower, s)
+			}
+		}
+		if len(lower) == 0 {
+			return nil
+		}
+		in := `(?` + strings.Repeat(`, ?`, len(lower)-1) + `)`
+		var q string
+		var args []any
+		if externalID != "" {
+			q = `SELECT m.id FROM messages m JOIN messages last ON last.channel_id = ? AND last.external_id = ? AND last.kind = ?
+				WHERE m.conversation_id = last.conversation_id AND m.id <= last.id AND m.kind = ? AND m.delivery IN ` + in + ` ORDER BY m.id DESC LIMIT 200`
+			args = append([]any{channelID, externalID, cv.Reply, cv.Reply}, lower...)
+		} else {
+			q = `SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN identities i ON i.id = c.identity_id
+				WHERE c.channel_id = ? AND i.external_id = ? AND m.kind = ? AND m.created_at <= ? AND m.delivery IN ` + in + ` ORDER BY m.id DESC LIMIT 200`
+			args = append([]any{channelID, recipient, cv.Reply, millis(before)}, lower...)
+		}
+		rows, err := tx.query(ctx, q, args...)
+		ids, err := collect(rows, err, func(row scanner) (int64, error) {
+			var id int64
+			return id, row.Scan(&id)
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.exec(ctx, `UPDATE messages SET delivery = ? WHERE id = ?`, state, id); err != nil {
+				return err
+			}
+			if err := tx.emitMessageUpdated(ctx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap(err, "set delivery up to on channel %d", channelID)
 }
 
 // EditClientMessage applies a client's edit of a message sent before: the

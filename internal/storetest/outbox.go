@@ -235,6 +235,47 @@ func Outbox(t *testing.T, db *store.DB) {
 		}
 	})
 
+	t.Run("a status up to a reply or a time moves every earlier reply of the client too", func(t *testing.T) {
+		drain(t)
+		c := request(t, "upto")
+		var sent []cv.Message
+		clock := db.Now
+		defer func() { db.Now = clock }()
+		for i := range 3 {
+			at := clock().Add(time.Duration(i) * time.Second) // a second apart, so a watermark falls between them
+			db.Now = func() time.Time { return at }
+			m := reply(t, c, fmt.Sprintf("reply %d", i))
+			jobs := claim(t, "w")
+			if len(jobs) != 1 {
+				t.Fatalf("claim: %v", jobs)
+			}
+			if err := db.CompleteJob(ctx, jobs[0], "w", fmt.Sprintf("upto-%d", i)); err != nil {
+				t.Fatal(err)
+			}
+			sent = append(sent, delivery(t, m.ID))
+		}
+		// Delivered up to the second reply (VK names the last one read).
+		if err := db.SetDeliveryUpTo(ctx, ch.ID, "upto", "upto-1", time.Time{}, cv.DeliveryDelivered); err != nil {
+			t.Fatal(err)
+		}
+		// Read up to a time after the first reply (Messenger's watermark).
+		if err := db.SetDeliveryUpTo(ctx, ch.ID, "upto", "", sent[0].CreatedAt, cv.DeliveryRead); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []string{cv.DeliveryRead, cv.DeliveryDelivered, cv.DeliverySent} {
+			if got := delivery(t, sent[i].ID).Delivery; got != want {
+				t.Errorf("reply %d: %s, want %s", i, got, want)
+			}
+		}
+		// A watermark of another client moves nothing here.
+		if err := db.SetDeliveryUpTo(ctx, ch.ID, "someone-else", "", db.Now(), cv.DeliveryRead); err != nil {
+			t.Fatal(err)
+		}
+		if got := delivery(t, sent[2].ID).Delivery; got != cv.DeliverySent {
+			t.Errorf("another client's watermark moved reply 2 to %s", got)
+		}
+	})
+
 	t.Run("a client's edit changes the text and marks it edited", func(t *testing.T) {
 		res, err := db.Ingest(ctx, ch, cv.Inbound{ExternalID: "edit:7", Text: "Helo", Sender: cv.Sender{ExternalID: "edit", Name: "Ed"}})
 		if err != nil {

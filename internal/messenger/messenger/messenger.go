@@ -18,8 +18,8 @@
 //     button's title. A message_edit event (UNCONFIRMED, not subscribed by
 //     Connect) becomes an Edit.
 //   - Delivery events become a Status for each message id they list. Read
-//     events, and deliveries that name only a watermark, carry no message ids
-//     and are Ignored: the framework has no "everything up to a time" status.
+//     events, and deliveries that name only a watermark, become an UpTo
+//     status: every reply to that client sent until the watermark.
 //   - Stickers arrive as images with a sticker_id: the Like stickers become
 //     the text "👍", others an image file named sticker-ID. A location
 //     attachment (UNCONFIRMED in the current API) is shown as "📍 lat,lon"

@@ -132,8 +132,8 @@ func TestParseFixtures(t *testing.T) {
 			Reason: "echo of the page's own message m_FAKEout0001 (app 300000000000001)"}}},
 		{"delivery.json", []msgr.Update{{Kind: msgr.Status,
 			Status: &msgr.DeliveryStatus{ExternalID: "m_FAKEout0001", State: msgr.Delivered}}}},
-		{"read.json", []msgr.Update{{Kind: msgr.Ignored,
-			Reason: "read watermark 1735710420123: read receipts name no message ids"}}},
+		{"read.json", []msgr.Update{{Kind: msgr.Status, Status: &msgr.DeliveryStatus{
+			UpTo: true, Recipient: "2100000000000001", Before: time.UnixMilli(1735710420123), State: msgr.Read}}}},
 		{"optin_ignored.json", []msgr.Update{{Kind: msgr.Ignored, Reason: "optin event"}}},
 	}
 	m := New("", nil)
@@ -276,7 +276,11 @@ func TestParseCases(t *testing.T) {
 		if err != nil || len(us) != 2 || us[0].Status.ExternalID != "m_a" || us[1].Status.ExternalID != "m_b" || us[1].Status.State != msgr.Delivered {
 			t.Errorf("deliveries: %s %v", dump(us), err)
 		}
-		ignoredAs(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"delivery":{"watermark":1735710420123}}]`), "delivery watermark 1735710420123 without message ids")
+		// A delivery naming only a watermark: every reply to the client until then.
+		if u := one(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"delivery":{"watermark":1735710420123}}]`)); u.Status == nil ||
+			!u.Status.UpTo || u.Status.Recipient != "2100000000000001" || u.Status.State != msgr.Delivered || !u.Status.Before.Equal(time.UnixMilli(1735710420123)) {
+			t.Errorf("delivery watermark: %s", dump([]msgr.Update{u}))
+		}
 	})
 	t.Run("edits, reactions and other events", func(t *testing.T) {
 		u := one(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"recipient":{"id":"200000000000001"},"timestamp":1735710000123,"message_edit":{"mid":"m_FAKEmid0001","text":"Hello again","num_edit":1}}]`))
@@ -1175,7 +1179,7 @@ func TestFakeDeliver(t *testing.T) {
 	if s := got[3].Status; s == nil || s.ExternalID != id || s.State != msgr.Delivered {
 		t.Errorf("delivered: %s", dump(got[3:4]))
 	}
-	if got[4].Kind != msgr.Ignored || got[5].Kind != msgr.Ignored || !strings.HasPrefix(got[5].Reason, "echo") {
+	if s := got[4].Status; s == nil || !s.UpTo || s.State != msgr.Read || got[5].Kind != msgr.Ignored || !strings.HasPrefix(got[5].Reason, "echo") {
 		t.Errorf("read and echo: %s", dump(got[4:6]))
 	}
 	if in := got[6].Message; in == nil || len(in.Files) != 1 || !strings.HasPrefix(in.Files[0].ID, fake.URL) {
@@ -1245,7 +1249,7 @@ func FuzzParse(f *testing.F) {
 					}
 				}
 			case msgr.Status:
-				if u.Status == nil || u.Status.ExternalID == "" || u.Status.State != msgr.Delivered {
+				if u.Status == nil || (u.Status.ExternalID == "" && !(u.Status.UpTo && u.Status.Recipient != "")) {
 					t.Errorf("status %s", dump([]msgr.Update{u}))
 				}
 			case msgr.Ignored:

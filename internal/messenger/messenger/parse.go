@@ -113,11 +113,22 @@ func parseEvent(page string, ev jobj) []msgr.Update {
 			out = append(out, msgr.Update{Kind: msgr.Status, Status: &msgr.DeliveryStatus{ExternalID: mid, State: msgr.Delivered}})
 		}
 		if len(out) == 0 {
-			return []msgr.Update{ignored("delivery watermark %s without message ids", clip(d.str("watermark"), 20))}
+			w, ok := d.number("watermark")
+			ms, err := strconv.ParseInt(w, 10, 64)
+			if !ok || err != nil || ms <= 0 || !validSender(sender) {
+				return []msgr.Update{ignored("delivery receipt without message ids or a usable watermark")}
+			}
+			return []msgr.Update{{Kind: msgr.Status, Status: &msgr.DeliveryStatus{UpTo: true, Recipient: sender, Before: time.UnixMilli(ms), State: msgr.Delivered}}}
 		}
 		return out
 	case ev.has("read"):
-		return []msgr.Update{ignored("read watermark %s: read receipts name no message ids", clip(ev.obj("read").str("watermark"), 20))}
+		// A watermark: everything sent to this client until then was read.
+		w, ok := ev.obj("read").number("watermark")
+		ms, err := strconv.ParseInt(w, 10, 64)
+		if !ok || err != nil || ms <= 0 || !validSender(sender) {
+			return []msgr.Update{ignored("read receipt without a usable watermark")}
+		}
+		return []msgr.Update{{Kind: msgr.Status, Status: &msgr.DeliveryStatus{UpTo: true, Recipient: sender, Before: time.UnixMilli(ms), State: msgr.Read}}}
 	case ev.has("reaction"):
 		r := ev.obj("reaction")
 		what := r.str("emoji")

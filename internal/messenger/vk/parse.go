@@ -96,7 +96,7 @@ func parseEvent(gid int64, typ string, top jobj) messenger.Update {
 }
 
 // parseRead reads message_read: the client read our messages up to
-// read_message_id; that one is marked read.
+// read_message_id, so that one and every earlier reply are marked read.
 func parseRead(o jobj) messenger.Update {
 	peer, _ := o.int("peer_id")
 	if peer >= ChatPeerBase {
@@ -106,8 +106,9 @@ func parseRead(o jobj) messenger.Update {
 	if !ok || id <= 0 {
 		return ignored("read receipt without read_message_id")
 	}
+	// VK means every message up to that one.
 	return messenger.Update{Kind: messenger.Status, Status: &messenger.DeliveryStatus{
-		ExternalID: strconv.FormatInt(id, 10), State: messenger.Read}}
+		ExternalID: strconv.FormatInt(id, 10), State: messenger.Read, UpTo: true, Recipient: strconv.FormatInt(peer, 10)}}
 }
 
 // parseMessage reads a message object of message_new or message_edit.

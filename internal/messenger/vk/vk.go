@@ -17,9 +17,8 @@
 //     messages (message_reply, out=1), typing, message_allow/message_deny and
 //     callback buttons are acknowledged and Ignored.
 //   - A client message is identified by "{peer_id}_{conversation_message_id}";
-//     our replies by VK's message id, which is what message_read names: only
-//     the reply whose id VK reports is marked read (VK means "everything up to
-//     it", which one DeliveryStatus cannot say).
+//     our replies by VK's message id, which is what message_read names: that
+//     reply and every earlier one are marked read (an UpTo status).
 //   - Replies are plain text of at most 9000 UTF-16 code units per message
 //     (longer ones are split at a line break or space). Files are uploaded
 //     before any message goes: images as photos (falling back to documents),

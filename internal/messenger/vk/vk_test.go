@@ -134,7 +134,7 @@ func TestParseFixtures(t *testing.T) {
 		{"message_new_sticker.json", fromIvan("1504", 1718000300, "[sticker]", messenger.FileRef{
 			ID: "https://vk.example.test/sticker/1-49-128", Filename: "sticker-1-49.png", ContentType: "image/png"})},
 		{"message_read.json", []messenger.Update{{Kind: messenger.Status,
-			Status: &messenger.DeliveryStatus{ExternalID: "1510", State: messenger.Read}}, okAnswer}},
+			Status: &messenger.DeliveryStatus{ExternalID: "1510", State: messenger.Read, UpTo: true, Recipient: "100000001"}}, okAnswer}},
 		{"message_reply.json", ignoredAs("the community's own message 1510 to 100000001 (message_reply)")},
 		{"message_typing_state.json", ignoredAs("client 100000001 is typing")},
 		{"message_allow.json", ignoredAs("client 100000001 allowed messages from the community")},
