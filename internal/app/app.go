@@ -6,6 +6,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"net/http/pprof"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +29,7 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/config"
 	"github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/dispatch"
+	"github.com/switchboard-hq/switchboard/internal/filelink"
 	"github.com/switchboard-hq/switchboard/internal/geoip"
 	"github.com/switchboard-hq/switchboard/internal/httpapi"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
@@ -130,12 +133,27 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	// Platforms' APIs answer slowly at worst; a send or a fetch never waits
 	// longer than this.
 	platformClient := &http.Client{Timeout: 30 * time.Second}
+	// Files published as links (for Viber) are signed with a key every
+	// instance shares.
+	linkKey, err := db.EnsureSetting(ctx, "file_link_key", rand.Text()+rand.Text())
+	if err != nil {
+		blobs.Close()
+		return nil, err
+	}
+	fileLinks := filelink.New([]byte(linkKey), cfg.PublicURL)
+	publish := func(_ context.Context, f messenger.File) (string, error) {
+		if !strings.HasPrefix(cfg.PublicURL, "https://") || f.Blob == "" {
+			return "", &messenger.SendError{Permanent: true,
+				Reason: "Viber takes files only as links: Switchboard publishes them when SWITCHBOARD_PUBLIC_URL is an https:// address"}
+		}
+		return fileLinks.Link(f.Blob, f.ContentType, f.Filename, time.Now(), 24*time.Hour), nil
+	}
 	platforms := messenger.NewRegistry(
 		telegram.New(cfg.TelegramAPIURL, platformClient),
 		whatsapp.New(cfg.WhatsAppAPIURL, platformClient),
 		fbmessenger.New(cfg.MessengerAPIURL, platformClient),
 		instagram.New(cfg.InstagramAPIURL, platformClient),
-		viber.New(cfg.ViberAPIURL, platformClient),
+		viber.New(cfg.ViberAPIURL, platformClient).WithFileLinks(publish),
 		vk.New(cfg.VKAPIURL, platformClient),
 		ok.New(cfg.OKAPIURL, platformClient),
 	)
@@ -193,7 +211,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		SecureCookies: cfg.SecureCookies(), Version: version,
 		Visitors: visitors, Pusher: pusher, Sockets: sockets, PublicURL: cfg.PublicURL, TrustedProxies: proxies,
 		Receiver: messenger.NewReceiver(platforms, db, conversations, log), Outbox: sender,
-		Settings: omni, Dispatch: dispatcher, Supervision: supervision.NewService(db),
+		Settings: omni, Dispatch: dispatcher, FileLinks: fileLinks, Supervision: supervision.NewService(db),
 		WidgetLimits: httpapi.WidgetLimits{PerIP: cmp.Or(cfg.WidgetRatePerIP, httpapi.DefaultWidgetLimits.PerIP), PerVisitor: httpapi.DefaultWidgetLimits.PerVisitor},
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -66,4 +67,24 @@ func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, id int64)
 		s.outbox.Wake()
 	}
 	respond(s, w, r, http.StatusOK, m, err)
+}
+
+// fileLink serves a stored file at a signed, expiring link (a reply's file
+// for a platform that takes files only as links). Anything else is 404.
+func (s *Server) fileLink(w http.ResponseWriter, r *http.Request) {
+	blob := chi.URLParam(r, "*")
+	q := r.URL.Query()
+	a := cv.Attachment{Blob: blob, ContentType: q.Get("type"), Filename: q.Get("name")}
+	if s.fileLinks == nil || !s.fileLinks.Valid(blob, a.ContentType, a.Filename, chi.URLParam(r, "exp"), chi.URLParam(r, "sig"), time.Now()) {
+		s.writeError(w, r, errs.NotFound("file"))
+		return
+	}
+	f, err := s.blobs.Open(r.Context(), blob)
+	if err != nil {
+		s.writeError(w, r, errs.NotFound("file"))
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	serveAttachment(w, r, a, f)
 }

@@ -18,6 +18,7 @@ import (
 var routes = []struct{ method, route, documented string }{
 	{"GET", "/", "/"},
 	{"GET", "/assets/*", "/assets/{path}"},
+	{"GET", "/files/{exp}/{sig}/*", "/files/{exp}/{sig}/{path}"},
 	{"GET", "/avatars/{name}", "/avatars/{name}"},
 	{"GET", "/healthz", "/healthz"},
 	{"GET", "/widget/loader.js", "/widget/loader.js"},

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/channel"
 	"github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/dispatch"
+	"github.com/switchboard-hq/switchboard/internal/filelink"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
 	"github.com/switchboard-hq/switchboard/internal/outbox"
 	"github.com/switchboard-hq/switchboard/internal/realtime"
@@ -71,6 +72,8 @@ type Deps struct {
 	// Settings → Omnichannel and the dispatcher.
 	Settings *settings.Service
 	Dispatch *dispatch.Service
+	// FileLinks checks the signed links of files published for platforms.
+	FileLinks *filelink.Signer
 	// Supervision answers Management → Active chats and Agents.
 	Supervision *supervision.Service
 }
@@ -103,6 +106,7 @@ type Server struct {
 	outbox        *outbox.Worker
 	settings      *settings.Service
 	dispatch      *dispatch.Service
+	fileLinks     *filelink.Signer
 	supervision   *supervision.Service
 }
 
@@ -119,7 +123,7 @@ func New(d Deps) (http.Handler, error) {
 		secureCookies: d.SecureCookies, version: d.Version,
 		visitors: d.Visitors, pusher: d.Pusher, sockets: d.Sockets, limits: newWidgetLimiter(d.WidgetLimits),
 		widget: newWidgetAssets(), publicURL: d.PublicURL, proxies: d.TrustedProxies,
-		receiver: d.Receiver, outbox: d.Outbox, settings: d.Settings, dispatch: d.Dispatch,
+		receiver: d.Receiver, outbox: d.Outbox, settings: d.Settings, dispatch: d.Dispatch, fileLinks: d.FileLinks,
 		supervision: d.Supervision,
 	}
 	return s.routes(), nil
@@ -152,6 +156,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/hooks/{kind}/{id}", s.withID(s.hookHandshake))
 	r.Post("/hooks/{kind}/{id}", s.withID(s.hook))
 	r.Post("/hooks/{kind}/{id}/{secret}", s.withID(s.hook))
+	r.Get("/files/{exp}/{sig}/*", s.fileLink)
 
 	r.Route("/widget/{id}", func(r chi.Router) {
 		r.Use(s.widgetChannel)

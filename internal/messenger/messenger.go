@@ -137,11 +137,14 @@ type FileRef struct {
 	Size        int64
 }
 
-// File is a fetched file.
+// File is a fetched file, or a reply's file to send.
 type File struct {
 	Filename    string
 	ContentType string
 	Data        []byte
+	// Blob names the stored file of a reply: a platform that takes files
+	// only as links publishes it through its Linker.
+	Blob string
 }
 
 // The delivery states of a reply, in the order they only ever move forward

@@ -216,7 +216,7 @@ func (w *Worker) send(ctx context.Context, j Job) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		out.Files = append(out.Files, messenger.File{Filename: a.Filename, ContentType: a.ContentType, Data: data})
+		out.Files = append(out.Files, messenger.File{Filename: a.Filename, ContentType: a.ContentType, Data: data, Blob: a.Blob})
 	}
 	acc := messenger.Account{ChannelID: ch.ID, Public: ch.Account, Secrets: ch.Secrets}
 	return platform.Send(ctx, acc, to, out)

@@ -25,3 +25,17 @@ func (db *DB) SetSetting(ctx context.Context, key, value string) error {
 	})
 	return wrap(err, "set setting %s", key)
 }
+
+// EnsureSetting stores value under key unless something is stored there
+// already, and returns what is: instances starting together agree on the
+// first one written.
+func (db *DB) EnsureSetting(ctx context.Context, key, value string) (string, error) {
+	err := db.tx(ctx, func(tx *txn) error {
+		_, err := tx.exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`, key, value, millis(tx.now))
+		return err
+	})
+	if err != nil {
+		return "", wrap(err, "ensure setting %s", key)
+	}
+	return db.Setting(ctx, key)
+}
