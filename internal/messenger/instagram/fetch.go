@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
 
 // Errors of Fetch.
@@ -32,7 +33,7 @@ func (g *Instagram) Fetch(ctx context.Context, acc messenger.Account, f messenge
 		return messenger.File{}, errors.New("instagram: invalid media URL")
 	}
 	if !g.mediaHostAllowed(u) {
-		return messenger.File{}, fmt.Errorf("%w: %q", ErrHostNotAllowed, clip(u.Hostname(), 100))
+		return messenger.File{}, fmt.Errorf("%w: %q", ErrHostNotAllowed, meta.Clip(u.Hostname(), 100))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -44,7 +45,7 @@ func (g *Instagram) Fetch(ctx context.Context, acc messenger.Account, f messenge
 			return errors.New("too many redirects")
 		}
 		if !g.mediaHostAllowed(r.URL) {
-			return fmt.Errorf("%w: %q", ErrHostNotAllowed, clip(r.URL.Hostname(), 100))
+			return fmt.Errorf("%w: %q", ErrHostNotAllowed, meta.Clip(r.URL.Hostname(), 100))
 		}
 		return nil
 	}
@@ -55,7 +56,7 @@ func (g *Instagram) Fetch(ctx context.Context, acc messenger.Account, f messenge
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return messenger.File{}, &netError{msg: "instagram: media download from " + clip(u.Hostname(), 100) + ": " + redact(err.Error(), acc), err: err}
+		return messenger.File{}, &netError{Msg: "instagram: media download from " + meta.Clip(u.Hostname(), 100) + ": " + redact(err.Error(), acc), Err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -66,7 +67,7 @@ func (g *Instagram) Fetch(ctx context.Context, acc messenger.Account, f messenge
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, messenger.MaxFile+1))
 	if err != nil {
-		return messenger.File{}, &netError{msg: "instagram: media download: " + redact(err.Error(), acc), err: err}
+		return messenger.File{}, &netError{Msg: "instagram: media download: " + redact(err.Error(), acc), Err: err}
 	}
 	if len(data) > messenger.MaxFile {
 		return messenger.File{}, ErrTooLarge

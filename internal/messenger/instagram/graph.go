@@ -1,26 +1,17 @@
 package instagram
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
-
-// maxAnswer bounds a Graph API JSON answer.
-const maxAnswer = 1 << 20
 
 // Waits asked of the outbox for rate limits.
 const (
@@ -28,68 +19,35 @@ const (
 	maxRetryAfter = time.Hour
 )
 
-// result is a Graph API answer.
-type result struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
 // call does one Graph API request with the account's Page access token as a
 // bearer token (never in the URL). Its error is a transport failure, with no
 // secret in its text.
 func (g *Instagram) call(ctx context.Context, acc messenger.Account, method, u, contentType string, body []byte) (*result, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
 	pu, err := url.Parse(u)
 	if err != nil {
-		return nil, &netError{msg: "instagram: bad request URL", err: err}
+		return nil, &netError{Msg: "instagram: bad request URL", Err: err}
 	}
 	if secret := acc.Secrets[FieldAppSecret]; secret != "" {
 		// Meta checks the proof when given, and requires it of apps with
 		// "Require App Secret" on.
 		q := pu.Query()
-		q.Set("appsecret_proof", appSecretProof(secret, acc.Secrets[FieldAccessToken]))
+		q.Set("appsecret_proof", meta.AppSecretProof(secret, acc.Secrets[FieldAccessToken]))
 		pu.RawQuery = q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, pu.String(), rd)
-	if err != nil {
-		return nil, &netError{msg: "instagram: bad request: " + redact(err.Error(), acc), err: err}
-	}
-	req.Header.Set("Authorization", "Bearer "+acc.Secrets[FieldAccessToken])
-	req.Header.Set("Accept", "application/json")
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := g.client.Do(req)
-	if err != nil {
-		// The request URL (with its appsecret_proof) stays out of the text.
-		cause := err
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			cause = ue.Err
-		}
-		return nil, &netError{msg: "instagram: " + method + " " + pu.Host + ": " + redact(cause.Error(), acc), err: err}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return nil, &netError{msg: "instagram: reading the answer: " + redact(err.Error(), acc), err: err}
-	}
-	if len(data) > maxAnswer {
-		return nil, &netError{msg: "instagram: the Graph API answer is too long"}
-	}
-	return &result{status: resp.StatusCode, header: resp.Header, body: data}, nil
-}
-
-// appSecretProof is Meta's appsecret_proof: the hex HMAC-SHA256 of the
-// access token under the app secret.
-func appSecretProof(appSecret, token string) string {
-	mac := hmac.New(sha256.New, []byte(appSecret))
-	mac.Write([]byte(token))
-	return hex.EncodeToString(mac.Sum(nil))
+	return meta.Call(ctx, g.client, meta.Request{
+		Name: "instagram", Method: method, URL: pu.String(), ContentType: contentType, Body: body,
+		Token:  acc.Secrets[FieldAccessToken],
+		Redact: func(s string) string { return redact(s, acc) },
+		Transport: func(err error) string {
+			// The request URL (with its appsecret_proof) stays out of the text.
+			cause := err
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				cause = ue.Err
+			}
+			return method + " " + pu.Host + ": " + redact(cause.Error(), acc)
+		},
+	})
 }
 
 // invalidProof says whether Meta refused the appsecret_proof: the app secret
@@ -98,49 +56,26 @@ func (e *graphError) invalidProof() bool {
 	return e != nil && e.Code == 100 && strings.Contains(strings.ToLower(e.Message), "appsecret_proof")
 }
 
-// netError is a transport failure whose text was cleaned of secrets. The
-// wrapped error is kept for errors.Is (timeouts, cancellation).
-type netError struct {
-	msg string
-	err error
-}
-
-func (e *netError) Error() string { return e.msg }
-func (e *netError) Unwrap() error { return e.err }
+// result is a Graph API answer.
+type result = meta.Result
 
 // graphError is the Graph API's {"error":{...}}.
-type graphError struct {
-	Code    int
-	Subcode int
-	Message string
-	Title   string
-	UserMsg string
-}
+type graphError struct{ meta.GraphError }
 
-func (r *result) graphError() *graphError {
-	e := object(r.body).obj("error")
-	if e == nil {
+// graphErrorOf reads r's error envelope, or nil.
+func graphErrorOf(r *result) *graphError {
+	ge := r.GraphError()
+	if ge == nil {
 		return nil
 	}
-	code, err := strconv.Atoi(e.str("code"))
-	if err != nil {
-		return nil
-	}
-	sub, _ := strconv.Atoi(e.str("error_subcode"))
-	return &graphError{
-		Code:    code,
-		Subcode: sub,
-		Message: e.str("message"),
-		Title:   e.str("error_user_title"),
-		UserMsg: e.str("error_user_msg"),
-	}
+	return &graphError{*ge}
 }
 
 // text is the most telling explanation Meta gave.
 func (e *graphError) text() string {
 	for _, s := range []string{e.UserMsg, e.Message, e.Title} {
 		if s = strings.TrimSpace(s); s != "" {
-			return clip(s, 300)
+			return meta.Clip(s, 300)
 		}
 	}
 	return ""
@@ -174,18 +109,18 @@ const (
 // sendError turns a failed Graph API answer to a send into a
 // *messenger.SendError.
 func sendError(r *result, acc messenger.Account) *messenger.SendError {
-	ge := r.graphError()
+	ge := graphErrorOf(r)
 	if ge == nil {
 		switch {
-		case r.status == http.StatusUnauthorized:
+		case r.Status == http.StatusUnauthorized:
 			return &messenger.SendError{Permanent: true, Broken: true,
 				Reason: "Meta no longer accepts the channel's Page access token: reconnect the channel"}
-		case r.status == http.StatusTooManyRequests:
-			return &messenger.SendError{RetryAfter: max(retryAfter(r.header), rateWait),
+		case r.Status == http.StatusTooManyRequests:
+			return &messenger.SendError{RetryAfter: max(meta.RetryAfter(r.Header, maxRetryAfter), rateWait),
 				Reason: "Instagram rate limit reached (HTTP 429)"}
 		default:
-			return &messenger.SendError{RetryAfter: retryAfter(r.header),
-				Reason: fmt.Sprintf("the Instagram Send API answered HTTP %d", r.status)}
+			return &messenger.SendError{RetryAfter: meta.RetryAfter(r.Header, maxRetryAfter),
+				Reason: fmt.Sprintf("the Instagram Send API answered HTTP %d", r.Status)}
 		}
 	}
 	detail := redact(ge.text(), acc)
@@ -211,10 +146,10 @@ func sendError(r *result, acc messenger.Account) *messenger.SendError {
 		return &messenger.SendError{Permanent: true,
 			Reason: withCode("Instagram knows no such customer for this account")}
 	case rateLimitCode(c):
-		return &messenger.SendError{RetryAfter: max(retryAfter(r.header), rateWait),
+		return &messenger.SendError{RetryAfter: max(meta.RetryAfter(r.Header, maxRetryAfter), rateWait),
 			Reason: withCode("Instagram rate limit reached")}
 	case c == 1 || c == 2 || c == 1200 || c == -1:
-		return &messenger.SendError{RetryAfter: retryAfter(r.header),
+		return &messenger.SendError{RetryAfter: meta.RetryAfter(r.Header, maxRetryAfter),
 			Reason: withCode("Instagram is temporarily unavailable")}
 	case c == 190:
 		return &messenger.SendError{Permanent: true, Broken: true,
@@ -230,104 +165,10 @@ func sendError(r *result, acc messenger.Account) *messenger.SendError {
 			Reason: withCode("Instagram refused the message")}
 	default:
 		// Unknown codes and 5xx: retry; the outbox gives up after a few.
-		return &messenger.SendError{RetryAfter: retryAfter(r.header),
+		return &messenger.SendError{RetryAfter: meta.RetryAfter(r.Header, maxRetryAfter),
 			Reason: withCode("Instagram did not accept the message")}
 	}
 }
 
-// retryAfter reads a Retry-After header of seconds (0: none).
-func retryAfter(h http.Header) time.Duration {
-	if h == nil {
-		return 0
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After")))
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return min(time.Duration(n)*time.Second, maxRetryAfter)
-}
-
-// jobj is a JSON object read leniently: a field of an unexpected type reads
-// as empty instead of failing the whole document.
-type jobj map[string]json.RawMessage
-
-// object decodes raw as a JSON object, or nil.
-func object(raw []byte) jobj {
-	var o jobj
-	if json.Unmarshal(raw, &o) != nil {
-		return nil
-	}
-	return o
-}
-
-// str is a string field, or the literal text of a number field (big ids
-// stay exact: they never pass through float64).
-func (o jobj) str(k string) string {
-	raw, ok := o[k]
-	if !ok || len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	if raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9') {
-		var n json.Number
-		if json.Unmarshal(raw, &n) == nil {
-			return n.String()
-		}
-	}
-	return ""
-}
-
-func (o jobj) obj(k string) jobj {
-	if raw, ok := o[k]; ok {
-		return object(raw)
-	}
-	return nil
-}
-
-func (o jobj) arr(k string) []json.RawMessage {
-	var a []json.RawMessage
-	if raw, ok := o[k]; ok && json.Unmarshal(raw, &a) == nil {
-		return a
-	}
-	return nil
-}
-
-func (o jobj) has(k string) bool {
-	raw, ok := o[k]
-	return ok && string(raw) != "null"
-}
-
-func (o jobj) boolean(k string) bool {
-	var b bool
-	if raw, ok := o[k]; ok && json.Unmarshal(raw, &b) == nil {
-		return b
-	}
-	return o.str(k) == "true"
-}
-
-// number is a numeric field (or a numeric string) as its literal text.
-func (o jobj) number(k string) (string, bool) {
-	s := strings.TrimSpace(o.str(k))
-	if s == "" {
-		return "", false
-	}
-	if _, err := strconv.ParseFloat(s, 64); err != nil {
-		return "", false
-	}
-	return s, true
-}
-
-// clip shortens s to at most n runes.
-func clip(s string, n int) string {
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return s
-}
+// netError is a transport failure whose text was cleaned of secrets.
+type netError = meta.NetError

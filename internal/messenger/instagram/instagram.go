@@ -36,10 +36,6 @@ package instagram
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -50,6 +46,7 @@ import (
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
 
 const (
@@ -59,7 +56,7 @@ const (
 	// Version is the Graph API version every request names.
 	Version = "v21.0"
 	// SignatureHeader carries the webhook body's HMAC.
-	SignatureHeader = "X-Hub-Signature-256"
+	SignatureHeader = meta.SignatureHeader
 	// MaxText is the longest text of one message, in UTF-16 code units
 	// (Meta: "less than 1000 characters"; counted strictly here).
 	MaxText = 1000
@@ -164,22 +161,22 @@ func (g *Instagram) Connect(ctx context.Context, acc messenger.Account, hookURL 
 	if err != nil {
 		return messenger.Account{}, unreachable(ctx)
 	}
-	if res.status != http.StatusOK {
+	if res.Status != http.StatusOK {
 		return messenger.Account{}, connectError(res, out, "")
 	}
-	page := object(res.body)
-	if page == nil || !isDigits(page.str("id")) {
+	page := meta.ParseObject(res.Body)
+	if page == nil || !isDigits(page.Str("id")) {
 		return messenger.Account{}, errs.Unavailable("Meta's Graph API gave an unreadable answer; try again later")
 	}
-	pageID, pageName := page.str("id"), strings.TrimSpace(page.str("name"))
-	ig := page.obj("instagram_business_account")
-	igID := ig.str("id")
+	pageID, pageName := page.Str("id"), strings.TrimSpace(page.Str("name"))
+	ig := page.Obj("instagram_business_account")
+	igID := ig.Str("id")
 	if !isDigits(igID) {
-		return messenger.Account{}, errs.Invalid(FieldAccountID, fmt.Sprintf("The Facebook Page %q has no linked Instagram professional account", clip(pageName, 80)))
+		return messenger.Account{}, errs.Invalid(FieldAccountID, fmt.Sprintf("The Facebook Page %q has no linked Instagram professional account", meta.Clip(pageName, 80)))
 	}
 	if id != igID && id != pageID {
 		return messenger.Account{}, errs.Invalid(FieldAccountID, fmt.Sprintf("This Page access token belongs to the Page %q (ID %s), linked to the Instagram account ID %s, not to %s",
-			clip(pageName, 80), pageID, igID, id))
+			meta.Clip(pageName, 80), pageID, igID, id))
 	}
 
 	res, err = g.call(ctx, out, http.MethodPost, g.endpoint(pageID, "subscribed_apps"),
@@ -187,15 +184,15 @@ func (g *Instagram) Connect(ctx context.Context, acc messenger.Account, hookURL 
 	if err != nil {
 		return messenger.Account{}, unreachable(ctx)
 	}
-	if res.status != http.StatusOK || !object(res.body).boolean("success") {
-		if res.status == http.StatusOK {
+	if res.Status != http.StatusOK || !meta.ParseObject(res.Body).Bool("success") {
+		if res.Status == http.StatusOK {
 			return messenger.Account{}, errs.Unavailable("Meta did not confirm the Page's webhook subscription; try again later")
 		}
 		return messenger.Account{}, connectError(res, out, "subscribing the Page to the app's webhooks: ")
 	}
 
 	out.Public[FieldInstagramID] = igID
-	out.Public[FieldUsername] = ig.str("username")
+	out.Public[FieldUsername] = ig.Str("username")
 	out.Public[FieldPageID] = pageID
 	out.Public[FieldPageName] = pageName
 	if hookURL != "" {
@@ -214,9 +211,9 @@ func unreachable(ctx context.Context) error {
 // connectError turns a failed Graph API answer during Connect into an error
 // naming the field to fix.
 func connectError(res *result, acc messenger.Account, doing string) error {
-	ge := res.graphError()
+	ge := graphErrorOf(res)
 	switch {
-	case ge != nil && ge.Code == 190, ge == nil && res.status == http.StatusUnauthorized:
+	case ge != nil && ge.Code == 190, ge == nil && res.Status == http.StatusUnauthorized:
 		return errs.Invalid(FieldAccessToken, "Meta does not accept this Page access token")
 	case ge.invalidProof():
 		return errs.Invalid(FieldAppSecret, "This is not the App secret of the Meta app this Page access token was made for")
@@ -224,27 +221,16 @@ func connectError(res *result, acc messenger.Account, doing string) error {
 		return errs.Invalid(FieldAccessToken, "This is a user access token: use the access token of the Facebook Page linked to the Instagram account")
 	case ge != nil && (ge.Code == 10 || (ge.Code >= 200 && ge.Code <= 299)):
 		return errs.Invalid(FieldAccessToken, doing+"This Page access token lacks a permission (it needs instagram_basic, instagram_manage_messages, pages_messaging and pages_manage_metadata): "+redact(ge.text(), acc))
-	case ge != nil && res.status < 500 && !temporaryCode(ge.Code):
+	case ge != nil && res.Status < 500 && !temporaryCode(ge.Code):
 		return errs.Invalid(FieldAccessToken, fmt.Sprintf("%sMeta refused (error %d): %s", doing, ge.Code, redact(ge.text(), acc)))
 	default:
-		return errs.Unavailable(fmt.Sprintf("Meta's Graph API is not available (HTTP %d); try again later", res.status))
+		return errs.Unavailable(fmt.Sprintf("Meta's Graph API is not available (HTTP %d); try again later", res.Status))
 	}
 }
 
 // Handshake answers Meta's webhook verification request.
 func (*Instagram) Handshake(acc messenger.Account, query url.Values) (string, bool) {
-	want := acc.Secrets[FieldVerifyToken]
-	if want == "" || query.Get("hub.mode") != "subscribe" {
-		return "", false
-	}
-	if subtle.ConstantTimeCompare([]byte(query.Get("hub.verify_token")), []byte(want)) != 1 {
-		return "", false
-	}
-	challenge := query.Get("hub.challenge")
-	if challenge == "" || len(challenge) > 512 {
-		return "", false
-	}
-	return challenge, true
+	return meta.Handshake(acc.Secrets[FieldVerifyToken], query)
 }
 
 // Errors of Verify.
@@ -255,28 +241,7 @@ var (
 
 // Verify checks X-Hub-Signature-256 over the exact body bytes.
 func (*Instagram) Verify(acc messenger.Account, header http.Header, body []byte) error {
-	secret := acc.Secrets[FieldAppSecret]
-	if secret == "" {
-		return errors.New("instagram: the channel has no app secret")
-	}
-	sig := header.Get(SignatureHeader)
-	if sig == "" {
-		return ErrNoSignature
-	}
-	hexSum, ok := strings.CutPrefix(sig, "sha256=")
-	if !ok {
-		return fmt.Errorf("%w: not sha256=", ErrBadSignature)
-	}
-	got, err := hex.DecodeString(hexSum)
-	if err != nil || len(got) != sha256.Size {
-		return fmt.Errorf("%w: not a hex SHA-256", ErrBadSignature)
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return ErrBadSignature
-	}
-	return nil
+	return meta.Verify("instagram", acc.Secrets[FieldAppSecret], header, body, ErrNoSignature, ErrBadSignature)
 }
 
 // Profile asks the Graph API for a client's name, username and picture
@@ -289,29 +254,29 @@ func (g *Instagram) Profile(ctx context.Context, acc messenger.Account, senderID
 	if err != nil {
 		return messenger.Profile{}, err
 	}
-	if res.status != http.StatusOK {
-		if ge := res.graphError(); ge != nil {
+	if res.Status != http.StatusOK {
+		if ge := graphErrorOf(res); ge != nil {
 			return messenger.Profile{}, fmt.Errorf("instagram: profile: error %d: %s", ge.Code, redact(ge.text(), acc))
 		}
-		return messenger.Profile{}, fmt.Errorf("instagram: profile: HTTP %d", res.status)
+		return messenger.Profile{}, fmt.Errorf("instagram: profile: HTTP %d", res.Status)
 	}
-	o := object(res.body)
+	o := meta.ParseObject(res.Body)
 	if o == nil {
 		return messenger.Profile{}, errors.New("instagram: profile: unreadable answer")
 	}
 	var p messenger.Profile
-	username := o.str("username")
+	username := o.Str("username")
 	if !validUsername(username) {
 		username = ""
 	}
-	p.Name = clip(strings.TrimSpace(o.str("name")), 200)
+	p.Name = meta.Clip(strings.TrimSpace(o.Str("name")), 200)
 	if p.Name == "" && username != "" {
 		p.Name = "@" + username
 	}
 	if username != "" {
 		p.ProfileURL = "https://www.instagram.com/" + username
 	}
-	if u, err := url.Parse(o.str("profile_pic")); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil {
+	if u, err := url.Parse(o.Str("profile_pic")); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil {
 		p.AvatarURL = u.String()
 	}
 	return p, nil
@@ -366,10 +331,5 @@ func validUsername(s string) bool {
 
 // redact removes the account's secrets from a text that came from outside.
 func redact(s string, acc messenger.Account) string {
-	for _, v := range acc.Secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "[redacted]")
-		}
-	}
-	return s
+	return meta.Redact(s, acc.Secrets)
 }

@@ -620,23 +620,23 @@ func TestSendErrorCodes(t *testing.T) {
 		{2018108, 1234}: {},
 	}
 	for c, w := range cases {
-		se := sendError(&result{status: 400, body: env(c[0], c[1])}, account())
+		se := sendError(&result{Status: 400, Body: env(c[0], c[1])}, account())
 		if se.Permanent != w.permanent || se.Broken != w.broken || se.RetryAfter != w.retry || se.Reason == "" || !strings.Contains(se.Reason, w.reason) {
 			t.Errorf("%v: %+v", c, se)
 		}
 		noSecret(t, se)
 	}
-	if se := sendError(&result{status: 503, body: []byte("<html>")}, account()); se.Permanent {
+	if se := sendError(&result{Status: 503, Body: []byte("<html>")}, account()); se.Permanent {
 		t.Errorf("5xx: %+v", se)
 	}
-	if se := sendError(&result{status: 401}, account()); !se.Broken {
+	if se := sendError(&result{Status: 401}, account()); !se.Broken {
 		t.Errorf("401: %+v", se)
 	}
 	h := http.Header{"Retry-After": {"90"}}
-	if se := sendError(&result{status: 429, header: h}, account()); se.Permanent || se.RetryAfter != 90*time.Second {
+	if se := sendError(&result{Status: 429, Header: h}, account()); se.Permanent || se.RetryAfter != 90*time.Second {
 		t.Errorf("429: %+v", se)
 	}
-	if se := sendError(&result{status: 400, header: http.Header{"Retry-After": {"99999"}}, body: env(4, 0)}, account()); se.RetryAfter != maxRetryAfter {
+	if se := sendError(&result{Status: 400, Header: http.Header{"Retry-After": {"99999"}}, Body: env(4, 0)}, account()); se.RetryAfter != maxRetryAfter {
 		t.Errorf("long Retry-After: %+v", se)
 	}
 }

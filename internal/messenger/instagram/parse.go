@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
 
 // ErrNotInstagram is a webhook body that is not an Instagram notification
@@ -33,33 +34,33 @@ const (
 
 // Parse turns a verified webhook body into updates, in the body's order.
 func (*Instagram) Parse(acc messenger.Account, body []byte) ([]messenger.Update, error) {
-	top := object(body)
+	top := meta.ParseObject(body)
 	if top == nil {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrNotInstagram)
 	}
-	if obj := top.str("object"); obj != "instagram" {
-		return nil, fmt.Errorf("%w: object %q", ErrNotInstagram, clip(obj, 40))
+	if obj := top.Str("object"); obj != "instagram" {
+		return nil, fmt.Errorf("%w: object %q", ErrNotInstagram, meta.Clip(obj, 40))
 	}
 	ours := ownIDs(acc)
 	var out []messenger.Update
-	for _, rawEntry := range top.arr("entry") {
-		e := object(rawEntry)
+	for _, rawEntry := range top.Arr("entry") {
+		e := meta.ParseObject(rawEntry)
 		if e == nil {
 			out = append(out, ignored("malformed entry"))
 			continue
 		}
-		if id := e.str("id"); !ours[id] {
-			out = append(out, ignored("another account (entry id %q)", clip(id, 40)))
+		if id := e.Str("id"); !ours[id] {
+			out = append(out, ignored("another account (entry id %q)", meta.Clip(id, 40)))
 			continue
 		}
-		for _, raw := range e.arr("changes") {
-			out = append(out, ignored("field %q: not a direct message", clip(object(raw).str("field"), 60)))
+		for _, raw := range e.Arr("changes") {
+			out = append(out, ignored("field %q: not a direct message", meta.Clip(meta.ParseObject(raw).Str("field"), 60)))
 		}
-		for range e.arr("standby") {
+		for range e.Arr("standby") {
 			out = append(out, ignored("standby event: another app owns the conversation"))
 		}
-		for _, raw := range e.arr("messaging") {
-			out = append(out, parseEvent(object(raw), ours)...)
+		for _, raw := range e.Arr("messaging") {
+			out = append(out, parseEvent(meta.ParseObject(raw), ours)...)
 		}
 	}
 	return out, nil
@@ -91,51 +92,51 @@ var ignoredEvents = []string{
 }
 
 // parseEvent reads one entry.messaging[] element.
-func parseEvent(ev jobj, ours map[string]bool) []messenger.Update {
+func parseEvent(ev meta.Object, ours map[string]bool) []messenger.Update {
 	if ev == nil {
 		return one(ignored("malformed event"))
 	}
-	sender := ev.obj("sender").str("id")
-	ts := msTime(ev.str("timestamp"))
+	sender := ev.Obj("sender").Str("id")
+	ts := msTime(ev.Str("timestamp"))
 	switch {
-	case ev.has("message"):
-		m := ev.obj("message")
-		mid := m.str("mid")
+	case ev.HasValue("message"):
+		m := ev.Obj("message")
+		mid := m.Str("mid")
 		switch {
 		case m == nil:
 			return one(ignored("malformed message"))
-		case m.boolean("is_echo") || ours[sender]:
-			return one(ignored("echo of message %s sent by the account", clip(mid, 100)))
-		case m.boolean("is_deleted"):
-			return one(ignored("the customer unsent message %s", clip(mid, 100)))
+		case m.Bool("is_echo") || ours[sender]:
+			return one(ignored("echo of message %s sent by the account", meta.Clip(mid, 100)))
+		case m.Bool("is_deleted"):
+			return one(ignored("the customer unsent message %s", meta.Clip(mid, 100)))
 		case mid == "" || !isDigits(sender):
 			return one(ignored("message without id or sender"))
 		}
 		return one(parseMessage(m, mid, sender, ts))
-	case ev.has("message_edit"):
-		e := ev.obj("message_edit")
-		mid := e.str("mid")
+	case ev.HasValue("message_edit"):
+		e := ev.Obj("message_edit")
+		mid := e.Str("mid")
 		switch {
 		case ours[sender]:
-			return one(ignored("edit of message %s sent by the account", clip(mid, 100)))
-		case mid == "" || !isDigits(sender) || strings.TrimSpace(e.str("text")) == "":
+			return one(ignored("edit of message %s sent by the account", meta.Clip(mid, 100)))
+		case mid == "" || !isDigits(sender) || strings.TrimSpace(e.Str("text")) == "":
 			return one(ignored("edit without message id, sender or text"))
 		}
 		return one(messenger.Update{Kind: messenger.Edit, Message: &messenger.Inbound{
-			ExternalID: mid, SenderID: sender, Text: e.str("text"), SentAt: ts}})
-	case ev.has("read"):
-		r := ev.obj("read")
-		mid := r.str("mid")
+			ExternalID: mid, SenderID: sender, Text: e.Str("text"), SentAt: ts}})
+	case ev.HasValue("read"):
+		r := ev.Obj("read")
+		mid := r.Str("mid")
 		switch {
 		case ours[sender]:
 			return one(ignored("read by the account"))
 		case mid == "":
-			return one(ignored("read without a message id (watermark %q)", clip(r.str("watermark"), 20)))
+			return one(ignored("read without a message id (watermark %q)", meta.Clip(r.Str("watermark"), 20)))
 		}
 		return one(messenger.Update{Kind: messenger.Status, Status: &messenger.DeliveryStatus{ExternalID: mid, State: messenger.Read}})
-	case ev.has("delivery"):
+	case ev.HasValue("delivery"):
 		var out []messenger.Update
-		for _, raw := range ev.obj("delivery").arr("mids") {
+		for _, raw := range ev.Obj("delivery").Arr("mids") {
 			var mid string
 			if json.Unmarshal(raw, &mid) == nil && mid != "" {
 				out = append(out, messenger.Update{Kind: messenger.Status, Status: &messenger.DeliveryStatus{ExternalID: mid, State: messenger.Delivered}})
@@ -145,46 +146,46 @@ func parseEvent(ev jobj, ours map[string]bool) []messenger.Update {
 			return one(ignored("delivery without message ids"))
 		}
 		return out
-	case ev.has("postback"):
-		p := ev.obj("postback")
+	case ev.HasValue("postback"):
+		p := ev.Obj("postback")
 		if ours[sender] {
 			return one(ignored("postback by the account"))
 		}
 		if !isDigits(sender) {
 			return one(ignored("postback without sender"))
 		}
-		text := strings.TrimSpace(p.str("title"))
+		text := strings.TrimSpace(p.Str("title"))
 		if text == "" {
-			text = strings.TrimSpace(p.str("payload"))
+			text = strings.TrimSpace(p.Str("payload"))
 		}
 		if text == "" {
 			text = "[button pressed]"
 		}
-		id := p.str("mid")
+		id := p.Str("mid")
 		if id == "" {
 			// Meta names no id: one derived from what identifies the tap
 			// keeps redeliveries from being stored twice.
-			id = "postback:" + sender + ":" + ev.str("timestamp") + ":" + clip(p.str("payload"), 100)
+			id = "postback:" + sender + ":" + ev.Str("timestamp") + ":" + meta.Clip(p.Str("payload"), 100)
 		}
 		return one(messenger.Update{Kind: messenger.Message, Message: &messenger.Inbound{
 			ExternalID: id, SenderID: sender, Text: text, SentAt: ts}})
-	case ev.has("reaction"):
-		r := ev.obj("reaction")
-		what := r.str("emoji")
+	case ev.HasValue("reaction"):
+		r := ev.Obj("reaction")
+		what := r.Str("emoji")
 		if what == "" {
-			what = r.str("reaction")
+			what = r.Str("reaction")
 		}
-		return one(ignored("reaction %s %s to %s", clip(r.str("action"), 10), clip(what, 20), clip(r.str("mid"), 100)))
+		return one(ignored("reaction %s %s to %s", meta.Clip(r.Str("action"), 10), meta.Clip(what, 20), meta.Clip(r.Str("mid"), 100)))
 	}
 	for _, k := range ignoredEvents {
-		if ev.has(k) {
+		if ev.HasValue(k) {
 			return one(ignored("%s event", k))
 		}
 	}
 	var keys []string
 	for k := range ev {
 		if k != "sender" && k != "recipient" && k != "timestamp" {
-			keys = append(keys, clip(k, 40))
+			keys = append(keys, meta.Clip(k, 40))
 		}
 	}
 	slices.Sort(keys)
@@ -208,10 +209,10 @@ func msTime(s string) time.Time {
 var typeExt = map[string]string{"image": "jpg", "video": "mp4", "audio": "m4a", "file": "bin", "story": "jpg", "sticker": "png"}
 
 // parseMessage reads a client message (not an echo, with mid and sender).
-func parseMessage(m jobj, mid, sender string, ts time.Time) messenger.Update {
+func parseMessage(m meta.Object, mid, sender string, ts time.Time) messenger.Update {
 	in := &messenger.Inbound{ExternalID: mid, SenderID: sender, SentAt: ts}
 	msg := messenger.Update{Kind: messenger.Message, Message: in}
-	if m.boolean("is_unsupported") {
+	if m.Bool("is_unsupported") {
 		in.Text = Unsupported
 		return msg
 	}
@@ -226,21 +227,21 @@ func parseMessage(m jobj, mid, sender string, ts time.Time) messenger.Update {
 		}
 		return s
 	}
-	if story := m.obj("reply_to").obj("story"); story != nil {
+	if story := m.Obj("reply_to").Obj("story"); story != nil {
 		head = append(head, StoryReply)
-		if u := story.str("url"); mediaURL(u) {
-			id := safeID(story.str("id"))
+		if u := story.Str("url"); mediaURL(u) {
+			id := safeID(story.Str("id"))
 			if id == "" {
 				id = short(mid, u, 0)
 			}
 			in.Files = append(in.Files, fileRef("story", u, id))
 		}
 	}
-	for i, raw := range m.arr("attachments") {
-		a := object(raw)
-		typ := a.str("type")
-		p := a.obj("payload")
-		u := p.str("url")
+	for i, raw := range m.Arr("attachments") {
+		a := meta.ParseObject(raw)
+		typ := a.Str("type")
+		p := a.Obj("payload")
+		u := p.Str("url")
 		switch typ {
 		case "image", "video", "audio", "file":
 			if !mediaURL(u) {
@@ -248,7 +249,7 @@ func parseMessage(m jobj, mid, sender string, ts time.Time) messenger.Update {
 				continue
 			}
 			kind := typ
-			if typ == "image" && p.str("sticker_id") != "" {
+			if typ == "image" && p.Str("sticker_id") != "" {
 				kind = "sticker"
 			}
 			in.Files = append(in.Files, fileRef(kind, u, short(mid, u, i)))
@@ -265,15 +266,15 @@ func parseMessage(m jobj, mid, sender string, ts time.Time) messenger.Update {
 				label = "[shared link]"
 			}
 			line := label
-			if t := strings.TrimSpace(p.str("title")); t != "" {
-				line += " " + clip(t, 300)
+			if t := strings.TrimSpace(p.Str("title")); t != "" {
+				line += " " + meta.Clip(t, 300)
 			}
 			if linkURL(u) {
 				line += " " + u
 			}
 			tail = append(tail, line)
 		case "location":
-			if t, ok := locationText(p.obj("coordinates")); ok {
+			if t, ok := locationText(p.Obj("coordinates")); ok {
 				tail = append(tail, t)
 			} else {
 				tail = append(tail, unsupported(typ, ""))
@@ -296,7 +297,7 @@ func parseMessage(m jobj, mid, sender string, ts time.Time) messenger.Update {
 	}
 	var parts []string
 	parts = append(parts, head...)
-	if t := m.str("text"); strings.TrimSpace(t) != "" {
+	if t := m.Str("text"); strings.TrimSpace(t) != "" {
 		parts = append(parts, t)
 	}
 	parts = append(parts, tail...)
@@ -370,7 +371,7 @@ func linkURL(u string) bool {
 
 // cleanType keeps a message type safe to show.
 func cleanType(t string) string {
-	t = clip(t, 40)
+	t = meta.Clip(t, 40)
 	return strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' {
 			return r
@@ -379,9 +380,9 @@ func cleanType(t string) string {
 	}, t)
 }
 
-func locationText(c jobj) (string, bool) {
-	lat, ok1 := c.number("lat")
-	lon, ok2 := c.number("long")
+func locationText(c meta.Object) (string, bool) {
+	lat, ok1 := c.Number("lat")
+	lon, ok2 := c.Number("long")
 	if !ok1 || !ok2 {
 		return "", false
 	}

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
 
 // The attachments Instagram takes, by type, and their largest sizes.
@@ -137,10 +138,10 @@ func (g *Instagram) post(ctx context.Context, acc messenger.Account, contentType
 	if err != nil {
 		return "", err
 	}
-	if res.status/100 != 2 {
+	if res.Status/100 != 2 {
 		return "", sendError(res, acc)
 	}
-	id := object(res.body).str("message_id")
+	id := meta.ParseObject(res.Body).Str("message_id")
 	if id == "" {
 		return "", &messenger.SendError{Reason: "the Instagram Send API gave no message id"}
 	}
@@ -164,18 +165,18 @@ func checkFile(f messenger.File) (outFile, error) {
 	kind := attachmentKinds[ct]
 	if kind == "" {
 		return outFile{}, &messenger.SendError{Permanent: true,
-			Reason: fmt.Sprintf("%s (%s) cannot be sent: %s", clip(shown, 80), clip(ct, 60), NotSendableReason)}
+			Reason: fmt.Sprintf("%s (%s) cannot be sent: %s", meta.Clip(shown, 80), meta.Clip(ct, 60), NotSendableReason)}
 	}
 	limit := MaxMedia
 	if kind == "image" {
 		limit = MaxImage
 	}
 	if len(f.Data) == 0 {
-		return outFile{}, &messenger.SendError{Permanent: true, Reason: fmt.Sprintf("%s is empty", clip(shown, 80))}
+		return outFile{}, &messenger.SendError{Permanent: true, Reason: fmt.Sprintf("%s is empty", meta.Clip(shown, 80))}
 	}
 	if len(f.Data) > limit {
 		return outFile{}, &messenger.SendError{Permanent: true,
-			Reason: fmt.Sprintf("%s is too large for Instagram (%s files up to %d MB)", clip(shown, 80), kind, limit>>20)}
+			Reason: fmt.Sprintf("%s is too large for Instagram (%s files up to %d MB)", meta.Clip(shown, 80), kind, limit>>20)}
 	}
 	if name == "" || path.Ext(name) == "" {
 		name = withExtension(kind, ct)

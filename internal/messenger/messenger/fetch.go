@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	msgr "github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
 
 // Errors of Fetch.
@@ -31,7 +32,7 @@ func (m *Messenger) Fetch(ctx context.Context, acc msgr.Account, f msgr.FileRef)
 		return msgr.File{}, errors.New("messenger: invalid media URL")
 	}
 	if !m.mediaHostAllowed(u) {
-		return msgr.File{}, fmt.Errorf("%w: %q", ErrHostNotAllowed, clip(u.Hostname(), 100))
+		return msgr.File{}, fmt.Errorf("%w: %q", ErrHostNotAllowed, meta.Clip(u.Hostname(), 100))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -43,24 +44,24 @@ func (m *Messenger) Fetch(ctx context.Context, acc msgr.Account, f msgr.FileRef)
 			return errors.New("too many redirects")
 		}
 		if !m.mediaHostAllowed(r.URL) {
-			return fmt.Errorf("%w: %q", ErrHostNotAllowed, clip(r.URL.Hostname(), 100))
+			return fmt.Errorf("%w: %q", ErrHostNotAllowed, meta.Clip(r.URL.Hostname(), 100))
 		}
 		return nil
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return msgr.File{}, &netError{msg: "messenger: media download: " + redact(transportText(err), acc), err: err}
+		return msgr.File{}, &netError{Msg: "messenger: media download: " + redact(transportText(err), acc), Err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return msgr.File{}, fmt.Errorf("messenger: media download from %s: HTTP %d", clip(u.Hostname(), 100), resp.StatusCode)
+		return msgr.File{}, fmt.Errorf("messenger: media download from %s: HTTP %d", meta.Clip(u.Hostname(), 100), resp.StatusCode)
 	}
 	if resp.ContentLength > msgr.MaxFile {
 		return msgr.File{}, fmt.Errorf("%w: %d bytes", ErrTooLarge, resp.ContentLength)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, msgr.MaxFile+1))
 	if err != nil {
-		return msgr.File{}, &netError{msg: "messenger: media download: " + redact(err.Error(), acc), err: err}
+		return msgr.File{}, &netError{Msg: "messenger: media download: " + redact(err.Error(), acc), Err: err}
 	}
 	if len(data) > msgr.MaxFile {
 		return msgr.File{}, ErrTooLarge
@@ -114,26 +115,26 @@ func (m *Messenger) Profile(ctx context.Context, acc msgr.Account, psid string) 
 	if err != nil {
 		return msgr.Profile{}, err
 	}
-	if res.status != http.StatusOK {
-		ge := res.graphError()
+	if res.Status != http.StatusOK {
+		ge := graphErrorOf(res)
 		if ge != nil && (ge.Code == 100 || ge.Code == 10 || (ge.Code >= 200 && ge.Code <= 299)) {
 			return msgr.Profile{Name: fallbackName(psid)}, nil
 		}
 		if ge != nil {
 			return msgr.Profile{}, fmt.Errorf("messenger: profile: error %d: %s", ge.Code, redact(ge.text(), acc))
 		}
-		return msgr.Profile{}, fmt.Errorf("messenger: profile: HTTP %d", res.status)
+		return msgr.Profile{}, fmt.Errorf("messenger: profile: HTTP %d", res.Status)
 	}
-	p := object(res.body)
+	p := meta.ParseObject(res.Body)
 	if p == nil {
 		return msgr.Profile{}, errors.New("messenger: profile: unreadable answer")
 	}
-	name := strings.TrimSpace(strings.TrimSpace(p.str("first_name")) + " " + strings.TrimSpace(p.str("last_name")))
+	name := strings.TrimSpace(strings.TrimSpace(p.Str("first_name")) + " " + strings.TrimSpace(p.Str("last_name")))
 	if name == "" {
 		name = fallbackName(psid)
 	}
-	out := msgr.Profile{Name: clip(name, 200)}
-	if pic, err := url.Parse(p.str("profile_pic")); err == nil && pic.Scheme == "https" && pic.Host != "" {
+	out := msgr.Profile{Name: meta.Clip(name, 200)}
+	if pic, err := url.Parse(p.Str("profile_pic")); err == nil && pic.Scheme == "https" && pic.Host != "" {
 		out.AvatarURL = pic.String()
 	}
 	return out, nil

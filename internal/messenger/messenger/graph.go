@@ -1,12 +1,10 @@
 package messenger
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,10 +12,8 @@ import (
 	"time"
 
 	msgr "github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
-
-// maxAnswer bounds a Graph API JSON answer.
-const maxAnswer = 1 << 20
 
 // Waits asked of the outbox.
 const (
@@ -25,13 +21,6 @@ const (
 	rateWait      = time.Minute
 	maxRetryAfter = time.Hour
 )
-
-// result is a Graph API answer.
-type result struct {
-	status int
-	header http.Header
-	body   []byte
-}
 
 // call does one Graph API request with the account's Page access token in
 // the Authorization header and its appsecret_proof. Its error is a transport
@@ -44,32 +33,12 @@ func (m *Messenger) call(ctx context.Context, acc msgr.Account, method, u, conte
 			u += "?appsecret_proof=" + p
 		}
 	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return nil, &netError{msg: "messenger: bad request: " + redact(err.Error(), acc), err: err}
-	}
-	req.Header.Set("Authorization", "Bearer "+acc.Secrets[FieldPageAccessToken])
-	req.Header.Set("Accept", "application/json")
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := m.client.Do(req)
-	if err != nil {
-		return nil, &netError{msg: "messenger: " + redact(transportText(err), acc), err: err}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return nil, &netError{msg: "messenger: reading the answer: " + redact(err.Error(), acc), err: err}
-	}
-	if len(data) > maxAnswer {
-		return nil, &netError{msg: "messenger: the Graph API answer is too long"}
-	}
-	return &result{status: resp.StatusCode, header: resp.Header, body: data}, nil
+	return meta.Call(ctx, m.client, meta.Request{
+		Name: "messenger", Method: method, URL: u, ContentType: contentType, Body: body,
+		Token:     acc.Secrets[FieldPageAccessToken],
+		Redact:    func(s string) string { return redact(s, acc) },
+		Transport: func(err error) string { return redact(transportText(err), acc) },
+	})
 }
 
 // transportText is a transport error without the request's URL (which may
@@ -86,41 +55,19 @@ func transportText(err error) string {
 	return err.Error()
 }
 
-// netError is a transport failure whose text was cleaned of secrets.
-type netError struct {
-	msg string
-	err error
-}
-
-func (e *netError) Error() string { return e.msg }
-func (e *netError) Unwrap() error { return e.err }
+// result is a Graph API answer.
+type result = meta.Result
 
 // graphError is the Graph API's {"error":{...}}.
-type graphError struct {
-	Code    int
-	Subcode int
-	Message string
-	Title   string
-	UserMsg string
-}
+type graphError struct{ meta.GraphError }
 
-func (r *result) graphError() *graphError {
-	e := object(r.body).obj("error")
-	if e == nil {
+// graphErrorOf reads r's error envelope, or nil.
+func graphErrorOf(r *result) *graphError {
+	ge := r.GraphError()
+	if ge == nil {
 		return nil
 	}
-	code, err := strconv.Atoi(e.str("code"))
-	if err != nil {
-		return nil
-	}
-	sub, _ := strconv.Atoi(e.str("error_subcode"))
-	return &graphError{
-		Code:    code,
-		Subcode: sub,
-		Message: e.str("message"),
-		Title:   e.str("error_user_title"),
-		UserMsg: e.str("error_user_msg"),
-	}
+	return &graphError{*ge}
 }
 
 // text is the most telling explanation Meta gave.
@@ -132,7 +79,7 @@ func (e *graphError) text() string {
 	if s == "" {
 		s = e.Title
 	}
-	return clip(strings.TrimSpace(s), 300)
+	return meta.Clip(strings.TrimSpace(s), 300)
 }
 
 // temporaryCode says whether a Graph error code is worth retrying.
@@ -151,18 +98,18 @@ func (e *graphError) windowClosed() bool {
 
 // sendError turns a failed Graph API answer into a *messenger.SendError.
 func sendError(r *result, acc msgr.Account) *msgr.SendError {
-	ge := r.graphError()
+	ge := graphErrorOf(r)
 	if ge == nil {
 		switch {
-		case r.status == http.StatusUnauthorized:
+		case r.Status == http.StatusUnauthorized:
 			return &msgr.SendError{Permanent: true, Broken: true,
 				Reason: "Meta no longer accepts the Page access token: reconnect the channel"}
-		case r.status == http.StatusTooManyRequests:
-			return &msgr.SendError{RetryAfter: max(retryAfter(r.header), rateWait),
+		case r.Status == http.StatusTooManyRequests:
+			return &msgr.SendError{RetryAfter: max(meta.RetryAfter(r.Header, maxRetryAfter), rateWait),
 				Reason: "Messenger rate limit reached (HTTP 429)"}
 		default:
-			return &msgr.SendError{RetryAfter: retryAfter(r.header),
-				Reason: fmt.Sprintf("the Messenger Send API answered HTTP %d", r.status)}
+			return &msgr.SendError{RetryAfter: meta.RetryAfter(r.Header, maxRetryAfter),
+				Reason: fmt.Sprintf("the Messenger Send API answered HTTP %d", r.Status)}
 		}
 	}
 	detail := redact(ge.text(), acc)
@@ -186,10 +133,10 @@ func sendError(r *result, acc msgr.Account) *msgr.SendError {
 		return &msgr.SendError{Permanent: true, Broken: true,
 			Reason: fmt.Sprintf("Meta no longer accepts the Page access token (error %d): reconnect the channel", c)}
 	case c == 4 || c == 32 || c == 613:
-		return &msgr.SendError{RetryAfter: max(retryAfter(r.header), usageWait(r.header), rateWait),
+		return &msgr.SendError{RetryAfter: max(meta.RetryAfter(r.Header, maxRetryAfter), usageWait(r.Header), rateWait),
 			Reason: withCode("Messenger rate limit reached")}
 	case c == 1 || c == 2 || c == -1 || c == 1200:
-		return &msgr.SendError{RetryAfter: retryAfter(r.header),
+		return &msgr.SendError{RetryAfter: meta.RetryAfter(r.Header, maxRetryAfter),
 			Reason: withCode("Messenger is temporarily unavailable")}
 	case c == 10 || (c >= 200 && c <= 299):
 		return &msgr.SendError{Permanent: true, Broken: true,
@@ -201,21 +148,9 @@ func sendError(r *result, acc msgr.Account) *msgr.SendError {
 		return &msgr.SendError{Permanent: true, Reason: withCode("Messenger refused the message")}
 	default:
 		// Unknown codes and 5xx: retry; the outbox gives up after a few.
-		return &msgr.SendError{RetryAfter: retryAfter(r.header),
+		return &msgr.SendError{RetryAfter: meta.RetryAfter(r.Header, maxRetryAfter),
 			Reason: withCode("Messenger did not accept the message")}
 	}
-}
-
-// retryAfter reads a Retry-After header of seconds (0: none).
-func retryAfter(h http.Header) time.Duration {
-	if h == nil {
-		return 0
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After")))
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return min(time.Duration(n)*time.Second, maxRetryAfter)
 }
 
 // usageWait reads the largest estimated_time_to_regain_access (minutes) of
@@ -232,7 +167,7 @@ func usageWait(h http.Header) time.Duration {
 	var most time.Duration
 	for _, list := range usage {
 		for _, u := range list {
-			n, err := strconv.Atoi(jobj(u).str("estimated_time_to_regain_access"))
+			n, err := strconv.Atoi(meta.Object(u).Str("estimated_time_to_regain_access"))
 			if err == nil && n > 0 {
 				most = max(most, time.Duration(n)*time.Minute)
 			}
@@ -241,87 +176,15 @@ func usageWait(h http.Header) time.Duration {
 	return min(most, maxRetryAfter)
 }
 
-// jobj is a JSON object read leniently: a field of an unexpected type reads
-// as empty instead of failing the whole document.
-type jobj map[string]json.RawMessage
-
-// object decodes raw as a JSON object, or nil.
-func object(raw []byte) jobj {
-	var o jobj
-	if json.Unmarshal(raw, &o) != nil {
-		return nil
-	}
-	return o
-}
-
-// str is a string field, or the literal text of a number field (big ids
-// stay exact: they never pass through float64).
-func (o jobj) str(k string) string {
-	raw, ok := o[k]
-	if !ok || len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	if raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9') {
-		var n json.Number
-		if json.Unmarshal(raw, &n) == nil {
-			return n.String()
-		}
-	}
-	return ""
-}
-
-func (o jobj) has(k string) bool {
-	_, ok := o[k]
-	return ok
-}
-
-func (o jobj) obj(k string) jobj {
-	if raw, ok := o[k]; ok {
-		return object(raw)
-	}
-	return nil
-}
-
-func (o jobj) arr(k string) []json.RawMessage {
-	var a []json.RawMessage
-	if raw, ok := o[k]; ok && json.Unmarshal(raw, &a) == nil {
-		return a
-	}
-	return nil
-}
-
-func (o jobj) boolean(k string) bool {
-	var b bool
-	if raw, ok := o[k]; ok && json.Unmarshal(raw, &b) == nil {
-		return b
-	}
-	return o.str(k) == "true"
-}
-
-// number is a numeric field (or a numeric string) as its literal text.
-func (o jobj) number(k string) (string, bool) {
-	s := strings.TrimSpace(o.str(k))
-	if s == "" || len(s) > 40 {
-		return "", false
-	}
-	if _, err := strconv.ParseFloat(s, 64); err != nil {
+// number is a numeric field (or a numeric string) of at most 40 characters
+// as its literal text.
+func number(o meta.Object, k string) (string, bool) {
+	s, ok := o.Number(k)
+	if !ok || len(s) > 40 {
 		return "", false
 	}
 	return s, true
 }
 
-// clip shortens s to at most n runes.
-func clip(s string, n int) string {
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return s
-}
+// netError is a transport failure whose text was cleaned of secrets.
+type netError = meta.NetError

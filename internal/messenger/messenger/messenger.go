@@ -37,10 +37,6 @@ package messenger
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -51,6 +47,7 @@ import (
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
 	msgr "github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
 
 const (
@@ -59,7 +56,7 @@ const (
 	// Version is the Graph API version every request names.
 	Version = "v21.0"
 	// SignatureHeader carries the webhook body's HMAC.
-	SignatureHeader = "X-Hub-Signature-256"
+	SignatureHeader = meta.SignatureHeader
 	// MaxText is the longest text of one message, in runes.
 	MaxText = 2000
 	// MaxUpload is the largest attachment Messenger takes.
@@ -178,35 +175,35 @@ func (m *Messenger) Connect(ctx context.Context, acc msgr.Account, hookURL strin
 	if err != nil {
 		return msgr.Account{}, unreachable(ctx)
 	}
-	if res.status != http.StatusOK {
+	if res.Status != http.StatusOK {
 		return msgr.Account{}, connectError(res, out, "")
 	}
-	info := object(res.body)
-	if info == nil || strings.TrimSpace(info.str("name")) == "" {
+	info := meta.ParseObject(res.Body)
+	if info == nil || strings.TrimSpace(info.Str("name")) == "" {
 		return msgr.Account{}, errs.Unavailable("Meta's Graph API gave an unreadable answer; try again later")
 	}
-	if id := info.str("id"); id != "" && id != page {
-		return msgr.Account{}, errs.Invalid(FieldPageID, "This ID names another object than the Page (Meta answered id "+clip(id, 32)+")")
+	if id := info.Str("id"); id != "" && id != page {
+		return msgr.Account{}, errs.Invalid(FieldPageID, "This ID names another object than the Page (Meta answered id "+meta.Clip(id, 32)+")")
 	}
-	out.Public[FieldPageName] = strings.TrimSpace(info.str("name"))
+	out.Public[FieldPageName] = strings.TrimSpace(info.Str("name"))
 
 	q := url.Values{"subscribed_fields": {strings.Join(SubscribedFields, ",")}}
 	res, err = m.call(ctx, out, http.MethodPost, m.endpoint(q, page, "subscribed_apps"), "", nil)
 	if err != nil {
 		return msgr.Account{}, unreachable(ctx)
 	}
-	if res.status == http.StatusOK && object(res.body).boolean("success") {
+	if res.Status == http.StatusOK && meta.ParseObject(res.Body).Bool("success") {
 		out.Public[FieldSubscribedFields] = strings.Join(SubscribedFields, ",")
 		return out, nil
 	}
-	if ge := res.graphError(); ge != nil && (ge.Code == 10 || (ge.Code >= 200 && ge.Code <= 299 && ge.Code != 210)) {
+	if ge := graphErrorOf(res); ge != nil && (ge.Code == 10 || (ge.Code >= 200 && ge.Code <= 299 && ge.Code != 210)) {
 		// The token may message but not manage the Page: the administrator
 		// can still subscribe the Page in the Meta app.
 		out.Public[FieldSubscriptionWarning] = "Switchboard could not subscribe the Page to the app's webhook (the token lacks pages_manage_metadata): " +
 			"add the Page's subscription to messages, messaging_postbacks, message_deliveries and message_reads in the Meta app (Messenger → Settings → Webhooks)"
 		return out, nil
 	}
-	if res.status == http.StatusOK {
+	if res.Status == http.StatusOK {
 		return msgr.Account{}, errs.Unavailable("Meta did not confirm the Page's webhook subscription; try again later")
 	}
 	return msgr.Account{}, connectError(res, out, "subscribing the Page to the app's webhook: ")
@@ -222,7 +219,7 @@ func unreachable(ctx context.Context) error {
 
 // connectError explains a refused Graph call of Connect, naming the field.
 func connectError(res *result, acc msgr.Account, doing string) error {
-	ge := res.graphError()
+	ge := graphErrorOf(res)
 	switch {
 	case ge != nil && ge.Code == 190:
 		return errs.Invalid(FieldPageAccessToken, "Meta does not accept this Page access token")
@@ -234,29 +231,18 @@ func connectError(res *result, acc msgr.Account, doing string) error {
 		return errs.Invalid(FieldPageAccessToken, "This token may not manage this Page: it needs the pages_messaging permission")
 	case ge != nil && ge.Code == 100:
 		return errs.Invalid(FieldPageID, "Meta does not know this Page ID, or this Page access token may not use it")
-	case res.status == http.StatusUnauthorized:
+	case res.Status == http.StatusUnauthorized:
 		return errs.Invalid(FieldPageAccessToken, "Meta does not accept this Page access token")
-	case ge != nil && res.status < 500 && !temporaryCode(ge.Code):
+	case ge != nil && res.Status < 500 && !temporaryCode(ge.Code):
 		return errs.Invalid(FieldPageID, fmt.Sprintf("Meta refused %sthe Page (error %d): %s", doing, ge.Code, redact(ge.text(), acc)))
 	default:
-		return errs.Unavailable(fmt.Sprintf("Meta's Graph API is not available (HTTP %d); try again later", res.status))
+		return errs.Unavailable(fmt.Sprintf("Meta's Graph API is not available (HTTP %d); try again later", res.Status))
 	}
 }
 
 // Handshake answers Meta's webhook verification request.
 func (*Messenger) Handshake(acc msgr.Account, query url.Values) (string, bool) {
-	want := acc.Secrets[FieldVerifyToken]
-	if want == "" || query.Get("hub.mode") != "subscribe" {
-		return "", false
-	}
-	if subtle.ConstantTimeCompare([]byte(query.Get("hub.verify_token")), []byte(want)) != 1 {
-		return "", false
-	}
-	challenge := query.Get("hub.challenge")
-	if challenge == "" || len(challenge) > 512 {
-		return "", false
-	}
-	return challenge, true
+	return meta.Handshake(acc.Secrets[FieldVerifyToken], query)
 }
 
 // Errors of Verify.
@@ -268,28 +254,7 @@ var (
 // Verify checks X-Hub-Signature-256 over the exact body bytes (the legacy
 // SHA-1 X-Hub-Signature is not enough).
 func (*Messenger) Verify(acc msgr.Account, header http.Header, body []byte) error {
-	secret := acc.Secrets[FieldAppSecret]
-	if secret == "" {
-		return errors.New("messenger: the channel has no app secret")
-	}
-	sig := header.Get(SignatureHeader)
-	if sig == "" {
-		return ErrNoSignature
-	}
-	hexSum, ok := strings.CutPrefix(sig, "sha256=")
-	if !ok {
-		return fmt.Errorf("%w: not sha256=", ErrBadSignature)
-	}
-	got, err := hex.DecodeString(hexSum)
-	if err != nil || len(got) != sha256.Size {
-		return fmt.Errorf("%w: not a hex SHA-256", ErrBadSignature)
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return ErrBadSignature
-	}
-	return nil
+	return meta.Verify("messenger", acc.Secrets[FieldAppSecret], header, body, ErrNoSignature, ErrBadSignature)
 }
 
 // endpoint is {base}/{version}/{segments...}?{query}, each segment
@@ -326,23 +291,13 @@ func proof(acc msgr.Account) string {
 	if token == "" || secret == "" {
 		return ""
 	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(token))
-	return hex.EncodeToString(mac.Sum(nil))
+	return meta.AppSecretProof(secret, token)
 }
 
 // redact removes the account's secrets (and the token's appsecret_proof)
 // from a text that came from outside.
 func redact(s string, acc msgr.Account) string {
-	for _, v := range acc.Secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "[redacted]")
-		}
-	}
-	if p := proof(acc); p != "" {
-		s = strings.ReplaceAll(s, p, "[redacted]")
-	}
-	return s
+	return meta.Redact(s, acc.Secrets, proof(acc))
 }
 
 // humanAgent says whether the channel may use the HUMAN_AGENT tag.

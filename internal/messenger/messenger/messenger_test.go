@@ -704,30 +704,30 @@ func TestSendErrorCodes(t *testing.T) {
 		{2, 0}: {}, {1200, 0}: {}, {-1, 0}: {}, {1, 0}: {}, {999999, 0}: {},
 	}
 	for c, w := range cases {
-		se := sendError(&result{status: 400, body: env(c[0], c[1])}, account())
+		se := sendError(&result{Status: 400, Body: env(c[0], c[1])}, account())
 		if se.Permanent != w.permanent || se.Broken != w.broken || se.RetryAfter != w.retry || se.Reason == "" {
 			t.Errorf("%v: %+v", c, se)
 		}
 		noSecret(t, se)
 	}
-	if se := sendError(&result{status: 400, body: env(10, 2018278)}, account()); se.Reason != WindowClosedReason {
+	if se := sendError(&result{Status: 400, Body: env(10, 2018278)}, account()); se.Reason != WindowClosedReason {
 		t.Errorf("window reason %q", se.Reason)
 	}
-	if se := sendError(&result{status: 503, body: []byte("<html>")}, account()); se.Permanent {
+	if se := sendError(&result{Status: 503, Body: []byte("<html>")}, account()); se.Permanent {
 		t.Errorf("5xx: %+v", se)
 	}
-	if se := sendError(&result{status: 401}, account()); !se.Permanent || !se.Broken {
+	if se := sendError(&result{Status: 401}, account()); !se.Permanent || !se.Broken {
 		t.Errorf("401: %+v", se)
 	}
 	h := http.Header{"Retry-After": {"30"}}
-	if se := sendError(&result{status: 429, header: h}, account()); se.Permanent || se.RetryAfter != rateWait {
+	if se := sendError(&result{Status: 429, Header: h}, account()); se.Permanent || se.RetryAfter != rateWait {
 		t.Errorf("429: %+v", se)
 	}
-	if se := sendError(&result{status: 500, header: h}, account()); se.Permanent || se.RetryAfter != 30*time.Second {
+	if se := sendError(&result{Status: 500, Header: h}, account()); se.Permanent || se.RetryAfter != 30*time.Second {
 		t.Errorf("500 with Retry-After: %+v", se)
 	}
 	h = http.Header{"X-Business-Use-Case-Usage": {`{"200000000000001":[{"type":"pages","call_count":100,"total_cputime":1,"total_time":1,"estimated_time_to_regain_access":7}]}`}}
-	if se := sendError(&result{status: 400, header: h, body: env(32, 0)}, account()); se.RetryAfter != 7*time.Minute {
+	if se := sendError(&result{Status: 400, Header: h, Body: env(32, 0)}, account()); se.RetryAfter != 7*time.Minute {
 		t.Errorf("usage header: %+v", se)
 	}
 }

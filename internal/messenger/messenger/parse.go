@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	msgr "github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
 
 // ErrNotMessenger is a webhook body that is not a Page notification (the
@@ -34,32 +35,32 @@ func (*Messenger) Parse(acc msgr.Account, body []byte) ([]msgr.Update, error) {
 	if len(body) > maxHook {
 		return nil, fmt.Errorf("%w: body of %d bytes", ErrNotMessenger, len(body))
 	}
-	top := object(body)
+	top := meta.ParseObject(body)
 	if top == nil {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrNotMessenger)
 	}
-	if obj := top.str("object"); obj != "page" {
-		return nil, fmt.Errorf("%w: object %q", ErrNotMessenger, clip(obj, 40))
+	if obj := top.Str("object"); obj != "page" {
+		return nil, fmt.Errorf("%w: object %q", ErrNotMessenger, meta.Clip(obj, 40))
 	}
 	page := acc.Public[FieldPageID]
 	var out []msgr.Update
-	for _, raw := range top.arr("entry") {
-		e := object(raw)
+	for _, raw := range top.Arr("entry") {
+		e := meta.ParseObject(raw)
 		if e == nil {
 			out = append(out, ignored("malformed entry"))
 			continue
 		}
-		if id := e.str("id"); page == "" || id != page {
-			out = append(out, ignored("another page (id %q)", clip(id, 40)))
+		if id := e.Str("id"); page == "" || id != page {
+			out = append(out, ignored("another page (id %q)", meta.Clip(id, 40)))
 			continue
 		}
-		for _, ev := range e.arr("messaging") {
-			out = append(out, parseEvent(page, object(ev))...)
+		for _, ev := range e.Arr("messaging") {
+			out = append(out, parseEvent(page, meta.ParseObject(ev))...)
 		}
-		if n := len(e.arr("standby")); n > 0 {
+		if n := len(e.Arr("standby")); n > 0 {
 			out = append(out, ignored("%d standby events: another app owns the thread", n))
 		}
-		if n := len(e.arr("changes")); n > 0 {
+		if n := len(e.Arr("changes")); n > 0 {
 			out = append(out, ignored("%d page changes", n))
 		}
 	}
@@ -71,40 +72,40 @@ func ignored(format string, a ...any) msgr.Update {
 }
 
 // parseEvent reads one entry.messaging[] element.
-func parseEvent(page string, ev jobj) []msgr.Update {
+func parseEvent(page string, ev meta.Object) []msgr.Update {
 	if ev == nil {
 		return []msgr.Update{ignored("malformed event")}
 	}
-	sender := ev.obj("sender").str("id")
-	at := millis(ev.str("timestamp"))
+	sender := ev.Obj("sender").Str("id")
+	at := millis(ev.Str("timestamp"))
 	switch {
-	case ev.has("message"):
-		m := ev.obj("message")
+	case ev.Has("message"):
+		m := ev.Obj("message")
 		if m == nil {
 			return []msgr.Update{ignored("malformed message")}
 		}
-		if m.boolean("is_echo") {
-			return []msgr.Update{ignored("echo of the page's own message %s (app %s)", clip(m.str("mid"), 80), clip(m.str("app_id"), 20))}
+		if m.Bool("is_echo") {
+			return []msgr.Update{ignored("echo of the page's own message %s (app %s)", meta.Clip(m.Str("mid"), 80), meta.Clip(m.Str("app_id"), 20))}
 		}
 		if sender == page {
 			return []msgr.Update{ignored("message from the page itself")}
 		}
 		return []msgr.Update{parseMessage(sender, at, m)}
-	case ev.has("message_edit"):
+	case ev.Has("message_edit"):
 		// UNCONFIRMED shape: {"mid", "text", "num_edit"}.
-		m := ev.obj("message_edit")
-		mid, text := m.str("mid"), m.str("text")
+		m := ev.Obj("message_edit")
+		mid, text := m.Str("mid"), m.Str("text")
 		if !validSender(sender) || mid == "" || text == "" {
 			return []msgr.Update{ignored("message edit without sender, mid or text")}
 		}
 		return []msgr.Update{{Kind: msgr.Edit, Message: &msgr.Inbound{ExternalID: mid, SenderID: sender, Text: text, SentAt: at}}}
-	case ev.has("postback"):
-		return []msgr.Update{parsePostback(sender, at, ev.str("timestamp"), ev.obj("postback"))}
-	case ev.has("delivery"):
-		d := ev.obj("delivery")
+	case ev.Has("postback"):
+		return []msgr.Update{parsePostback(sender, at, ev.Str("timestamp"), ev.Obj("postback"))}
+	case ev.Has("delivery"):
+		d := ev.Obj("delivery")
 		var out []msgr.Update
 		seen := map[string]bool{}
-		for _, raw := range d.arr("mids") {
+		for _, raw := range d.Arr("mids") {
 			var mid string
 			if json.Unmarshal(raw, &mid) != nil || mid == "" || seen[mid] {
 				continue
@@ -113,7 +114,7 @@ func parseEvent(page string, ev jobj) []msgr.Update {
 			out = append(out, msgr.Update{Kind: msgr.Status, Status: &msgr.DeliveryStatus{ExternalID: mid, State: msgr.Delivered}})
 		}
 		if len(out) == 0 {
-			w, ok := d.number("watermark")
+			w, ok := number(d, "watermark")
 			ms, err := strconv.ParseInt(w, 10, 64)
 			if !ok || err != nil || ms <= 0 || !validSender(sender) {
 				return []msgr.Update{ignored("delivery receipt without message ids or a usable watermark")}
@@ -121,21 +122,21 @@ func parseEvent(page string, ev jobj) []msgr.Update {
 			return []msgr.Update{{Kind: msgr.Status, Status: &msgr.DeliveryStatus{UpTo: true, Recipient: sender, Before: time.UnixMilli(ms), State: msgr.Delivered}}}
 		}
 		return out
-	case ev.has("read"):
+	case ev.Has("read"):
 		// A watermark: everything sent to this client until then was read.
-		w, ok := ev.obj("read").number("watermark")
+		w, ok := number(ev.Obj("read"), "watermark")
 		ms, err := strconv.ParseInt(w, 10, 64)
 		if !ok || err != nil || ms <= 0 || !validSender(sender) {
 			return []msgr.Update{ignored("read receipt without a usable watermark")}
 		}
 		return []msgr.Update{{Kind: msgr.Status, Status: &msgr.DeliveryStatus{UpTo: true, Recipient: sender, Before: time.UnixMilli(ms), State: msgr.Read}}}
-	case ev.has("reaction"):
-		r := ev.obj("reaction")
-		what := r.str("emoji")
+	case ev.Has("reaction"):
+		r := ev.Obj("reaction")
+		what := r.Str("emoji")
 		if what == "" {
-			what = r.str("reaction")
+			what = r.Str("reaction")
 		}
-		return []msgr.Update{ignored("reaction %s %s to %s", clip(r.str("action"), 10), clip(what, 16), clip(r.str("mid"), 80))}
+		return []msgr.Update{ignored("reaction %s %s to %s", meta.Clip(r.Str("action"), 10), meta.Clip(what, 16), meta.Clip(r.Str("mid"), 80))}
 	}
 	var keys []string
 	for k := range ev {
@@ -154,29 +155,29 @@ func parseEvent(page string, ev jobj) []msgr.Update {
 func validSender(id string) bool { return isDigits(id) }
 
 // parseMessage reads a client's message event.
-func parseMessage(sender string, at time.Time, m jobj) msgr.Update {
-	mid := m.str("mid")
+func parseMessage(sender string, at time.Time, m meta.Object) msgr.Update {
+	mid := m.Str("mid")
 	if mid == "" || len(mid) > 256 {
 		return ignored("message without mid")
 	}
 	if !validSender(sender) {
-		return ignored("message %s without sender", clip(mid, 80))
+		return ignored("message %s without sender", meta.Clip(mid, 80))
 	}
 	in := &msgr.Inbound{ExternalID: mid, SenderID: sender, SentAt: at}
 	var lines []string
-	if t := m.str("text"); t != "" {
+	if t := m.Str("text"); t != "" {
 		lines = append(lines, t)
 	}
-	for i, raw := range m.arr("attachments") {
-		a := object(raw)
-		typ := a.str("type")
-		p := a.obj("payload")
-		ref, hasRef := fileRef(typ, p.str("url"), mid, i, len(m.arr("attachments")) > 1)
+	for i, raw := range m.Arr("attachments") {
+		a := meta.ParseObject(raw)
+		typ := a.Str("type")
+		p := a.Obj("payload")
+		ref, hasRef := fileRef(typ, p.Str("url"), mid, i, len(m.Arr("attachments")) > 1)
 		switch typ {
 		case "image":
-			sticker := p.str("sticker_id")
+			sticker := p.Str("sticker_id")
 			if sticker == "" {
-				sticker = m.str("sticker_id")
+				sticker = m.Str("sticker_id")
 			}
 			switch {
 			case sticker != "" && likeStickers[sticker]:
@@ -198,13 +199,13 @@ func parseMessage(sender string, at time.Time, m jobj) msgr.Update {
 				lines = append(lines, "[unsupported message type: "+typ+"]")
 			}
 		case "fallback":
-			link := strings.TrimSpace(p.str("url"))
+			link := strings.TrimSpace(p.Str("url"))
 			if link == "" {
-				link = strings.TrimSpace(a.str("url"))
+				link = strings.TrimSpace(a.Str("url"))
 			}
-			title := strings.TrimSpace(p.str("title"))
+			title := strings.TrimSpace(p.Str("title"))
 			if title == "" {
-				title = strings.TrimSpace(a.str("title"))
+				title = strings.TrimSpace(a.Str("title"))
 			}
 			switch {
 			case link != "" && title != "":
@@ -215,7 +216,7 @@ func parseMessage(sender string, at time.Time, m jobj) msgr.Update {
 				lines = append(lines, "[unsupported message type: fallback]")
 			}
 		case "location":
-			if t, ok := locationText(p.obj("coordinates"), strings.TrimSpace(a.str("title"))); ok {
+			if t, ok := locationText(p.Obj("coordinates"), strings.TrimSpace(a.Str("title"))); ok {
 				lines = append(lines, t)
 			} else {
 				lines = append(lines, "[unsupported message type: location]")
@@ -238,14 +239,14 @@ func parseMessage(sender string, at time.Time, m jobj) msgr.Update {
 // parsePostback reads a button tap: a client message with the button's
 // title. Postbacks of old API versions carry no mid: the sender and the
 // timestamp (repeated by redeliveries) then name it.
-func parsePostback(sender string, at time.Time, ts string, p jobj) msgr.Update {
+func parsePostback(sender string, at time.Time, ts string, p meta.Object) msgr.Update {
 	if p == nil {
 		return ignored("malformed postback")
 	}
 	if !validSender(sender) {
 		return ignored("postback without sender")
 	}
-	mid := p.str("mid")
+	mid := p.Str("mid")
 	if mid == "" {
 		if !isDigits(ts) {
 			return ignored("postback without mid or timestamp")
@@ -255,9 +256,9 @@ func parsePostback(sender string, at time.Time, ts string, p jobj) msgr.Update {
 	if len(mid) > 256 {
 		return ignored("postback with a malformed mid")
 	}
-	text := strings.TrimSpace(p.str("title"))
+	text := strings.TrimSpace(p.Str("title"))
 	if text == "" {
-		text = strings.TrimSpace(p.str("payload"))
+		text = strings.TrimSpace(p.Str("payload"))
 	}
 	if text == "" {
 		text = "[button pressed]"
@@ -360,7 +361,7 @@ func cleanFilename(name string) string {
 
 // cleanType keeps a type name safe to show.
 func cleanType(t string) string {
-	t = clip(t, 40)
+	t = meta.Clip(t, 40)
 	return strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' {
 			return r
@@ -370,22 +371,22 @@ func cleanType(t string) string {
 }
 
 // locationText is "📍 lat,lon (title)" and a map link.
-func locationText(c jobj, title string) (string, bool) {
+func locationText(c meta.Object, title string) (string, bool) {
 	lat, ok1 := coordinate(c, "lat", 90)
 	lon, ok2 := coordinate(c, "long", 180)
 	if !ok1 || !ok2 {
 		return "", false
 	}
 	t := "📍 " + lat + "," + lon
-	if title = clip(title, 200); title != "" {
+	if title = meta.Clip(title, 200); title != "" {
 		t += " (" + title + ")"
 	}
 	return t + "\nhttps://maps.google.com/?q=" + lat + "," + lon, true
 }
 
 // coordinate is a finite number within ±limit, as its literal text.
-func coordinate(c jobj, k string, limit float64) (string, bool) {
-	s, ok := c.number(k)
+func coordinate(c meta.Object, k string, limit float64) (string, bool) {
+	s, ok := number(c, k)
 	if !ok || strings.Trim(s, "0123456789.-+eE") != "" {
 		return "", false
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	msgr "github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
 
 // The messaging types of the Send API.
@@ -135,10 +136,10 @@ func (m *Messenger) sendPart(ctx context.Context, acc msgr.Account, page, to str
 	if err != nil {
 		return "", err
 	}
-	if res.status/100 != 2 {
+	if res.Status/100 != 2 {
 		return "", sendError(res, acc)
 	}
-	id := object(res.body).str("message_id")
+	id := meta.ParseObject(res.Body).Str("message_id")
 	if id == "" {
 		return "", &msgr.SendError{Reason: "the Messenger Send API gave no message id"}
 	}

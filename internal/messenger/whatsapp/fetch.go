@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
 
 // Errors of Fetch.
@@ -38,22 +39,22 @@ func (w *WhatsApp) Fetch(ctx context.Context, acc messenger.Account, f messenger
 	if err != nil {
 		return messenger.File{}, err
 	}
-	if res.status != http.StatusOK {
-		if ge := res.graphError(); ge != nil {
+	if res.Status != http.StatusOK {
+		if ge := graphErrorOf(res); ge != nil {
 			return messenger.File{}, fmt.Errorf("whatsapp: media %s: error %d: %s", f.ID, ge.Code, redact(ge.text(), acc))
 		}
-		return messenger.File{}, fmt.Errorf("whatsapp: media %s: HTTP %d", f.ID, res.status)
+		return messenger.File{}, fmt.Errorf("whatsapp: media %s: HTTP %d", f.ID, res.Status)
 	}
-	meta := object(res.body)
-	if size, err := strconv.ParseInt(meta.str("file_size"), 10, 64); err == nil && size > messenger.MaxFile {
+	info := meta.ParseObject(res.Body)
+	if size, err := strconv.ParseInt(info.Str("file_size"), 10, 64); err == nil && size > messenger.MaxFile {
 		return messenger.File{}, fmt.Errorf("%w: %d bytes", ErrTooLarge, size)
 	}
-	u, err := url.Parse(meta.str("url"))
+	u, err := url.Parse(info.Str("url"))
 	if err != nil || u.Host == "" {
 		return messenger.File{}, fmt.Errorf("whatsapp: media %s: no download URL", f.ID)
 	}
 	if !w.mediaHostAllowed(u) {
-		return messenger.File{}, fmt.Errorf("%w: %q", ErrHostNotAllowed, clip(u.Hostname(), 100))
+		return messenger.File{}, fmt.Errorf("%w: %q", ErrHostNotAllowed, meta.Clip(u.Hostname(), 100))
 	}
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -67,13 +68,13 @@ func (w *WhatsApp) Fetch(ctx context.Context, acc messenger.Account, f messenger
 			return errors.New("too many redirects")
 		}
 		if !w.mediaHostAllowed(r.URL) {
-			return fmt.Errorf("%w: %q", ErrHostNotAllowed, clip(r.URL.Hostname(), 100))
+			return fmt.Errorf("%w: %q", ErrHostNotAllowed, meta.Clip(r.URL.Hostname(), 100))
 		}
 		return nil
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return messenger.File{}, &netError{msg: "whatsapp: media download: " + redact(err.Error(), acc), err: err}
+		return messenger.File{}, &netError{Msg: "whatsapp: media download: " + redact(err.Error(), acc), Err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -84,12 +85,12 @@ func (w *WhatsApp) Fetch(ctx context.Context, acc messenger.Account, f messenger
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, messenger.MaxFile+1))
 	if err != nil {
-		return messenger.File{}, &netError{msg: "whatsapp: media download: " + redact(err.Error(), acc), err: err}
+		return messenger.File{}, &netError{Msg: "whatsapp: media download: " + redact(err.Error(), acc), Err: err}
 	}
 	if len(data) > messenger.MaxFile {
 		return messenger.File{}, ErrTooLarge
 	}
-	if want := decodeSum(meta.str("sha256")); want != nil {
+	if want := decodeSum(info.Str("sha256")); want != nil {
 		got := sha256.Sum256(data)
 		if !bytes.Equal(want, got[:]) {
 			return messenger.File{}, ErrChecksum
@@ -98,7 +99,7 @@ func (w *WhatsApp) Fetch(ctx context.Context, acc messenger.Account, f messenger
 
 	ct := f.ContentType
 	if ct == "" {
-		ct = meta.str("mime_type")
+		ct = info.Str("mime_type")
 	}
 	if ct == "" {
 		ct = resp.Header.Get("Content-Type")

@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
 
 // ErrNotWhatsApp is a webhook body that is not a WhatsApp Business Account
@@ -23,18 +24,18 @@ const Unsupported = "[unsupported message type]"
 
 // Parse turns a verified webhook body into updates, in the body's order.
 func (w *WhatsApp) Parse(acc messenger.Account, body []byte) ([]messenger.Update, error) {
-	top := object(body)
+	top := meta.ParseObject(body)
 	if top == nil {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrNotWhatsApp)
 	}
-	if obj := top.str("object"); obj != "whatsapp_business_account" {
-		return nil, fmt.Errorf("%w: object %q", ErrNotWhatsApp, clip(obj, 40))
+	if obj := top.Str("object"); obj != "whatsapp_business_account" {
+		return nil, fmt.Errorf("%w: object %q", ErrNotWhatsApp, meta.Clip(obj, 40))
 	}
 	pnid := acc.Public[FieldPhoneNumberID]
 	var out []messenger.Update
-	for _, rawEntry := range top.arr("entry") {
-		for _, rawChange := range object(rawEntry).arr("changes") {
-			out = append(out, parseChange(pnid, object(rawChange))...)
+	for _, rawEntry := range top.Arr("entry") {
+		for _, rawChange := range meta.ParseObject(rawEntry).Arr("changes") {
+			out = append(out, parseChange(pnid, meta.ParseObject(rawChange))...)
 		}
 	}
 	return out, nil
@@ -44,49 +45,49 @@ func ignored(format string, a ...any) messenger.Update {
 	return messenger.Update{Kind: messenger.Ignored, Reason: fmt.Sprintf(format, a...)}
 }
 
-func parseChange(pnid string, ch jobj) []messenger.Update {
+func parseChange(pnid string, ch meta.Object) []messenger.Update {
 	if ch == nil {
 		return []messenger.Update{ignored("malformed change")}
 	}
-	if f := ch.str("field"); f != "messages" {
-		return []messenger.Update{ignored("field %q", clip(f, 60))}
+	if f := ch.Str("field"); f != "messages" {
+		return []messenger.Update{ignored("field %q", meta.Clip(f, 60))}
 	}
-	v := ch.obj("value")
+	v := ch.Obj("value")
 	if v == nil {
 		return []messenger.Update{ignored("change without a value")}
 	}
-	if got := v.obj("metadata").str("phone_number_id"); pnid == "" || got != pnid {
-		return []messenger.Update{ignored("another number (phone_number_id %q)", clip(got, 40))}
+	if got := v.Obj("metadata").Str("phone_number_id"); pnid == "" || got != pnid {
+		return []messenger.Update{ignored("another number (phone_number_id %q)", meta.Clip(got, 40))}
 	}
 
 	names := map[string]string{}
-	for _, raw := range v.arr("contacts") {
-		c := object(raw)
-		if id := c.str("wa_id"); id != "" {
-			names[id] = strings.TrimSpace(c.obj("profile").str("name"))
+	for _, raw := range v.Arr("contacts") {
+		c := meta.ParseObject(raw)
+		if id := c.Str("wa_id"); id != "" {
+			names[id] = strings.TrimSpace(c.Obj("profile").Str("name"))
 		}
 	}
 
 	var out []messenger.Update
-	for _, raw := range v.arr("messages") {
-		out = append(out, parseMessage(object(raw), names))
+	for _, raw := range v.Arr("messages") {
+		out = append(out, parseMessage(meta.ParseObject(raw), names))
 	}
-	for _, raw := range v.arr("statuses") {
-		out = append(out, parseStatus(object(raw)))
+	for _, raw := range v.Arr("statuses") {
+		out = append(out, parseStatus(meta.ParseObject(raw)))
 	}
-	for _, raw := range v.arr("errors") {
-		e := apiError(object(raw))
-		out = append(out, ignored("webhook error %s: %s", e.code, clip(e.text(), 200)))
+	for _, raw := range v.Arr("errors") {
+		e := apiError(meta.ParseObject(raw))
+		out = append(out, ignored("webhook error %s: %s", e.code, meta.Clip(e.text(), 200)))
 	}
 	return out
 }
 
 // parseMessage reads one value.messages[] element.
-func parseMessage(m jobj, names map[string]string) messenger.Update {
+func parseMessage(m meta.Object, names map[string]string) messenger.Update {
 	if m == nil {
 		return ignored("malformed message")
 	}
-	from, id, typ := m.str("from"), m.str("id"), m.str("type")
+	from, id, typ := m.Str("from"), m.Str("id"), m.Str("type")
 	if from == "" || id == "" {
 		return ignored("message without id or sender")
 	}
@@ -94,7 +95,7 @@ func parseMessage(m jobj, names map[string]string) messenger.Update {
 		ExternalID: id,
 		SenderID:   from,
 		SenderName: names[from],
-		SentAt:     unixTime(m.str("timestamp")),
+		SentAt:     unixTime(m.Str("timestamp")),
 	}
 	if isDigits(from) {
 		in.Phone = "+" + from
@@ -102,20 +103,20 @@ func parseMessage(m jobj, names map[string]string) messenger.Update {
 	}
 	msg := messenger.Update{Kind: messenger.Message, Message: in}
 
-	body := m.obj(typ)
+	body := m.Obj(typ)
 	switch typ {
 	case "text":
 		if body == nil {
 			break
 		}
-		in.Text = body.str("body")
+		in.Text = body.Str("body")
 		return msg
 	case "image", "video", "sticker", "document", "audio":
-		if body == nil || body.str("id") == "" {
+		if body == nil || body.Str("id") == "" {
 			break
 		}
 		in.Files = []messenger.FileRef{mediaRef(typ, body)}
-		in.Text = body.str("caption")
+		in.Text = body.Str("caption")
 		return msg
 	case "location":
 		if t, ok := locationText(body); ok {
@@ -123,7 +124,7 @@ func parseMessage(m jobj, names map[string]string) messenger.Update {
 			return msg
 		}
 	case "contacts":
-		if t := contactsText(m.arr("contacts")); t != "" {
+		if t := contactsText(m.Arr("contacts")); t != "" {
 			in.Text = t
 			return msg
 		}
@@ -131,35 +132,35 @@ func parseMessage(m jobj, names map[string]string) messenger.Update {
 		if body == nil {
 			break
 		}
-		if reply := body.obj(body.str("type")); reply != nil && reply.str("title") != "" {
-			in.Text = reply.str("title")
+		if reply := body.Obj(body.Str("type")); reply != nil && reply.Str("title") != "" {
+			in.Text = reply.Str("title")
 			return msg
 		}
 	case "button":
-		if body != nil && (body.str("text") != "" || body.str("payload") != "") {
-			in.Text = body.str("text")
+		if body != nil && (body.Str("text") != "" || body.Str("payload") != "") {
+			in.Text = body.Str("text")
 			if in.Text == "" {
-				in.Text = body.str("payload")
+				in.Text = body.Str("payload")
 			}
 			return msg
 		}
 	case "reaction":
 		emoji := "removed"
-		if body != nil && body.str("emoji") != "" {
-			emoji = body.str("emoji")
+		if body != nil && body.Str("emoji") != "" {
+			emoji = body.Str("emoji")
 		}
-		return ignored("reaction %s to %s", clip(emoji, 8), clip(body.str("message_id"), 80))
+		return ignored("reaction %s to %s", meta.Clip(emoji, 8), meta.Clip(body.Str("message_id"), 80))
 	case "system":
-		return ignored("system message: %s", clip(body.str("body"), 200))
+		return ignored("system message: %s", meta.Clip(body.Str("body"), 200))
 	case "request_welcome":
 		return ignored("request_welcome")
 	case "order":
 		n := 0
 		if body != nil {
-			n = len(body.arr("product_items"))
+			n = len(body.Arr("product_items"))
 		}
 		in.Text = fmt.Sprintf("[order: %d items]", n)
-		if note := body.str("text"); note != "" {
+		if note := body.Str("text"); note != "" {
 			in.Text += "\n" + note
 		}
 		return msg
@@ -178,7 +179,7 @@ func parseMessage(m jobj, names map[string]string) messenger.Update {
 
 // cleanType keeps a message type safe to show.
 func cleanType(t string) string {
-	t = clip(t, 40)
+	t = meta.Clip(t, 40)
 	return strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' {
 			return r
@@ -196,16 +197,16 @@ func unixTime(s string) time.Time {
 	return time.Unix(n, 0).UTC()
 }
 
-func mediaRef(typ string, body jobj) messenger.FileRef {
-	id := body.str("id")
-	ct := body.str("mime_type")
+func mediaRef(typ string, body meta.Object) messenger.FileRef {
+	id := body.Str("id")
+	ct := body.Str("mime_type")
 	ref := messenger.FileRef{ID: id, ContentType: ct}
 	if typ == "document" {
-		ref.Filename = cleanFilename(body.str("filename"))
+		ref.Filename = cleanFilename(body.Str("filename"))
 	}
 	if ref.Filename == "" {
 		prefix := typ
-		if typ == "audio" && body.boolean("voice") {
+		if typ == "audio" && body.Bool("voice") {
 			prefix = "voice"
 		}
 		ref.Filename = generatedName(prefix, id, ct)
@@ -287,15 +288,15 @@ func cleanFilename(name string) string {
 	return name
 }
 
-func locationText(loc jobj) (string, bool) {
-	lat, ok1 := loc.number("latitude")
-	lon, ok2 := loc.number("longitude")
+func locationText(loc meta.Object) (string, bool) {
+	lat, ok1 := loc.Number("latitude")
+	lon, ok2 := loc.Number("longitude")
 	if !ok1 || !ok2 {
 		return "", false
 	}
 	var place []string
 	for _, k := range []string{"name", "address"} {
-		if s := strings.TrimSpace(loc.str(k)); s != "" {
+		if s := strings.TrimSpace(loc.Str(k)); s != "" {
 			place = append(place, s)
 		}
 	}
@@ -309,24 +310,24 @@ func locationText(loc jobj) (string, bool) {
 func contactsText(cards []json.RawMessage) string {
 	var lines []string
 	for _, raw := range cards {
-		c := object(raw)
+		c := meta.ParseObject(raw)
 		if c == nil {
 			continue
 		}
-		n := c.obj("name")
-		name := strings.TrimSpace(n.str("formatted_name"))
+		n := c.Obj("name")
+		name := strings.TrimSpace(n.Str("formatted_name"))
 		if name == "" {
-			name = strings.TrimSpace(n.str("first_name") + " " + n.str("last_name"))
+			name = strings.TrimSpace(n.Str("first_name") + " " + n.Str("last_name"))
 		}
 		parts := []string{}
 		if name != "" {
 			parts = append(parts, name)
 		}
-		for _, p := range c.arr("phones") {
-			ph := object(p)
-			num := strings.TrimSpace(ph.str("phone"))
-			if num == "" && ph.str("wa_id") != "" {
-				num = "+" + ph.str("wa_id")
+		for _, p := range c.Arr("phones") {
+			ph := meta.ParseObject(p)
+			num := strings.TrimSpace(ph.Str("phone"))
+			if num == "" && ph.Str("wa_id") != "" {
+				num = "+" + ph.Str("wa_id")
 			}
 			if num != "" {
 				parts = append(parts, num)
@@ -340,11 +341,11 @@ func contactsText(cards []json.RawMessage) string {
 }
 
 // parseStatus reads one value.statuses[] element.
-func parseStatus(s jobj) messenger.Update {
+func parseStatus(s meta.Object) messenger.Update {
 	if s == nil {
 		return ignored("malformed status")
 	}
-	id, st := s.str("id"), s.str("status")
+	id, st := s.Str("id"), s.Str("status")
 	if id == "" {
 		return ignored("status without id")
 	}
@@ -358,9 +359,9 @@ func parseStatus(s jobj) messenger.Update {
 		ds.State = messenger.Read
 	case "failed":
 		ds.State = messenger.Failed
-		ds.Error = failReason(s.arr("errors"))
+		ds.Error = failReason(s.Arr("errors"))
 	default:
-		return ignored("status %q", clip(st, 40))
+		return ignored("status %q", meta.Clip(st, 40))
 	}
 	return messenger.Update{Kind: messenger.Status, Status: ds}
 }
@@ -369,12 +370,12 @@ type webhookError struct {
 	code, title, message, details string
 }
 
-func apiError(o jobj) webhookError {
+func apiError(o meta.Object) webhookError {
 	return webhookError{
-		code:    o.str("code"),
-		title:   o.str("title"),
-		message: o.str("message"),
-		details: o.obj("error_data").str("details"),
+		code:    o.Str("code"),
+		title:   o.Str("title"),
+		message: o.Str("message"),
+		details: o.Obj("error_data").Str("details"),
 	}
 }
 
@@ -392,12 +393,12 @@ func failReason(errors []json.RawMessage) string {
 	if len(errors) == 0 {
 		return "WhatsApp could not deliver the message"
 	}
-	e := apiError(object(errors[0]))
+	e := apiError(meta.ParseObject(errors[0]))
 	if e.code == "131047" {
 		return WindowClosedReason
 	}
 	if e.code == "" {
-		return clip(e.text(), 300)
+		return meta.Clip(e.text(), 300)
 	}
-	return fmt.Sprintf("%s (error %s)", clip(e.text(), 300), clip(e.code, 12))
+	return fmt.Sprintf("%s (error %s)", meta.Clip(e.text(), 300), meta.Clip(e.code, 12))
 }

@@ -8,12 +8,12 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
 
 // Waits asked of the outbox for rate limits.
@@ -125,7 +125,7 @@ func (w *WhatsApp) sendOne(ctx context.Context, acc messenger.Account, pnid stri
 	if err != nil {
 		return "", err
 	}
-	if res.status/100 != 2 {
+	if res.Status/100 != 2 {
 		return "", sendError(res, acc)
 	}
 	var ok struct {
@@ -133,7 +133,7 @@ func (w *WhatsApp) sendOne(ctx context.Context, acc messenger.Account, pnid stri
 			ID string `json:"id"`
 		} `json:"messages"`
 	}
-	if json.Unmarshal(res.body, &ok) != nil || len(ok.Messages) == 0 || ok.Messages[0].ID == "" {
+	if json.Unmarshal(res.Body, &ok) != nil || len(ok.Messages) == 0 || ok.Messages[0].ID == "" {
 		return "", &messenger.SendError{Reason: "the WhatsApp Cloud API gave no message id"}
 	}
 	return ok.Messages[0].ID, nil
@@ -163,10 +163,10 @@ func (w *WhatsApp) upload(ctx context.Context, acc messenger.Account, pnid strin
 	if err != nil {
 		return "", err
 	}
-	if res.status/100 != 2 {
+	if res.Status/100 != 2 {
 		return "", sendError(res, acc)
 	}
-	id := object(res.body).str("id")
+	id := meta.ParseObject(res.Body).Str("id")
 	if id == "" {
 		return "", &messenger.SendError{Reason: "the WhatsApp Cloud API gave no media id"}
 	}
@@ -208,16 +208,4 @@ func splitText(s string, max int) []string {
 		out = append(out, s)
 	}
 	return out
-}
-
-// retryAfter reads a Retry-After header of seconds (0: none).
-func retryAfter(h http.Header) time.Duration {
-	if h == nil {
-		return 0
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After")))
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return min(time.Duration(n)*time.Second, maxRetryAfter)
 }

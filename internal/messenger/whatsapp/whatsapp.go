@@ -24,10 +24,6 @@ package whatsapp
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,6 +34,7 @@ import (
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/meta"
 )
 
 const (
@@ -46,7 +43,7 @@ const (
 	// Version is the Graph API version every request names.
 	Version = "v21.0"
 	// SignatureHeader carries the webhook body's HMAC.
-	SignatureHeader = "X-Hub-Signature-256"
+	SignatureHeader = meta.SignatureHeader
 	// MaxText is the longest text body of one message, in runes.
 	MaxText = 4096
 	// MaxCaption is the longest media caption, in runes.
@@ -146,8 +143,8 @@ func (w *WhatsApp) Connect(ctx context.Context, acc messenger.Account, hookURL s
 		}
 		return messenger.Account{}, errs.Unavailable("Meta's Graph API cannot be reached; try again later")
 	}
-	if res.status != http.StatusOK {
-		ge := res.graphError()
+	if res.Status != http.StatusOK {
+		ge := graphErrorOf(res)
 		switch {
 		case ge != nil && ge.Code == 190:
 			return messenger.Account{}, errs.Invalid(FieldAccessToken, "Meta does not accept this access token")
@@ -155,37 +152,26 @@ func (w *WhatsApp) Connect(ctx context.Context, acc messenger.Account, hookURL s
 			return messenger.Account{}, errs.Invalid(FieldAccessToken, "This access token may not manage this phone number: it needs the whatsapp_business_messaging permission")
 		case ge != nil && ge.Code == 100:
 			return messenger.Account{}, errs.Invalid(FieldPhoneNumberID, "Meta does not know this phone number ID, or this access token may not use it")
-		case res.status == http.StatusUnauthorized:
+		case res.Status == http.StatusUnauthorized:
 			return messenger.Account{}, errs.Invalid(FieldAccessToken, "Meta does not accept this access token")
-		case ge != nil && res.status < 500 && !temporaryCode(ge.Code):
+		case ge != nil && res.Status < 500 && !temporaryCode(ge.Code):
 			return messenger.Account{}, errs.Invalid(FieldPhoneNumberID, fmt.Sprintf("Meta refused this phone number (error %d): %s", ge.Code, redact(ge.text(), out)))
 		default:
-			return messenger.Account{}, errs.Unavailable(fmt.Sprintf("Meta's Graph API is not available (HTTP %d); try again later", res.status))
+			return messenger.Account{}, errs.Unavailable(fmt.Sprintf("Meta's Graph API is not available (HTTP %d); try again later", res.Status))
 		}
 	}
-	info := object(res.body)
+	info := meta.ParseObject(res.Body)
 	if info == nil {
 		return messenger.Account{}, errs.Unavailable("Meta's Graph API gave an unreadable answer; try again later")
 	}
-	out.Public[FieldDisplayPhoneNumber] = info.str("display_phone_number")
-	out.Public[FieldVerifiedName] = info.str("verified_name")
+	out.Public[FieldDisplayPhoneNumber] = info.Str("display_phone_number")
+	out.Public[FieldVerifiedName] = info.Str("verified_name")
 	return out, nil
 }
 
 // Handshake answers Meta's webhook verification request.
 func (w *WhatsApp) Handshake(acc messenger.Account, query url.Values) (string, bool) {
-	want := acc.Secrets[FieldVerifyToken]
-	if want == "" || query.Get("hub.mode") != "subscribe" {
-		return "", false
-	}
-	if subtle.ConstantTimeCompare([]byte(query.Get("hub.verify_token")), []byte(want)) != 1 {
-		return "", false
-	}
-	challenge := query.Get("hub.challenge")
-	if challenge == "" || len(challenge) > 512 {
-		return "", false
-	}
-	return challenge, true
+	return meta.Handshake(acc.Secrets[FieldVerifyToken], query)
 }
 
 // Errors of Verify.
@@ -196,28 +182,7 @@ var (
 
 // Verify checks X-Hub-Signature-256 over the exact body bytes.
 func (w *WhatsApp) Verify(acc messenger.Account, header http.Header, body []byte) error {
-	secret := acc.Secrets[FieldAppSecret]
-	if secret == "" {
-		return errors.New("whatsapp: the channel has no app secret")
-	}
-	sig := header.Get(SignatureHeader)
-	if sig == "" {
-		return ErrNoSignature
-	}
-	hexSum, ok := strings.CutPrefix(sig, "sha256=")
-	if !ok {
-		return fmt.Errorf("%w: not sha256=", ErrBadSignature)
-	}
-	got, err := hex.DecodeString(hexSum)
-	if err != nil || len(got) != sha256.Size {
-		return fmt.Errorf("%w: not a hex SHA-256", ErrBadSignature)
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return ErrBadSignature
-	}
-	return nil
+	return meta.Verify("whatsapp", acc.Secrets[FieldAppSecret], header, body, ErrNoSignature, ErrBadSignature)
 }
 
 // endpoint is {base}/{version}/{segments...}, each segment path-escaped.
@@ -245,12 +210,7 @@ func isDigits(s string) bool {
 
 // redact removes the account's secrets from a text that came from outside.
 func redact(s string, acc messenger.Account) string {
-	for _, v := range acc.Secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "[redacted]")
-		}
-	}
-	return s
+	return meta.Redact(s, acc.Secrets)
 }
 
 // Profile answers nothing: the WhatsApp updates carry the client's name.

@@ -570,7 +570,7 @@ func TestSendErrorCodes(t *testing.T) {
 		999999: {},
 	}
 	for code, w := range cases {
-		se := sendError(&result{status: 400, body: env(code)}, account())
+		se := sendError(&result{Status: 400, Body: env(code)}, account())
 		if se.Permanent != w.permanent || se.Broken != w.broken || se.RetryAfter != w.retry || se.Reason == "" {
 			t.Errorf("%d: %+v", code, se)
 		}
@@ -579,11 +579,11 @@ func TestSendErrorCodes(t *testing.T) {
 			t.Errorf("%d: reason %q lacks Meta's details", code, se.Reason)
 		}
 	}
-	if se := sendError(&result{status: 503, body: []byte("<html>")}, account()); se.Permanent {
+	if se := sendError(&result{Status: 503, Body: []byte("<html>")}, account()); se.Permanent {
 		t.Errorf("5xx: %+v", se)
 	}
 	h := http.Header{"Retry-After": {"30"}}
-	if se := sendError(&result{status: 429, header: h, body: nil}, account()); se.Permanent || se.RetryAfter != 30*time.Second {
+	if se := sendError(&result{Status: 429, Header: h, Body: nil}, account()); se.Permanent || se.RetryAfter != 30*time.Second {
 		t.Errorf("429: %+v", se)
 	}
 }
