@@ -289,17 +289,15 @@ func (db *DB) HeldRequests(ctx context.Context, agentID int64, statuses []int64)
 	if len(statuses) == 0 {
 		return nil, nil
 	}
-	rows, err := db.reader().query(ctx, `SELECT id, status_id FROM conversations WHERE assignee_id = ? AND closed_at IS NULL ORDER BY id LIMIT 500`, agentID)
-	type held struct{ id, status int64 }
-	list, err := collect(rows, err, func(row scanner) (held, error) {
-		var h held
-		return h, row.Scan(&h.id, &h.status)
-	})
-	var out []int64
-	for _, h := range list {
-		if slices.Contains(statuses, h.status) {
-			out = append(out, h.id)
-		}
+	args := []any{agentID}
+	for _, st := range statuses {
+		args = append(args, st)
 	}
+	rows, err := db.reader().query(ctx, `SELECT id FROM conversations WHERE assignee_id = ? AND closed_at IS NULL
+		AND status_id IN (?`+strings.Repeat(`, ?`, len(statuses)-1)+`) ORDER BY id LIMIT 100`, args...)
+	out, err := collect(rows, err, func(row scanner) (int64, error) {
+		var id int64
+		return id, row.Scan(&id)
+	})
 	return out, wrap(err, "requests held by agent %d", agentID)
 }
