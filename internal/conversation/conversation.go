@@ -7,6 +7,8 @@ package conversation
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/switchboard-hq/switchboard/internal/sla"
 )
 
 // ChannelKind names a platform.
@@ -151,6 +153,8 @@ type Conversation struct {
 	LastMessagePreview string      `json:"last_message_preview"`
 	CreatedAt          time.Time   `json:"created_at"`
 	ClosedAt           *time.Time  `json:"closed_at"`
+	// SLA is the request's clocks; its JSON is their view at the time of writing.
+	SLA *sla.State `json:"sla,omitempty"`
 }
 
 // Open reports whether the request is not closed.
@@ -267,4 +271,5 @@ const (
 	EventConversationRead        = "conversation.read"
 	EventAgentPresence           = "agent.presence"
 	EventTyping                  = "typing"
+	EventSLABreached             = "conversation.sla_breached"
 )

@@ -15,7 +15,7 @@ import (
 
 const conversationColumns = `c.id, c.channel_id, c.channel_kind, c.client_id, cl.name, c.department_id, c.group_id, c.assignee_id,
 	c.previous_assignee_id, c.status_id, c.mode, c.subject, c.unread, c.last_message_at, c.last_message_kind,
-	c.last_message_preview, c.created_at, c.closed_at`
+	c.last_message_preview, c.created_at, c.closed_at, ` + clockColumns
 
 const conversationFrom = ` FROM conversations c JOIN clients cl ON cl.id = c.client_id `
 
@@ -24,9 +24,11 @@ func scanConversation(row scanner) (cv.Conversation, error) {
 	var dept, group, assignee, prev nullInt
 	var last, created int64
 	var closed sql.NullInt64
-	err := row.Scan(&c.ID, &c.ChannelID, &c.ChannelKind, &c.ClientID, &c.ClientName, &dept, &group, &assignee, &prev,
-		&c.StatusID, &c.Mode, &c.Subject, &c.Unread, &last, &c.LastMessageKind, &c.LastMessagePreview, &created, &closed)
+	var clock clockScan
+	err := row.Scan(append([]any{&c.ID, &c.ChannelID, &c.ChannelKind, &c.ClientID, &c.ClientName, &dept, &group, &assignee, &prev,
+		&c.StatusID, &c.Mode, &c.Subject, &c.Unread, &last, &c.LastMessageKind, &c.LastMessagePreview, &created, &closed}, clock.dest()...)...)
 	c.DepartmentID, c.GroupID, c.AssigneeID, c.PreviousAssigneeID = dept.id(), group.id(), assignee.id(), prev.id()
+	c.SLA = clock.state(closed.Valid)
 	c.LastMessageAt, c.CreatedAt = fromMillis(last), fromMillis(created)
 	if closed.Valid {
 		t := fromMillis(closed.Int64)
@@ -55,6 +57,9 @@ func loadConversation(ctx context.Context, r run, id int64, lock bool) (cv.Conve
 	c, err := scanConversation(r.queryRow(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, errs.NotFound("request")
+	}
+	if err == nil {
+		err = r.bindSLA(ctx, &c)
 	}
 	return c, wrap(err, "request %d", id)
 }
@@ -130,8 +135,11 @@ func (tx *txn) ingest(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.Ing
 	}
 	c.Unread++
 	c.LastMessageAt, c.LastMessageKind, c.LastMessagePreview = tx.now, m.Kind, cv.Preview(m)
-	if _, err := tx.exec(ctx, `UPDATE conversations SET unread = ?, last_message_at = ?, last_message_kind = ?, last_message_preview = ?, updated_at = ? WHERE id = ?`,
-		c.Unread, now, c.LastMessageKind, c.LastMessagePreview, now, c.ID); err != nil {
+	if err := tx.clientWrote(ctx, &c, res.Created); err != nil {
+		return res, err
+	}
+	if _, err := tx.exec(ctx, `UPDATE conversations SET unread = ?, last_message_at = ?, last_message_kind = ?, last_message_preview = ?, updated_at = ?, `+clockSet+` WHERE id = ?`,
+		append(append([]any{c.Unread, now, c.LastMessageKind, c.LastMessagePreview, now}, clockArgs(c.SLA)...), c.ID)...); err != nil {
 		return res, err
 	}
 	res.ConversationID, res.MessageID = c.ID, m.ID
@@ -211,6 +219,9 @@ func (db *DB) OpenConversationOf(ctx context.Context, channelID int64, externalI
 		WHERE c.channel_id = ? AND i.external_id = ? AND c.closed_at IS NULL`, channelID, externalID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, errs.NotFound("request")
+	}
+	if err == nil {
+		err = db.reader().bindSLA(ctx, &c)
 	}
 	return c, wrap(err, "open request on channel %d", channelID)
 }
@@ -309,10 +320,13 @@ func (tx *txn) insertMessage(ctx context.Context, c *cv.Conversation, m cv.Messa
 	}
 	if m.Kind == cv.Reply {
 		c.Unread = 0
+		if err := tx.answered(ctx, c, m.AuthorID); err != nil {
+			return m, err
+		}
 	}
 	c.LastMessageAt, c.LastMessageKind, c.LastMessagePreview = tx.now, m.Kind, cv.Preview(m)
-	_, err := tx.exec(ctx, `UPDATE conversations SET unread = ?, last_message_at = ?, last_message_kind = ?, last_message_preview = ?, updated_at = ? WHERE id = ?`,
-		c.Unread, now, c.LastMessageKind, c.LastMessagePreview, now, c.ID)
+	_, err := tx.exec(ctx, `UPDATE conversations SET unread = ?, last_message_at = ?, last_message_kind = ?, last_message_preview = ?, updated_at = ?, `+clockSet+` WHERE id = ?`,
+		append(append([]any{c.Unread, now, c.LastMessageKind, c.LastMessagePreview, now}, clockArgs(c.SLA)...), c.ID)...)
 	return m, err
 }
 
@@ -423,7 +437,9 @@ func (tx *txn) transcript(ctx context.Context, c *cv.Conversation) error {
 }
 
 func (tx *txn) toClassic(ctx context.Context, c *cv.Conversation, byAgent int64) error {
-	if _, err := tx.exec(ctx, `UPDATE conversations SET mode = 'classic', updated_at = ? WHERE id = ?`, millis(tx.now), c.ID); err != nil {
+	c.SLA.EndChat()
+	if _, err := tx.exec(ctx, `UPDATE conversations SET mode = 'classic', updated_at = ?, `+clockSet+` WHERE id = ?`,
+		append(append([]any{millis(tx.now)}, clockArgs(c.SLA)...), c.ID)...); err != nil {
 		return err
 	}
 	prevMode := c.Mode
@@ -446,7 +462,13 @@ func (tx *txn) close(ctx context.Context, c *cv.Conversation, byAgent, statusID 
 			return fmt.Errorf("default closed status: %w", err)
 		}
 	}
-	if _, err := tx.exec(ctx, `UPDATE conversations SET closed_at = ?, status_id = ?, updated_at = ? WHERE id = ?`, now, statusID, now, c.ID); err != nil {
+	p, err := tx.plan(ctx, c)
+	if err != nil {
+		return err
+	}
+	resolution := c.SLA.Close(p, millis(c.CreatedAt), now)
+	if _, err := tx.exec(ctx, `UPDATE conversations SET closed_at = ?, status_id = ?, updated_at = ?, resolution_business_ms = ?, `+clockSet+` WHERE id = ?`,
+		append(append([]any{now, statusID, now, resolution}, clockArgs(c.SLA)...), c.ID)...); err != nil {
 		return err
 	}
 	wasQueued := c.Mode == cv.Live && c.AssigneeID == 0
@@ -485,7 +507,18 @@ func (db *DB) SetStatus(ctx context.Context, id int64, check cv.Check, byAgent, 
 		if statusID == c.StatusID {
 			return nil
 		}
-		if _, err := tx.exec(ctx, `UPDATE conversations SET status_id = ?, updated_at = ? WHERE id = ?`, statusID, millis(tx.now), id); err != nil {
+		// Waiting for the client freezes the clocks; any other status runs them.
+		if class == cv.ClassWaiting {
+			c.SLA.Pause(millis(tx.now))
+		} else {
+			p, err := tx.plan(ctx, &c)
+			if err != nil {
+				return err
+			}
+			c.SLA.Resume(p, millis(tx.now))
+		}
+		if _, err := tx.exec(ctx, `UPDATE conversations SET status_id = ?, updated_at = ?, `+clockSet+` WHERE id = ?`,
+			append(append([]any{statusID, millis(tx.now)}, clockArgs(c.SLA)...), id)...); err != nil {
 			return err
 		}
 		c.StatusID = statusID
@@ -654,7 +687,15 @@ func (db *DB) conversations(ctx context.Context, query string, args ...any) ([]c
 		}
 		out = append(out, c)
 	}
-	return out, wrap(rows.Err(), "list requests")
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list requests: %w", err)
+	}
+	for i := range out {
+		if err := db.reader().bindSLA(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // ClientRequests lists every request of a client, newest first.

@@ -64,6 +64,9 @@ type DB struct {
 	writeConn  *sql.Conn
 	writeStmts *stmtCache
 	readStmts  *stmtCache
+
+	// sla caches the SLA policies and business hours (see sla.go).
+	sla slaCache
 }
 
 // Open connects to the database named by url: "postgres://…" or
@@ -242,7 +245,7 @@ func (db *DB) tx(ctx context.Context, fn func(tx *txn) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	t := &txn{run: run{q: sqlTx, d: db.dialect}, db: db, now: db.Now().UTC().Truncate(time.Millisecond)}
+	t := &txn{run: run{q: sqlTx, d: db.dialect, db: db}, now: db.Now().UTC().Truncate(time.Millisecond)}
 	if err := fn(t); err != nil {
 		_ = sqlTx.Rollback()
 		return err
@@ -269,7 +272,7 @@ func (db *DB) sqliteTx(ctx context.Context, fn func(tx *txn) error) error {
 	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	t := &txn{run: run{q: conn, d: db.dialect, stmts: db.writeStmts}, db: db, now: db.Now().UTC().Truncate(time.Millisecond)}
+	t := &txn{run: run{q: conn, d: db.dialect, stmts: db.writeStmts, db: db}, now: db.Now().UTC().Truncate(time.Millisecond)}
 	err := fn(t)
 	if err == nil {
 		err = t.flushEvents(ctx)
@@ -292,7 +295,7 @@ func (db *DB) sqliteTx(ctx context.Context, fn func(tx *txn) error) error {
 }
 
 // reader runs single queries on the read pool.
-func (db *DB) reader() run { return run{q: db.read, d: db.dialect, stmts: db.readStmts} }
+func (db *DB) reader() run { return run{q: db.read, d: db.dialect, stmts: db.readStmts, db: db} }
 
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -306,6 +309,8 @@ type run struct {
 	q     querier
 	d     dialect
 	stmts *stmtCache
+	// db gives the SLA policies that requests read through this run are bound to.
+	db *DB
 }
 
 func (r run) prepared(ctx context.Context, query string) *sql.Stmt {
@@ -355,7 +360,6 @@ func (r run) execOne(ctx context.Context, what, query string, args ...any) error
 // txn is a write transaction with its single clock reading.
 type txn struct {
 	run
-	db      *DB
 	now     time.Time
 	pending []conversation.Event
 	lastSeq int64

@@ -26,6 +26,11 @@ func (db *DB) ManagementChats(ctx context.Context, q supervision.ChatQuery, afte
 		ch.Conversation, err = scanConversation(withMore{row, []any{&ch.AssigneeName, &ch.DepartmentName}})
 		return ch, err
 	})
+	for i := range out {
+		if err == nil {
+			err = db.reader().bindSLA(ctx, &out[i].Conversation)
+		}
+	}
 	return out, wrap(err, "list active chats")
 }
 
