@@ -199,12 +199,12 @@ func (s *State) Bind(p *Plan) { s.plan = p }
 // from as_of until it falls due, so a client can count down exactly,
 // pausing outside them, without knowing the schedule.
 type Clock struct {
-	Target      Target          `json:"target"`
-	Seconds     int64           `json:"seconds"`
-	State       string          `json:"state"`
-	DueAt       *time.Time      `json:"due_at,omitempty"`
-	LeftSeconds int64           `json:"left_seconds"`
-	Open        [][2]time.Time  `json:"open,omitempty"`
+	Target      Target         `json:"target"`
+	Seconds     int64          `json:"seconds"`
+	State       string         `json:"state"`
+	DueAt       *time.Time     `json:"due_at,omitempty"`
+	LeftSeconds int64          `json:"left_seconds"`
+	Open        [][2]time.Time `json:"open,omitempty"`
 }
 
 // The states of a Clock.

@@ -80,8 +80,8 @@ const (
 // clockScan reads clockColumns.
 type clockScan struct {
 	policy, first, next, resolution, paused, firstReply, awaiting nullInt
-	breached, nextBreaches                                          int
-	pausedMS                                                        int64
+	breached, nextBreaches                                        int
+	pausedMS                                                      int64
 }
 
 func (cs *clockScan) dest() []any {
