@@ -29,6 +29,7 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/config"
 	"github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/dispatch"
+	"github.com/switchboard-hq/switchboard/internal/sla"
 	"github.com/switchboard-hq/switchboard/internal/filelink"
 	"github.com/switchboard-hq/switchboard/internal/geoip"
 	"github.com/switchboard-hq/switchboard/internal/httpapi"
@@ -70,6 +71,7 @@ type App struct {
 	geo           *geoip.DB
 	outbox        *outbox.Worker
 	dispatcher    *dispatch.Service
+	slaService    *sla.Service
 	Handler       http.Handler
 	wg            sync.WaitGroup
 }
@@ -186,6 +188,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	})
 	dispatcher := dispatch.NewService(db, omni, hub, log)
 	teamService.GuardOffline(dispatcher.MayGoOffline)
+	slaService := sla.NewService(db, log)
 	visitors := widget.NewService(db, conversations, countries)
 	visitors.UseTeamDepartmentAvatar(func(ctx context.Context) bool {
 		o, err := omni.Omnichannel(ctx)
@@ -211,7 +214,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		SecureCookies: cfg.SecureCookies(), Version: version,
 		Visitors: visitors, Pusher: pusher, Sockets: sockets, PublicURL: cfg.PublicURL, TrustedProxies: proxies,
 		Receiver: messenger.NewReceiver(platforms, db, conversations, log), Outbox: sender,
-		Settings: omni, Dispatch: dispatcher, FileLinks: fileLinks, Supervision: supervision.NewService(db),
+		Settings: omni, Dispatch: dispatcher, SLA: slaService, FileLinks: fileLinks, Supervision: supervision.NewService(db),
 		WidgetLimits: httpapi.WidgetLimits{PerIP: cmp.Or(cfg.WidgetRatePerIP, httpapi.DefaultWidgetLimits.PerIP), PerVisitor: httpapi.DefaultWidgetLimits.PerVisitor},
 	})
 	if err != nil {
@@ -220,7 +223,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	}
 	return &App{cfg: cfg, log: log, DB: db, blobs: blobs, Team: teamService, Auth: authService,
 		Conversations: conversations, Channels: channels, Templates: replies, Hub: hub, Handler: handler,
-		Visitors: visitors, pusher: pusher, sockets: sockets, geo: geo, outbox: sender, dispatcher: dispatcher}, nil
+		Visitors: visitors, pusher: pusher, sockets: sockets, geo: geo, outbox: sender, dispatcher: dispatcher, slaService: slaService}, nil
 }
 
 // Run serves HTTP on the configured address until ctx ends, then shuts down
@@ -316,6 +319,7 @@ func (a *App) Start(ctx context.Context) {
 	a.wg.Go(func() { a.pusher.Run(ctx) })
 	a.wg.Go(func() { a.outbox.Run(ctx) })
 	a.wg.Go(func() { a.dispatcher.Run(ctx) })
+	a.wg.Go(func() { a.slaService.Run(ctx) })
 	a.wg.Go(func() {
 		// Visitor sockets left the HTTP server when they were upgraded.
 		<-ctx.Done()

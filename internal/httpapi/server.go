@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/channel"
 	"github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/dispatch"
+	"github.com/switchboard-hq/switchboard/internal/sla"
 	"github.com/switchboard-hq/switchboard/internal/filelink"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
 	"github.com/switchboard-hq/switchboard/internal/outbox"
@@ -72,6 +73,8 @@ type Deps struct {
 	// Settings → Omnichannel and the dispatcher.
 	Settings *settings.Service
 	Dispatch *dispatch.Service
+	// SLA serves business hours and SLA policies.
+	SLA *sla.Service
 	// FileLinks checks the signed links of files published for platforms.
 	FileLinks *filelink.Signer
 	// Supervision answers Management → Active chats and Agents.
@@ -106,6 +109,7 @@ type Server struct {
 	outbox        *outbox.Worker
 	settings      *settings.Service
 	dispatch      *dispatch.Service
+	sla           *sla.Service
 	fileLinks     *filelink.Signer
 	supervision   *supervision.Service
 }
@@ -123,7 +127,7 @@ func New(d Deps) (http.Handler, error) {
 		secureCookies: d.SecureCookies, version: d.Version,
 		visitors: d.Visitors, pusher: d.Pusher, sockets: d.Sockets, limits: newWidgetLimiter(d.WidgetLimits),
 		widget: newWidgetAssets(), publicURL: d.PublicURL, proxies: d.TrustedProxies,
-		receiver: d.Receiver, outbox: d.Outbox, settings: d.Settings, dispatch: d.Dispatch, fileLinks: d.FileLinks,
+		receiver: d.Receiver, outbox: d.Outbox, settings: d.Settings, dispatch: d.Dispatch, sla: d.SLA, fileLinks: d.FileLinks,
 		supervision: d.Supervision,
 	}
 	return s.routes(), nil
@@ -243,6 +247,15 @@ func (s *Server) routes() http.Handler {
 			r.Post("/away-reasons", s.createAwayReason)
 			r.Patch("/away-reasons/{id}", s.withID(s.renameAwayReason))
 			r.Delete("/away-reasons/{id}", s.withID(s.deleteAwayReason))
+			r.Get("/business-hours", s.listBusinessHours)
+			r.Post("/business-hours", s.createBusinessHours)
+			r.Put("/business-hours/{id}", s.withID(s.putBusinessHours))
+			r.Delete("/business-hours/{id}", s.withID(s.deleteBusinessHours))
+			r.Get("/sla-policies", s.listSLAPolicies)
+			r.Post("/sla-policies", s.createSLAPolicy)
+			r.Put("/sla-policies/order", s.orderSLAPolicies)
+			r.Put("/sla-policies/{id}", s.withID(s.putSLAPolicy))
+			r.Delete("/sla-policies/{id}", s.withID(s.deleteSLAPolicy))
 
 			// Management (omnichannel.management): the floor at a glance.
 			r.Get("/management/chats", s.activeChats)

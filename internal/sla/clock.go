@@ -53,13 +53,14 @@ type State struct {
 	// policy the clocks run against (nil when it was deleted).
 	Closed bool
 	plan   *Plan
+	now    func() time.Time
 }
 
 func index(t Target) int { return slices.Index(Targets, t) }
 
 // Start starts the clocks of a new request at its first client message.
 func (s *State) Start(p *Plan, now int64) {
-	s.AwaitingSince, s.plan = now, p
+	s.AwaitingSince = now
 	if p == nil {
 		return
 	}
@@ -191,8 +192,9 @@ func (s *State) WasBreached(t Target) bool {
 	return s.Breached&t.bit() != 0
 }
 
-// Bind attaches the plan the clocks run against, for the JSON view.
-func (s *State) Bind(p *Plan) { s.plan = p }
+// Bind attaches the plan the clocks run against and the clock that reads
+// the time, for the JSON view.
+func (s *State) Bind(p *Plan, now func() time.Time) { s.plan, s.now = p, now }
 
 // Clock is one target as the UI shows it. A running clock's time left is
 // its business time left at as_of; Open lists the business-hours intervals
@@ -286,5 +288,9 @@ func (p *Plan) open(from, to time.Time) [][2]time.Time {
 
 // MarshalJSON writes the view at the current time.
 func (s *State) MarshalJSON() ([]byte, error) {
-	return json.Marshal(s.View(time.Now()))
+	now := time.Now
+	if s.now != nil {
+		now = s.now
+	}
+	return json.Marshal(s.View(now()))
 }

@@ -64,7 +64,7 @@ func (r run) bindSLA(ctx context.Context, cs ...*cv.Conversation) error {
 		return err
 	}
 	for _, c := range cs {
-		c.SLA.Bind(book.Plan(c.SLA.PolicyID))
+		c.SLA.Bind(book.Plan(c.SLA.PolicyID), r.db.Now)
 	}
 	return nil
 }
@@ -129,6 +129,7 @@ func (tx *txn) clientWrote(ctx context.Context, c *cv.Conversation, created bool
 		}
 		p := book.For(c.ChannelID, c.DepartmentID)
 		c.SLA.Start(p, now)
+		c.SLA.Bind(p, tx.db.Now)
 		return nil
 	}
 	p, err := tx.plan(ctx, c)

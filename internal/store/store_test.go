@@ -25,6 +25,16 @@ func TestManagement(t *testing.T) { storetest.Each(t, storetest.Management) }
 
 func TestDispatch(t *testing.T) { storetest.Each(t, storetest.Dispatch) }
 
+func TestSLA(t *testing.T) { storetest.Each(t, storetest.SLA) }
+
+func TestSLABreachesOnceOnTwoInstances(t *testing.T) {
+	e, ok := storetest.Postgres(t)
+	if !ok {
+		return
+	}
+	storetest.SLATwoInstances(t, storetest.Open(t, e))
+}
+
 // migrationCount is how many migrations the engine has.
 func migrationCount(t *testing.T, engine string) int {
 	t.Helper()
