@@ -155,6 +155,18 @@ type Conversation struct {
 	ClosedAt           *time.Time  `json:"closed_at"`
 	// SLA is the request's clocks; its JSON is their view at the time of writing.
 	SLA *sla.State `json:"sla,omitempty"`
+	// Metering is what the reply metrics follow.
+	Metering Metering `json:"-"`
+}
+
+// Metering is what the reply metrics (docs/supervision.md) need of a
+// request, in unix ms: when its assignee got it, whether they replied
+// since, and when the client's current run of unanswered messages since
+// then began (0 = none).
+type Metering struct {
+	AssignedAt      int64
+	AssigneeReplied bool
+	RunSince        int64
 }
 
 // Open reports whether the request is not closed.

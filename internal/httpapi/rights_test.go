@@ -202,6 +202,30 @@ var rightsTable = []rightsRow{
 	}, adminOnly(201)},
 	{"PATCH", "/api/v1/away-reasons/{id}", "away reason", jsonBody(map[string]string{"name": "Training"}), adminOnly(200)},
 	{"DELETE", "/api/v1/away-reasons/{id}", "fresh away reason", nil, adminOnly(204)},
+	// Business hours and SLA policies: omnichannel.settings. A policy's
+	// business_hours_id 1 is the default 24/7 schedule, which always exists.
+	{"GET", "/api/v1/business-hours", "", nil, settingsOnly(200)},
+	{"POST", "/api/v1/business-hours", "", func(col int) any {
+		return map[string]any{"name": fmt.Sprintf("Office %d", col), "time_zone": "Europe/Berlin",
+			"week": []map[string]string{{"day": "monday", "start": "09:00", "end": "18:00"}}, "holidays": []any{}}
+	}, settingsOnly(201)},
+	{"PUT", "/api/v1/business-hours/{id}", "business hours", jsonBody(map[string]any{"name": "Support hours", "time_zone": "Europe/Berlin",
+		"week":     []map[string]string{{"day": "monday", "start": "08:00", "end": "17:00"}, {"day": "friday", "start": "22:00", "end": "06:00"}},
+		"holidays": []map[string]any{{"name": "Christmas", "from": "2026-12-24", "to": "2026-12-26", "yearly": true}},
+	}), settingsOnly(200)},
+	{"DELETE", "/api/v1/business-hours/{id}", "fresh business hours", nil, settingsOnly(204)},
+	{"GET", "/api/v1/sla-policies", "", nil, settingsOnly(200)},
+	// The order must name every policy but the default exactly once: this row
+	// runs before any other policy exists (the "SLA policy" fixture is made on
+	// first use), so the list is empty.
+	{"PUT", "/api/v1/sla-policies/order", "", jsonBody(map[string][]int64{"ids": {}}), settingsOnly(204)},
+	{"POST", "/api/v1/sla-policies", "", func(col int) any {
+		return map[string]any{"name": fmt.Sprintf("VIP %d", col), "business_hours_id": 1, "targets": map[string]int{"first_response": 300}}
+	}, settingsOnly(201)},
+	{"PUT", "/api/v1/sla-policies/{id}", "SLA policy", jsonBody(map[string]any{"name": "Priority", "business_hours_id": 1,
+		"targets": map[string]int{"first_response": 120, "resolution": 86400}, "warning_percent": 75, "on_breach": "requeue",
+	}), settingsOnly(200)},
+	{"DELETE", "/api/v1/sla-policies/{id}", "fresh SLA policy", nil, settingsOnly(204)},
 	{"GET", "/api/v1/management/chats", "", nil, managementOnly(200)},
 	{"GET", "/api/v1/management/agents", "", nil, managementOnly(200)},
 
@@ -276,6 +300,26 @@ func TestRightsMatrix(t *testing.T) {
 			"away reason": constant(admin.create("/api/v1/away-reasons", map[string]string{"name": "Meeting"})),
 			"fresh away reason": func() int64 {
 				return admin.create("/api/v1/away-reasons", map[string]string{"name": fmt.Sprintf("Doomed %d", counter())})
+			},
+			"business hours": constant(admin.create("/api/v1/business-hours", map[string]any{"name": "Office hours", "time_zone": "Europe/Berlin",
+				"week": []map[string]string{{"day": "monday", "start": "09:00", "end": "18:00"}}, "holidays": []any{}})),
+			"fresh business hours": func() int64 {
+				return admin.create("/api/v1/business-hours", map[string]any{"name": fmt.Sprintf("Doomed %d", counter()), "time_zone": "UTC",
+					"week": []map[string]string{{"day": "tuesday", "start": "09:00", "end": "18:00"}}, "holidays": []any{}})
+			},
+			// Made on first use, after PUT /sla-policies/order (see its row).
+			"SLA policy": func() func() int64 {
+				var id int64
+				return func() int64 {
+					if id == 0 {
+						id = admin.create("/api/v1/sla-policies", map[string]any{"name": "VIP", "business_hours_id": 1, "targets": map[string]int{"first_response": 300}})
+					}
+					return id
+				}
+			}(),
+			"fresh SLA policy": func() int64 {
+				return admin.create("/api/v1/sla-policies", map[string]any{"name": fmt.Sprintf("Doomed %d", counter()), "business_hours_id": 1,
+					"targets": map[string]int{"first_response": 60}})
 			},
 			"agent":      constant(admin.create("/api/v1/agents", map[string]string{"email": "target@example.com", "name": "Target"})),
 			"group":      constant(admin.create("/api/v1/groups", map[string]any{"name": "Target group"})),

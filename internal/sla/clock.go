@@ -34,6 +34,8 @@ func (p *Plan) Business(from, to int64) int64 {
 // below, in the transaction of the message or command that moves the clocks.
 type State struct {
 	PolicyID int64
+	// Measured flags the targets the policy measured when the request began.
+	Measured int
 	Due      [3]int64
 	// PausedAt is when the request started waiting for the client (clocks frozen).
 	PausedAt int64
@@ -65,8 +67,13 @@ func (s *State) Start(p *Plan, now int64) {
 		return
 	}
 	s.PolicyID = p.Policy.ID
-	for _, t := range []Target{FirstResponse, Resolution} {
-		if d := p.Policy.Target(t); d > 0 {
+	for _, t := range Targets {
+		d := p.Policy.Target(t)
+		if d <= 0 {
+			continue
+		}
+		s.Measured |= t.bit()
+		if t != NextResponse {
 			s.Due[index(t)] = p.dueAt(now, d)
 		}
 	}
@@ -94,10 +101,8 @@ func (s *State) ClientWrote(p *Plan, now int64, live bool) {
 }
 
 // Replied notes an agent reply: it stops the first or next response clock.
-// It returns when the client message it answers was written (0 when the
-// client was not waiting) and whether it is the request's first reply.
-func (s *State) Replied(now int64) (askedAt int64, first bool) {
-	askedAt, first = s.AwaitingSince, s.FirstReplyAt == 0
+func (s *State) Replied(now int64) {
+	askedAt, first := s.AwaitingSince, s.FirstReplyAt == 0
 	if first {
 		s.FirstReplyAt = now
 		s.Due[index(FirstResponse)] = 0
@@ -106,7 +111,6 @@ func (s *State) Replied(now int64) (askedAt int64, first bool) {
 		s.Breached &^= NextResponse.bit()
 	}
 	s.AwaitingSince = 0
-	return askedAt, first
 }
 
 // Pause freezes the clocks while the request waits for the client.

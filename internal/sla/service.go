@@ -76,6 +76,8 @@ func (s *Service) SavePolicy(ctx context.Context, actor access.Actor, p Policy) 
 	if err := actor.Require(access.Settings); err != nil {
 		return Policy{}, err
 	}
+	// Which policy is the default is the store's to say.
+	p.Default = false
 	p.Normalize()
 	if err := p.Validate(); err != nil {
 		return Policy{}, err

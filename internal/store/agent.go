@@ -36,8 +36,10 @@ func (db *DB) CreateAgent(ctx context.Context, a team.Agent, passwordHash string
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+agentColumns,
 			a.Email, a.Name, passwordHash, a.Avatar, a.Admin, a.Active, a.Presence, now, now, now)
 		var err error
-		a, err = scanAgent(row)
-		return err
+		if a, err = scanAgent(row); err != nil {
+			return err
+		}
+		return tx.logPresence(ctx, a.ID, a.Presence)
 	})
 	if isUniqueViolation(err) {
 		return team.Agent{}, errs.Taken("email", "an agent with this email already exists")
@@ -204,12 +206,35 @@ func (db *DB) SetPresence(ctx context.Context, id int64, p team.Presence, reason
 			p, nullID(reasonID), p, reasonID, millis(tx.now), id); err != nil {
 			return err
 		}
+		if err := tx.logPresence(ctx, id, p); err != nil {
+			return err
+		}
 		return tx.emitPresence(ctx, id)
 	})
 	if err != nil {
 		return team.Agent{}, wrap(err, "set presence of agent %d", id)
 	}
 	return db.Agent(ctx, id)
+}
+
+// logPresence ends the agent's current presence period and starts one of p,
+// when p is a change (time Online, Away and Offline in the statistics).
+func (tx *txn) logPresence(ctx context.Context, id int64, p team.Presence) error {
+	now := millis(tx.now)
+	res, err := tx.exec(ctx, `UPDATE presence_log SET ended_at = ? WHERE agent_id = ? AND ended_at IS NULL AND presence <> ?`, now, id, p)
+	if err != nil {
+		return err
+	}
+	changed, _ := res.RowsAffected()
+	var open int
+	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM presence_log WHERE agent_id = ? AND ended_at IS NULL`, id).Scan(&open); err != nil {
+		return err
+	}
+	if changed == 0 && open > 0 {
+		return nil
+	}
+	_, err = tx.exec(ctx, `INSERT INTO presence_log (agent_id, presence, started_at) VALUES (?, ?, ?)`, id, p, now)
+	return err
 }
 
 // PresenceData is what an agent.presence event says.

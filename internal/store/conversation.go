@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
@@ -15,7 +16,7 @@ import (
 
 const conversationColumns = `c.id, c.channel_id, c.channel_kind, c.client_id, cl.name, c.department_id, c.group_id, c.assignee_id,
 	c.previous_assignee_id, c.status_id, c.mode, c.subject, c.unread, c.last_message_at, c.last_message_kind,
-	c.last_message_preview, c.created_at, c.closed_at, ` + clockColumns
+	c.last_message_preview, c.created_at, c.closed_at, c.assigned_at, c.assignee_replied, c.run_since, ` + clockColumns
 
 const conversationFrom = ` FROM conversations c JOIN clients cl ON cl.id = c.client_id `
 
@@ -25,8 +26,11 @@ func scanConversation(row scanner) (cv.Conversation, error) {
 	var last, created int64
 	var closed sql.NullInt64
 	var clock clockScan
+	var assignedAt, runSince nullInt
 	err := row.Scan(append([]any{&c.ID, &c.ChannelID, &c.ChannelKind, &c.ClientID, &c.ClientName, &dept, &group, &assignee, &prev,
-		&c.StatusID, &c.Mode, &c.Subject, &c.Unread, &last, &c.LastMessageKind, &c.LastMessagePreview, &created, &closed}, clock.dest()...)...)
+		&c.StatusID, &c.Mode, &c.Subject, &c.Unread, &last, &c.LastMessageKind, &c.LastMessagePreview, &created, &closed,
+		&assignedAt, &c.Metering.AssigneeReplied, &runSince}, clock.dest()...)...)
+	c.Metering.AssignedAt, c.Metering.RunSince = assignedAt.id(), runSince.id()
 	c.DepartmentID, c.GroupID, c.AssigneeID, c.PreviousAssigneeID = dept.id(), group.id(), assignee.id(), prev.id()
 	c.SLA = clock.state(closed.Valid)
 	c.LastMessageAt, c.CreatedAt = fromMillis(last), fromMillis(created)
@@ -138,8 +142,8 @@ func (tx *txn) ingest(ctx context.Context, ch cv.Channel, in cv.Inbound) (cv.Ing
 	if err := tx.clientWrote(ctx, &c, res.Created); err != nil {
 		return res, err
 	}
-	if _, err := tx.exec(ctx, `UPDATE conversations SET unread = ?, last_message_at = ?, last_message_kind = ?, last_message_preview = ?, updated_at = ?, `+clockSet+` WHERE id = ?`,
-		append(append([]any{c.Unread, now, c.LastMessageKind, c.LastMessagePreview, now}, clockArgs(c.SLA)...), c.ID)...); err != nil {
+	if err := tx.updateTracked(ctx, &c, `unread = ?, last_message_at = ?, last_message_kind = ?, last_message_preview = ?, updated_at = ?`,
+		c.Unread, now, c.LastMessageKind, c.LastMessagePreview, now); err != nil {
 		return res, err
 	}
 	res.ConversationID, res.MessageID = c.ID, m.ID
@@ -191,14 +195,21 @@ func (tx *txn) identity(ctx context.Context, kind cv.ChannelKind, s cv.Sender) (
 	return clientID, identityID, err
 }
 
+// reopenWithin is how soon after a close a new request of the same client
+// on the same channel counts as reopened (statistics).
+const reopenWithin = 24 * time.Hour
+
 // openConversation creates a new live request with the default New status.
 func (tx *txn) openConversation(ctx context.Context, ch cv.Channel, clientID, identityID int64, in cv.Inbound) (cv.Conversation, error) {
 	now := millis(tx.now)
 	var id int64
-	err := tx.queryRow(ctx, `INSERT INTO conversations (channel_id, channel_kind, client_id, identity_id, department_id, group_id, status_id, mode, subject, last_message_at, created_at, updated_at)
-		SELECT ?, ?, ?, ?, ?, ?, s.id, 'live', ?, ?, ?, ? FROM statuses s WHERE s.class = 'new' AND s.is_default = ? RETURNING id`,
+	// A client back within a day of their last request here reopens the matter.
+	err := tx.queryRow(ctx, `INSERT INTO conversations (channel_id, channel_kind, client_id, identity_id, department_id, group_id, status_id, mode, subject,
+		last_message_at, created_at, updated_at, reopened)
+		SELECT ?, ?, ?, ?, ?, ?, s.id, 'live', ?, ?, ?, ?, EXISTS (SELECT 1 FROM conversations p WHERE p.client_id = ? AND p.channel_id = ? AND p.closed_at >= ?)
+		FROM statuses s WHERE s.class = 'new' AND s.is_default = ? RETURNING id`,
 		ch.ID, ch.Kind, clientID, identityID, nullID(cmp.Or(in.DepartmentID, ch.DepartmentID)), nullID(cmp.Or(in.GroupID, ch.GroupID)),
-		cv.Subject(in.Text), now, now, now, true).Scan(&id)
+		cv.Subject(in.Text), now, now, now, clientID, ch.ID, now-reopenWithin.Milliseconds(), true).Scan(&id)
 	if err != nil {
 		return cv.Conversation{}, fmt.Errorf("open request: %w", err)
 	}
@@ -244,7 +255,7 @@ func (db *DB) Take(ctx context.Context, id, agentID int64) (cv.Conversation, err
 func (tx *txn) assign(ctx context.Context, id, agentID int64, byDispatcher bool) (cv.Conversation, error) {
 	now := millis(tx.now)
 	res, err := tx.exec(ctx, `UPDATE conversations SET assignee_id = ?, assigned_at = ?, assigned_by_dispatcher = ?, updated_at = ?,
-		status_id = CASE WHEN status_id IN (SELECT id FROM statuses WHERE class = 'new')
+		assignee_replied = FALSE, run_since = NULL, status_id = CASE WHEN status_id IN (SELECT id FROM statuses WHERE class = 'new')
 			THEN (SELECT id FROM statuses WHERE class = 'open' AND is_default = ?) ELSE status_id END
 		WHERE id = ? AND assignee_id IS NULL AND closed_at IS NULL AND mode = 'live'`, agentID, now, byDispatcher, now, true, id)
 	if err != nil {
@@ -320,13 +331,13 @@ func (tx *txn) insertMessage(ctx context.Context, c *cv.Conversation, m cv.Messa
 	}
 	if m.Kind == cv.Reply {
 		c.Unread = 0
-		if err := tx.answered(ctx, c, m.AuthorID); err != nil {
+		if err := tx.replied(ctx, c, m); err != nil {
 			return m, err
 		}
 	}
 	c.LastMessageAt, c.LastMessageKind, c.LastMessagePreview = tx.now, m.Kind, cv.Preview(m)
-	_, err := tx.exec(ctx, `UPDATE conversations SET unread = ?, last_message_at = ?, last_message_kind = ?, last_message_preview = ?, updated_at = ?, `+clockSet+` WHERE id = ?`,
-		append(append([]any{c.Unread, now, c.LastMessageKind, c.LastMessagePreview, now}, clockArgs(c.SLA)...), c.ID)...)
+	err := tx.updateTracked(ctx, c, `unread = ?, last_message_at = ?, last_message_kind = ?, last_message_preview = ?, updated_at = ?`,
+		c.Unread, now, c.LastMessageKind, c.LastMessagePreview, now)
 	return m, err
 }
 
@@ -355,8 +366,13 @@ func (db *DB) Transfer(ctx context.Context, id int64, check cv.Check, byAgent, t
 			return err
 		}
 		prev := c.AssigneeID
-		if _, err := tx.exec(ctx, `UPDATE conversations SET assignee_id = ?, previous_assignee_id = ?, assigned_at = ?, assigned_by_dispatcher = ?, updated_at = ? WHERE id = ?`,
-			toAgent, nullID(prev), millis(tx.now), false, millis(tx.now), id); err != nil {
+		c.Metering = cv.Metering{AssignedAt: millis(tx.now)}
+		if err := tx.updateTracked(ctx, &c, `assignee_id = ?, previous_assignee_id = ?, assigned_at = ?, assigned_by_dispatcher = ?, updated_at = ?`,
+			toAgent, nullID(prev), millis(tx.now), false, millis(tx.now)); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO transfers (conversation_id, from_agent_id, to_agent_id, channel_id, department_id, group_id, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, nullID(prev), toAgent, c.ChannelID, nullID(c.DepartmentID), nullID(c.GroupID), millis(tx.now)); err != nil {
 			return err
 		}
 		c.AssigneeID, c.PreviousAssigneeID = toAgent, prev
@@ -438,8 +454,7 @@ func (tx *txn) transcript(ctx context.Context, c *cv.Conversation) error {
 
 func (tx *txn) toClassic(ctx context.Context, c *cv.Conversation, byAgent int64) error {
 	c.SLA.EndChat()
-	if _, err := tx.exec(ctx, `UPDATE conversations SET mode = 'classic', updated_at = ?, `+clockSet+` WHERE id = ?`,
-		append(append([]any{millis(tx.now)}, clockArgs(c.SLA)...), c.ID)...); err != nil {
+	if err := tx.updateTracked(ctx, c, `mode = 'classic', updated_at = ?`, millis(tx.now)); err != nil {
 		return err
 	}
 	prevMode := c.Mode
@@ -467,8 +482,7 @@ func (tx *txn) close(ctx context.Context, c *cv.Conversation, byAgent, statusID 
 		return err
 	}
 	resolution := c.SLA.Close(p, millis(c.CreatedAt), now)
-	if _, err := tx.exec(ctx, `UPDATE conversations SET closed_at = ?, status_id = ?, updated_at = ?, resolution_business_ms = ?, `+clockSet+` WHERE id = ?`,
-		append(append([]any{now, statusID, now, resolution}, clockArgs(c.SLA)...), c.ID)...); err != nil {
+	if err := tx.updateTracked(ctx, c, `closed_at = ?, status_id = ?, updated_at = ?, resolution_business_ms = ?`, now, statusID, now, resolution); err != nil {
 		return err
 	}
 	wasQueued := c.Mode == cv.Live && c.AssigneeID == 0
@@ -517,8 +531,7 @@ func (db *DB) SetStatus(ctx context.Context, id int64, check cv.Check, byAgent, 
 			}
 			c.SLA.Resume(p, millis(tx.now))
 		}
-		if _, err := tx.exec(ctx, `UPDATE conversations SET status_id = ?, updated_at = ?, `+clockSet+` WHERE id = ?`,
-			append(append([]any{statusID, millis(tx.now)}, clockArgs(c.SLA)...), id)...); err != nil {
+		if err := tx.updateTracked(ctx, &c, `status_id = ?, updated_at = ?`, statusID, millis(tx.now)); err != nil {
 			return err
 		}
 		c.StatusID = statusID

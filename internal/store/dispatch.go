@@ -269,8 +269,9 @@ func (db *DB) Unassign(ctx context.Context, id int64, check cv.Check, byAgent in
 // unassign takes a request from its assignee back to the queue, with a line.
 func (tx *txn) unassign(ctx context.Context, c *cv.Conversation, byAgent int64, format string, agents ...int64) error {
 	prev := c.AssigneeID
-	if _, err := tx.exec(ctx, `UPDATE conversations SET assignee_id = NULL, previous_assignee_id = ?, assigned_at = NULL, assigned_by_dispatcher = ?, updated_at = ? WHERE id = ?`,
-		prev, false, millis(tx.now), c.ID); err != nil {
+	c.Metering = cv.Metering{}
+	if err := tx.updateTracked(ctx, c, `assignee_id = NULL, previous_assignee_id = ?, assigned_at = NULL, assigned_by_dispatcher = ?, updated_at = ?`,
+		prev, false, millis(tx.now)); err != nil {
 		return err
 	}
 	c.AssigneeID, c.PreviousAssigneeID = 0, prev

@@ -94,59 +94,13 @@ const managementAgents = `SELECT a.id, a.name, a.avatar, a.presence, COALESCE(r.
 		WHERE gm.agent_id = a.id AND (' ' || g.rights || ' ') LIKE '% omnichannel %'))
 	ORDER BY a.name, a.id`
 
-// managementMetrics sums, per agent, the metrics of the replies written in
-// [from, to) by the agents listed in its IN (…) (docs/supervision.md,
-// Metrics). It starts from each agent's replies of the window
-// (messages_author, one index range per agent) and looks at each reply's
-// request only around that reply (messages_conversation), never at whole
-// histories.
-//
-// For each reply r of agent A in request C:
-//
-//   - assigned is when C was assigned to A: C.assigned_at when A holds C
-//     since before r. When A held C before (the previous assignee, or an
-//     assignment older than assigned_at's), it is the system line (take,
-//     transfer, dispatch) just before A's first reply in C, else C's
-//     creation. NULL when A never held C (a supervisor's reply): such a
-//     reply counts only as a reply.
-//   - prev is the reply (anyone's) just before r in C.
-//   - r is a first reply when A wrote no reply in C between assigned and r:
-//     prev tells at once unless someone else wrote it.
-//   - asked is the first client message after both assigned and prev: the
-//     start of the run of client messages that r answers; NULL when r
-//     answers none.
-//
-// Both CTEs are materialized so that each correlated subquery runs once per
-// reply.
-const managementMetrics = `WITH r AS MATERIALIZED (
-	SELECT m.id, m.conversation_id AS cid, m.author_id AS aid, m.created_at AS sent_at,
-		CASE WHEN c.assignee_id = m.author_id AND c.assigned_at IS NOT NULL AND c.assigned_at <= m.created_at THEN c.assigned_at
-		WHEN c.assignee_id = m.author_id OR c.previous_assignee_id = m.author_id THEN COALESCE(
-			(SELECT e.created_at FROM messages e WHERE e.conversation_id = m.conversation_id AND e.kind = 'event' AND e.id < (
-				SELECT f.id FROM messages f WHERE f.conversation_id = m.conversation_id AND f.kind = 'reply' AND f.author_id = m.author_id
-				ORDER BY f.id LIMIT 1)
-			ORDER BY e.id DESC LIMIT 1), c.created_at)
-		END AS assigned,
-		(SELECT p.id FROM messages p WHERE p.conversation_id = m.conversation_id AND p.kind = 'reply' AND p.id < m.id
-			ORDER BY p.id DESC LIMIT 1) AS prev
-	FROM messages m JOIN conversations c ON c.id = m.conversation_id
-	WHERE m.author_id IN (%s) AND m.kind = 'reply' AND m.created_at >= ? AND m.created_at < ?
-), s AS MATERIALIZED (
-	SELECT r.aid, r.sent_at, r.assigned,
-		CASE WHEN r.assigned IS NULL THEN 0
-		WHEN pp.id IS NULL THEN 1
-		WHEN pp.author_id = r.aid THEN CASE WHEN pp.created_at < r.assigned THEN 1 ELSE 0 END
-		WHEN NOT EXISTS (SELECT 1 FROM messages q WHERE q.conversation_id = r.cid AND q.kind = 'reply'
-			AND q.author_id = r.aid AND q.id < r.id AND q.created_at >= r.assigned) THEN 1 ELSE 0 END AS is_first,
-		(SELECT cm.created_at FROM messages cm WHERE cm.conversation_id = r.cid AND cm.kind = 'client'
-			AND cm.id > COALESCE(r.prev, 0) AND cm.id < r.id AND cm.created_at >= r.assigned
-			ORDER BY cm.id LIMIT 1) AS asked
-	FROM r LEFT JOIN messages pp ON pp.id = r.prev
-)
-SELECT aid, COUNT(*),
-	CAST(SUM(is_first) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN is_first = 1 THEN sent_at - assigned END), 0) AS BIGINT),
-	COUNT(asked), CAST(COALESCE(SUM(sent_at - asked), 0) AS BIGINT)
-FROM s GROUP BY aid`
+// managementMetrics sums, per agent, the replies written in [from, to) by
+// the agents listed in its IN (…) (docs/supervision.md, Metrics), from the
+// replies the write path recorded with what each counts for
+// (replies_agent: one index range per agent).
+const managementMetrics = `SELECT agent_id, COUNT(*), COUNT(first_ms), CAST(COALESCE(SUM(first_ms), 0) AS BIGINT),
+	COUNT(answer_ms), CAST(COALESCE(SUM(answer_ms), 0) AS BIGINT)
+	FROM replies WHERE agent_id IN (%s) AND sent_at >= ? AND sent_at < ? GROUP BY agent_id`
 
 // metricsQuery is managementMetrics for the agents ids.
 func metricsQuery(ids []int64, from, to time.Time) (string, []any) {

@@ -69,42 +69,49 @@ func (r run) bindSLA(ctx context.Context, cs ...*cv.Conversation) error {
 	return nil
 }
 
-// The clock columns of a request, in the order of clockArgs.
-const (
-	clockColumns = `c.sla_policy_id, c.sla_first_due, c.sla_next_due, c.sla_resolution_due, c.sla_paused_at, c.sla_breached,
-	c.sla_next_breaches, c.sla_paused_ms, c.first_reply_at, c.awaiting_since`
-	clockSet = `sla_policy_id = ?, sla_first_due = ?, sla_next_due = ?, sla_resolution_due = ?, sla_paused_at = ?, sla_breached = ?,
-	sla_next_breaches = ?, sla_paused_ms = ?, first_reply_at = ?, awaiting_since = ?, sla_next_at = ?`
-)
+// The clock columns of a request, in the order of clockScan.dest.
+const clockColumns = `c.sla_policy_id, c.sla_measured, c.sla_first_due, c.sla_next_due, c.sla_resolution_due, c.sla_paused_at,
+	c.sla_breached, c.sla_next_breaches, c.sla_paused_ms, c.first_reply_at, c.awaiting_since`
+
+// trackSet writes a request's clocks and its metering, from trackArgs.
+const trackSet = `sla_policy_id = ?, sla_measured = ?, sla_first_due = ?, sla_next_due = ?, sla_resolution_due = ?, sla_paused_at = ?,
+	sla_breached = ?, sla_next_breaches = ?, sla_paused_ms = ?, first_reply_at = ?, awaiting_since = ?, sla_next_at = ?,
+	assignee_replied = ?, run_since = ?`
 
 // clockScan reads clockColumns.
 type clockScan struct {
 	policy, first, next, resolution, paused, firstReply, awaiting nullInt
-	breached, nextBreaches                                        int
-	pausedMS                                                      int64
+	measured, breached, nextBreaches                                int
+	pausedMS                                                        int64
 }
 
 func (cs *clockScan) dest() []any {
-	return []any{&cs.policy, &cs.first, &cs.next, &cs.resolution, &cs.paused, &cs.breached, &cs.nextBreaches, &cs.pausedMS, &cs.firstReply, &cs.awaiting}
+	return []any{&cs.policy, &cs.measured, &cs.first, &cs.next, &cs.resolution, &cs.paused, &cs.breached, &cs.nextBreaches,
+		&cs.pausedMS, &cs.firstReply, &cs.awaiting}
 }
 
 func (cs *clockScan) state(closed bool) *sla.State {
 	return &sla.State{
-		PolicyID: cs.policy.id(), Due: [3]int64{cs.first.id(), cs.next.id(), cs.resolution.id()},
+		PolicyID: cs.policy.id(), Measured: cs.measured, Due: [3]int64{cs.first.id(), cs.next.id(), cs.resolution.id()},
 		PausedAt: cs.paused.id(), Breached: cs.breached, NextBreaches: cs.nextBreaches, PausedMS: cs.pausedMS,
 		FirstReplyAt: cs.firstReply.id(), AwaitingSince: cs.awaiting.id(), Closed: closed,
 	}
 }
 
-// clockArgs are the values of clockSet.
-func clockArgs(s *sla.State) []any {
-	return []any{nullID(s.PolicyID), nullID(s.Due[0]), nullID(s.Due[1]), nullID(s.Due[2]), nullID(s.PausedAt), s.Breached,
-		s.NextBreaches, s.PausedMS, nullID(s.FirstReplyAt), nullID(s.AwaitingSince), nullID(s.NextAt())}
+// trackArgs are the values of trackSet.
+func trackArgs(c *cv.Conversation) []any {
+	s := c.SLA
+	return []any{nullID(s.PolicyID), s.Measured, nullID(s.Due[0]), nullID(s.Due[1]), nullID(s.Due[2]), nullID(s.PausedAt),
+		s.Breached, s.NextBreaches, s.PausedMS, nullID(s.FirstReplyAt), nullID(s.AwaitingSince), nullID(s.NextAt()),
+		c.Metering.AssigneeReplied, nullID(c.Metering.RunSince)}
 }
 
-// saveClock stores a request's clocks.
-func (tx *txn) saveClock(ctx context.Context, c *cv.Conversation) error {
-	_, err := tx.exec(ctx, `UPDATE conversations SET `+clockSet+` WHERE id = ?`, append(clockArgs(c.SLA), c.ID)...)
+// updateTracked updates a request: set (with its arguments), its clocks and its metering.
+func (tx *txn) updateTracked(ctx context.Context, c *cv.Conversation, set string, args ...any) error {
+	if set != "" {
+		set += ", "
+	}
+	_, err := tx.exec(ctx, `UPDATE conversations SET `+set+trackSet+` WHERE id = ?`, append(append(args, trackArgs(c)...), c.ID)...)
 	return err
 }
 
@@ -146,26 +153,48 @@ func (tx *txn) clientWrote(ctx context.Context, c *cv.Conversation, created bool
 		}
 	}
 	c.SLA.ClientWrote(p, now, c.Mode == cv.Live)
+	if c.AssigneeID != 0 && c.Metering.RunSince == 0 {
+		c.Metering.RunSince = now
+	}
 	return nil
 }
 
-// answered records an agent reply to a waiting client for the statistics.
-func (tx *txn) answered(ctx context.Context, c *cv.Conversation, agentID int64) error {
+// replied moves the clocks and the metering for an agent reply and
+// records it in the replies the metrics read (docs/supervision.md): a
+// first reply of the assignee since they got the request, and the answer
+// to the client's run of messages since then.
+func (tx *txn) replied(ctx context.Context, c *cv.Conversation, m cv.Message) error {
 	now := millis(tx.now)
-	asked, first := c.SLA.Replied(now)
-	if asked == 0 {
+	c.SLA.Replied(now)
+	if m.AuthorID == 0 {
 		return nil
 	}
 	p, err := tx.plan(ctx, c)
 	if err != nil {
 		return err
 	}
-	business := now - asked
-	if p != nil {
-		business = p.Business(asked, now)
+	span := func(from int64) (calendar, business any) {
+		if p == nil {
+			return now - from, now - from
+		}
+		return now - from, p.Business(from, now)
 	}
-	_, err = tx.exec(ctx, `INSERT INTO responses (conversation_id, agent_id, channel_id, department_id, group_id, is_first, asked_at, answered_at, business_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, nullID(agentID), c.ChannelID, nullID(c.DepartmentID), nullID(c.GroupID), first, asked, now, business)
+	var first, firstBusiness, answer, answerBusiness any
+	mt := &c.Metering
+	if m.AuthorID == c.AssigneeID && mt.AssignedAt != 0 && mt.AssignedAt <= now {
+		if !mt.AssigneeReplied {
+			first, firstBusiness = span(mt.AssignedAt)
+			mt.AssigneeReplied = true
+		}
+		if mt.RunSince != 0 {
+			answer, answerBusiness = span(mt.RunSince)
+		}
+	}
+	// Anyone's reply ends the client's run.
+	mt.RunSince = 0
+	_, err = tx.exec(ctx, `INSERT INTO replies (message_id, conversation_id, agent_id, channel_id, department_id, group_id, sent_at,
+		first_ms, first_business_ms, answer_ms, answer_business_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, c.ID, m.AuthorID, c.ChannelID, nullID(c.DepartmentID), nullID(c.GroupID), now, first, firstBusiness, answer, answerBusiness)
 	return err
 }
 
@@ -192,6 +221,7 @@ func (db *DB) SaveBusinessHours(ctx context.Context, h sla.Hours) (sla.Hours, er
 	err = db.tx(ctx, func(tx *txn) error {
 		now := millis(tx.now)
 		if h.ID == 0 {
+			h.Default = false
 			return tx.queryRow(ctx, `INSERT INTO business_hours (name, definition, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id`,
 				h.Name, string(def), now, now).Scan(&h.ID)
 		}
@@ -273,6 +303,7 @@ func (db *DB) SaveSLAPolicy(ctx context.Context, p sla.Policy) (sla.Policy, erro
 			return err
 		}
 		if p.ID == 0 {
+			p.Default = false
 			return tx.queryRow(ctx, `INSERT INTO sla_policies (name, position, business_hours_id, targets, warning_percent, channels, departments, on_breach, created_at, updated_at)
 				VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM sla_policies WHERE NOT is_default), ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, position`,
 				p.Name, p.ScheduleID, string(targets), p.WarningPercent, string(channels), string(departments), p.OnBreach, now, now).Scan(&p.ID, &p.Position)
@@ -409,7 +440,7 @@ func (db *DB) Breach(ctx context.Context, limit int) (int, error) {
 			hit := c.SLA.Breach(now)
 			if len(hit) == 0 {
 				// Its clocks moved since it was found (a reply, a pause).
-				if err := tx.saveClock(ctx, &c); err != nil {
+				if err := tx.updateTracked(ctx, &c, ""); err != nil {
 					return err
 				}
 				continue

@@ -50,24 +50,112 @@ ALTER TABLE conversations ADD COLUMN awaiting_since BIGINT;
 ALTER TABLE conversations ADD COLUMN resolution_business_ms BIGINT;
 CREATE INDEX conversations_sla_next ON conversations (sla_next_at) WHERE sla_next_at IS NOT NULL;
 
--- Every agent reply that answered a waiting client, with how long the client
--- waited in calendar and in business time: the statistics' response times.
-CREATE TABLE responses (
+-- The targets the request's policy measured (a flag per target) and, for
+-- the reply metrics (docs/supervision.md), whether the assignee has replied
+-- since they got the request and when the client's current run of
+-- unanswered messages since then began. reopened: the same client's
+-- previous request on the channel closed less than 24 hours before.
+ALTER TABLE conversations ADD COLUMN sla_measured INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN assignee_replied BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE conversations ADD COLUMN run_since BIGINT;
+ALTER TABLE conversations ADD COLUMN reopened BOOLEAN NOT NULL DEFAULT FALSE;
+-- Statistics: requests by creation and by close; breached ones by creation.
+CREATE INDEX conversations_created ON conversations (created_at, channel_id);
+CREATE INDEX conversations_closed ON conversations (closed_at, channel_id) WHERE closed_at IS NOT NULL;
+CREATE INDEX conversations_sla_breached ON conversations (created_at) WHERE sla_breached <> 0 OR sla_next_breaches > 0;
+
+-- Every agent reply with what it counts for (docs/supervision.md, Metrics):
+-- first_ms from the agent's assignment to their first reply in it, answer_ms
+-- from the start of the client's run of messages it answers; each also in
+-- the business hours of the request's SLA policy. Written with the reply.
+CREATE TABLE replies (
+    message_id         BIGINT PRIMARY KEY REFERENCES messages (id),
+    conversation_id    BIGINT NOT NULL,
+    agent_id           BIGINT NOT NULL,
+    channel_id         BIGINT NOT NULL,
+    department_id      BIGINT,
+    group_id           BIGINT,
+    sent_at            BIGINT NOT NULL,
+    first_ms           BIGINT,
+    first_business_ms  BIGINT,
+    answer_ms          BIGINT,
+    answer_business_ms BIGINT
+);
+CREATE INDEX replies_sent ON replies (sent_at, channel_id);
+CREATE INDEX replies_agent ON replies (agent_id, sent_at);
+
+-- The replies written before this table, by the definitions the metrics
+-- used until now (read from the messages around each reply).
+WITH r AS MATERIALIZED (
+    SELECT m.id, m.conversation_id AS cid, m.author_id AS aid, m.created_at AS sent_at,
+        CASE WHEN c.assignee_id = m.author_id AND c.assigned_at IS NOT NULL AND c.assigned_at <= m.created_at THEN c.assigned_at
+        WHEN c.assignee_id = m.author_id OR c.previous_assignee_id = m.author_id THEN COALESCE(
+            (SELECT e.created_at FROM messages e WHERE e.conversation_id = m.conversation_id AND e.kind = 'event' AND e.id < (
+                SELECT f.id FROM messages f WHERE f.conversation_id = m.conversation_id AND f.kind = 'reply' AND f.author_id = m.author_id
+                ORDER BY f.id LIMIT 1)
+            ORDER BY e.id DESC LIMIT 1), c.created_at)
+        END AS assigned,
+        (SELECT p.id FROM messages p WHERE p.conversation_id = m.conversation_id AND p.kind = 'reply' AND p.id < m.id
+            ORDER BY p.id DESC LIMIT 1) AS prev
+    FROM messages m JOIN conversations c ON c.id = m.conversation_id
+    WHERE m.kind = 'reply' AND m.author_id IS NOT NULL
+), s AS MATERIALIZED (
+    SELECT r.id, r.cid, r.aid, r.sent_at, r.assigned,
+        CASE WHEN r.assigned IS NULL THEN 0
+        WHEN pp.id IS NULL THEN 1
+        WHEN pp.author_id = r.aid THEN CASE WHEN pp.created_at < r.assigned THEN 1 ELSE 0 END
+        WHEN NOT EXISTS (SELECT 1 FROM messages q WHERE q.conversation_id = r.cid AND q.kind = 'reply'
+            AND q.author_id = r.aid AND q.id < r.id AND q.created_at >= r.assigned) THEN 1 ELSE 0 END AS is_first,
+        (SELECT cm.created_at FROM messages cm WHERE cm.conversation_id = r.cid AND cm.kind = 'client'
+            AND cm.id > COALESCE(r.prev, 0) AND cm.id < r.id AND cm.created_at >= r.assigned
+            ORDER BY cm.id LIMIT 1) AS asked
+    FROM r LEFT JOIN messages pp ON pp.id = r.prev
+)
+INSERT INTO replies (message_id, conversation_id, agent_id, channel_id, department_id, group_id, sent_at,
+    first_ms, first_business_ms, answer_ms, answer_business_ms)
+SELECT s.id, s.cid, s.aid, c.channel_id, c.department_id, c.group_id, s.sent_at,
+    CASE WHEN s.is_first = 1 THEN s.sent_at - s.assigned END, CASE WHEN s.is_first = 1 THEN s.sent_at - s.assigned END,
+    s.sent_at - s.asked, s.sent_at - s.asked
+FROM s JOIN conversations c ON c.id = s.cid;
+
+-- Transfers, for the statistics.
+CREATE TABLE transfers (
     id              INTEGER PRIMARY KEY,
-    conversation_id BIGINT  NOT NULL REFERENCES conversations (id),
-    agent_id        BIGINT  REFERENCES agents (id),
-    channel_id      BIGINT  NOT NULL,
+    conversation_id BIGINT NOT NULL REFERENCES conversations (id),
+    from_agent_id   BIGINT,
+    to_agent_id     BIGINT,
+    channel_id      BIGINT NOT NULL,
     department_id   BIGINT,
     group_id        BIGINT,
-    is_first        BOOLEAN NOT NULL,
-    asked_at        BIGINT  NOT NULL,
-    answered_at     BIGINT  NOT NULL,
-    business_ms     BIGINT  NOT NULL
+    at              BIGINT NOT NULL
 );
-CREATE INDEX responses_answered ON responses (answered_at);
+CREATE INDEX transfers_at ON transfers (at);
+INSERT INTO transfers (conversation_id, from_agent_id, to_agent_id, channel_id, department_id, group_id, at)
+SELECT e.conversation_id, e.prev_assignee_id, e.assignee_id, c.channel_id, c.department_id, c.group_id, e.created_at
+FROM events e JOIN conversations c ON c.id = e.conversation_id WHERE e.kind = 'conversation.transferred';
+
+-- Each agent's operator status over time (time Online, Away, Offline).
+CREATE TABLE presence_log (
+    id         INTEGER PRIMARY KEY,
+    agent_id   BIGINT NOT NULL REFERENCES agents (id),
+    presence   TEXT   NOT NULL,
+    started_at BIGINT NOT NULL,
+    ended_at   BIGINT
+);
+CREATE INDEX presence_log_agent ON presence_log (agent_id, started_at);
+INSERT INTO presence_log (agent_id, presence, started_at) SELECT id, presence, presence_since FROM agents;
 
 -- +goose Down
-DROP TABLE responses;
+DROP TABLE presence_log;
+DROP TABLE transfers;
+DROP TABLE replies;
+DROP INDEX conversations_sla_breached;
+DROP INDEX conversations_closed;
+DROP INDEX conversations_created;
+ALTER TABLE conversations DROP COLUMN reopened;
+ALTER TABLE conversations DROP COLUMN run_since;
+ALTER TABLE conversations DROP COLUMN assignee_replied;
+ALTER TABLE conversations DROP COLUMN sla_measured;
 DROP INDEX conversations_sla_next;
 ALTER TABLE conversations DROP COLUMN resolution_business_ms;
 ALTER TABLE conversations DROP COLUMN awaiting_since;
