@@ -81,8 +81,8 @@ const trackSet = `sla_policy_id = ?, sla_measured = ?, sla_first_due = ?, sla_ne
 // clockScan reads clockColumns.
 type clockScan struct {
 	policy, first, next, resolution, paused, firstReply, awaiting nullInt
-	measured, breached, nextBreaches                                int
-	pausedMS                                                        int64
+	measured, breached, nextBreaches                              int
+	pausedMS                                                      int64
 }
 
 func (cs *clockScan) dest() []any {
