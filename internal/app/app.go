@@ -44,6 +44,7 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/realtime"
 	"github.com/switchboard-hq/switchboard/internal/settings"
 	"github.com/switchboard-hq/switchboard/internal/sla"
+	"github.com/switchboard-hq/switchboard/internal/stats"
 	"github.com/switchboard-hq/switchboard/internal/store"
 	"github.com/switchboard-hq/switchboard/internal/supervision"
 	"github.com/switchboard-hq/switchboard/internal/team"
@@ -214,7 +215,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		SecureCookies: cfg.SecureCookies(), Version: version,
 		Visitors: visitors, Pusher: pusher, Sockets: sockets, PublicURL: cfg.PublicURL, TrustedProxies: proxies,
 		Receiver: messenger.NewReceiver(platforms, db, conversations, log), Outbox: sender,
-		Settings: omni, Dispatch: dispatcher, SLA: slaService, FileLinks: fileLinks, Supervision: supervision.NewService(db),
+		Settings: omni, Dispatch: dispatcher, SLA: slaService, Stats: stats.NewService(db, omni), FileLinks: fileLinks, Supervision: supervision.NewService(db),
 		WidgetLimits: httpapi.WidgetLimits{PerIP: cmp.Or(cfg.WidgetRatePerIP, httpapi.DefaultWidgetLimits.PerIP), PerVisitor: httpapi.DefaultWidgetLimits.PerVisitor},
 	})
 	if err != nil {

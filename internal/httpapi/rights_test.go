@@ -228,6 +228,10 @@ var rightsTable = []rightsRow{
 	{"DELETE", "/api/v1/sla-policies/{id}", "fresh SLA policy", nil, settingsOnly(204)},
 	{"GET", "/api/v1/management/chats", "", nil, managementOnly(200)},
 	{"GET", "/api/v1/management/agents", "", nil, managementOnly(200)},
+	{"GET", "/api/v1/stats/summary", "", nil, managementOnly(200)},
+	{"GET", "/api/v1/stats/agents", "", nil, managementOnly(200)},
+	{"GET", "/api/v1/stats/load", "", nil, managementOnly(200)},
+	{"GET", "/api/v1/stats/breaches", "", nil, managementOnly(200)},
 
 	{"GET", "/api/v1/custom-fields", "", nil, omnichannel(200)},
 	{"POST", "/api/v1/custom-fields", "", func(col int) any {

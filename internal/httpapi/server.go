@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/realtime"
 	"github.com/switchboard-hq/switchboard/internal/settings"
 	"github.com/switchboard-hq/switchboard/internal/sla"
+	"github.com/switchboard-hq/switchboard/internal/stats"
 	"github.com/switchboard-hq/switchboard/internal/supervision"
 	"github.com/switchboard-hq/switchboard/internal/team"
 	"github.com/switchboard-hq/switchboard/internal/templates"
@@ -75,6 +76,8 @@ type Deps struct {
 	Dispatch *dispatch.Service
 	// SLA serves business hours and SLA policies.
 	SLA *sla.Service
+	// Stats serves Management → Statistics.
+	Stats *stats.Service
 	// FileLinks checks the signed links of files published for platforms.
 	FileLinks *filelink.Signer
 	// Supervision answers Management → Active chats and Agents.
@@ -110,6 +113,7 @@ type Server struct {
 	settings      *settings.Service
 	dispatch      *dispatch.Service
 	sla           *sla.Service
+	stats         *stats.Service
 	fileLinks     *filelink.Signer
 	supervision   *supervision.Service
 }
@@ -127,7 +131,7 @@ func New(d Deps) (http.Handler, error) {
 		secureCookies: d.SecureCookies, version: d.Version,
 		visitors: d.Visitors, pusher: d.Pusher, sockets: d.Sockets, limits: newWidgetLimiter(d.WidgetLimits),
 		widget: newWidgetAssets(), publicURL: d.PublicURL, proxies: d.TrustedProxies,
-		receiver: d.Receiver, outbox: d.Outbox, settings: d.Settings, dispatch: d.Dispatch, sla: d.SLA, fileLinks: d.FileLinks,
+		receiver: d.Receiver, outbox: d.Outbox, settings: d.Settings, dispatch: d.Dispatch, sla: d.SLA, stats: d.Stats, fileLinks: d.FileLinks,
 		supervision: d.Supervision,
 	}
 	return s.routes(), nil
@@ -260,6 +264,10 @@ func (s *Server) routes() http.Handler {
 			// Management (omnichannel.management): the floor at a glance.
 			r.Get("/management/chats", s.activeChats)
 			r.Get("/management/agents", s.agentsAtWork)
+			r.Get("/stats/summary", s.statsSummary)
+			r.Get("/stats/agents", s.statsAgents)
+			r.Get("/stats/load", s.statsLoad)
+			r.Get("/stats/breaches", s.statsBreaches)
 
 			r.Get("/custom-fields", s.listCustomFields)
 			r.Post("/custom-fields", s.createCustomField)

@@ -43,6 +43,8 @@ type State struct {
 	// response's flag clears with the reply, NextBreaches keeps the count.
 	Breached     int
 	NextBreaches int
+	// NextRuns counts the next-response clocks started.
+	NextRuns int
 	// FirstReplyAt is the first agent reply; AwaitingSince the oldest client
 	// message no reply has answered yet.
 	FirstReplyAt  int64
@@ -97,6 +99,7 @@ func (s *State) ClientWrote(p *Plan, now int64, live bool) {
 		}
 		s.Due[index(NextResponse)] = p.dueAt(from, d)
 		s.Breached &^= NextResponse.bit()
+		s.NextRuns++
 	}
 }
 

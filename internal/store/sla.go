@@ -71,29 +71,29 @@ func (r run) bindSLA(ctx context.Context, cs ...*cv.Conversation) error {
 
 // The clock columns of a request, in the order of clockScan.dest.
 const clockColumns = `c.sla_policy_id, c.sla_measured, c.sla_first_due, c.sla_next_due, c.sla_resolution_due, c.sla_paused_at,
-	c.sla_breached, c.sla_next_breaches, c.sla_paused_ms, c.first_reply_at, c.awaiting_since`
+	c.sla_breached, c.sla_next_breaches, c.sla_next_runs, c.sla_paused_ms, c.first_reply_at, c.awaiting_since`
 
 // trackSet writes a request's clocks and its metering, from trackArgs.
 const trackSet = `sla_policy_id = ?, sla_measured = ?, sla_first_due = ?, sla_next_due = ?, sla_resolution_due = ?, sla_paused_at = ?,
-	sla_breached = ?, sla_next_breaches = ?, sla_paused_ms = ?, first_reply_at = ?, awaiting_since = ?, sla_next_at = ?,
+	sla_breached = ?, sla_next_breaches = ?, sla_next_runs = ?, sla_paused_ms = ?, first_reply_at = ?, awaiting_since = ?, sla_next_at = ?,
 	assignee_replied = ?, run_since = ?`
 
 // clockScan reads clockColumns.
 type clockScan struct {
 	policy, first, next, resolution, paused, firstReply, awaiting nullInt
-	measured, breached, nextBreaches                              int
+	measured, breached, nextBreaches, nextRuns                    int
 	pausedMS                                                      int64
 }
 
 func (cs *clockScan) dest() []any {
 	return []any{&cs.policy, &cs.measured, &cs.first, &cs.next, &cs.resolution, &cs.paused, &cs.breached, &cs.nextBreaches,
-		&cs.pausedMS, &cs.firstReply, &cs.awaiting}
+		&cs.nextRuns, &cs.pausedMS, &cs.firstReply, &cs.awaiting}
 }
 
 func (cs *clockScan) state(closed bool) *sla.State {
 	return &sla.State{
 		PolicyID: cs.policy.id(), Measured: cs.measured, Due: [3]int64{cs.first.id(), cs.next.id(), cs.resolution.id()},
-		PausedAt: cs.paused.id(), Breached: cs.breached, NextBreaches: cs.nextBreaches, PausedMS: cs.pausedMS,
+		PausedAt: cs.paused.id(), Breached: cs.breached, NextBreaches: cs.nextBreaches, NextRuns: cs.nextRuns, PausedMS: cs.pausedMS,
 		FirstReplyAt: cs.firstReply.id(), AwaitingSince: cs.awaiting.id(), Closed: closed,
 	}
 }
@@ -102,7 +102,7 @@ func (cs *clockScan) state(closed bool) *sla.State {
 func trackArgs(c *cv.Conversation) []any {
 	s := c.SLA
 	return []any{nullID(s.PolicyID), s.Measured, nullID(s.Due[0]), nullID(s.Due[1]), nullID(s.Due[2]), nullID(s.PausedAt),
-		s.Breached, s.NextBreaches, s.PausedMS, nullID(s.FirstReplyAt), nullID(s.AwaitingSince), nullID(s.NextAt()),
+		s.Breached, s.NextBreaches, s.NextRuns, s.PausedMS, nullID(s.FirstReplyAt), nullID(s.AwaitingSince), nullID(s.NextAt()),
 		c.Metering.AssigneeReplied, nullID(c.Metering.RunSince)}
 }
 

@@ -27,6 +27,8 @@ func TestDispatch(t *testing.T) { storetest.Each(t, storetest.Dispatch) }
 
 func TestSLA(t *testing.T) { storetest.Each(t, storetest.SLA) }
 
+func TestStatistics(t *testing.T) { storetest.Each(t, storetest.Stats) }
+
 func TestSLABreachesOnceOnTwoInstances(t *testing.T) {
 	e, ok := storetest.Postgres(t)
 	if !ok {

@@ -242,3 +242,29 @@ export const unassignConversation = (cid) => request('POST', `/conversations/${i
 
 // sendTyping tells the client an agent is typing a reply (fire and forget).
 export const sendTyping = (cid) => request('POST', `/conversations/${id(cid)}/typing`);
+
+// Business hours and SLA policies
+// (right omnichannel.settings). Business hours are replaced whole (PUT);
+// policies come in the order they are tried, the default last, and are
+// reordered by the ids of all the others.
+export const listBusinessHours = async () => listOf(await request('GET', '/business-hours'), 'business_hours');
+export const createBusinessHours = (body) => request('POST', '/business-hours', { json: body });
+export const updateBusinessHours = (hoursId, body) => request('PUT', `/business-hours/${id(hoursId)}`, { json: body });
+export const deleteBusinessHours = (hoursId) => request('DELETE', `/business-hours/${id(hoursId)}`);
+export const listSLAPolicies = async () => listOf(await request('GET', '/sla-policies'), 'policies');
+export const createSLAPolicy = (body) => request('POST', '/sla-policies', { json: body });
+export const updateSLAPolicy = (policyId, body) => request('PUT', `/sla-policies/${id(policyId)}`, { json: body });
+export const deleteSLAPolicy = (policyId) => request('DELETE', `/sla-policies/${id(policyId)}`);
+export const reorderSLAPolicies = (ids) => request('PUT', '/sla-policies/order', { json: { ids } });
+
+// Statistics
+// Management › Statistics (right omnichannel.management). Every view takes
+// the period (period=today|yesterday|7d|30d|custom, with from and to dates
+// for custom) and the filters channel_id, department_id, group_id, agent_id.
+export const statsSummary = (params) => request('GET', `/stats/summary${query(params)}`);
+export const statsAgents = (params) => request('GET', `/stats/agents${query(params)}`);
+export const statsLoad = (params) => request('GET', `/stats/load${query(params)}`);
+// statsBreaches answers {period, requests, next}; pass next as before for the following page.
+export const statsBreaches = (params, before) => request('GET', `/stats/breaches${query({ ...params, before })}`);
+// statsCSVURL is a view's table as a CSV download (the session cookie authenticates it).
+export const statsCSVURL = (view, params, table) => `${BASE}/stats/${view}${query({ ...params, format: 'csv', table })}`;

@@ -10,6 +10,7 @@ import { ChannelBadge } from './lists.js';
 import { hasRight } from './nav.js';
 import { Composer } from './composer.js';
 import { ClientPanel } from './clientpanel.js';
+import { SlaTargets } from './sla.js';
 import { Modal, PresenceDot, useAction } from './ui.js';
 
 const PAGE = 100;
@@ -332,6 +333,7 @@ function ChatHeader({ conv, me, canWrite, canTake, statusList, agentList, onActi
         ${!open ? html`<span class="tag tag-closed" id="chat-closed-tag">Closed</span>` : null}
       </div>
       <div class="chat-subject" id="chat-subject" title="Request #${conv.id}">${conv.subject || `Request #${conv.id}`}</div>
+      ${open ? html`<${SlaTargets} c=${conv} />` : null}
     </div>
     <div class="chat-tools">
       <span class="chat-assignee" id="chat-assignee">${conv.assignee_id

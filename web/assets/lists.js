@@ -8,6 +8,7 @@ import { agents, agentName, statuses, statusOf, useResource } from './directory.
 import { ago, since, useNow } from './format.js';
 import { fetchTick, listRows, mergeRows, putRow, refreshRow, sortKey, useStore } from './live.js';
 import { CHANNELS, kindLabel } from './nav.js';
+import { SlaClock } from './sla.js';
 import { EmptyState } from './ui.js';
 
 const PAGE = 50;
@@ -93,6 +94,7 @@ function QueueRow({ c, now, onTake, busy }) {
       <span class="conv-text">${c.subject || c.last_message_preview}</span>
     </a>
     <span class="conv-meta conv-wait" title="Waiting since ${new Date(c.created_at).toLocaleString()}">${since(c.created_at, now)}</span>
+    <${SlaClock} c=${c} />
     <span class="conv-unread"><${UnreadBadge} count=${c.unread} /></span>
     <button type="button" class="btn btn-primary btn-small" data-action="take" disabled=${busy} onClick=${() => onTake(c)}>
       ${busy ? 'Taking…' : 'Take the chat'}
@@ -151,6 +153,7 @@ function ChatRow({ c, now, agentList, statusList, href, subject }) {
       ? html`<span class="assignee">${agentName(agentList, c.assignee_id)}</span>`
       : html`<span class="tag tag-unassigned">Unassigned</span>`}</span>
     ${status ? html`<span class="conv-meta conv-status"><span class="status-pill status-${status.class}">${status.name}</span></span>` : html`<span class="conv-meta"></span>`}
+    <${SlaClock} c=${c} />
     <span class="conv-meta conv-time" title=${new Date(c.last_message_at).toLocaleString()}>${ago(c.last_message_at, now)}</span>
     <span class="conv-unread"><${UnreadBadge} count=${c.unread} /></span>
   </li>`;

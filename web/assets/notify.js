@@ -3,10 +3,14 @@
 // assigned to me by someone else (or the dispatcher) or someone leaves a
 // note in my request, while the tab is hidden or that chat is not open.
 // Viewing the chat (or, for new requests, the queue) clears it.
+// An SLA breach also shows as a toast in the workspace, to the assignee (or,
+// while the request is queued, to the agents who can take it) and to
+// supervisors.
 // While the tab is hidden, new requests, assignments and others' notes also
 // show as desktop notifications, once the agent allowed them (asked only
 // when they click "Enable desktop notifications", never on page load).
 import { useEffect, useState } from 'preact/hooks';
+import { html } from './html.js';
 import { agentName, agents } from './directory.js';
 import { getSession, onLiveEvent } from './live.js';
 
@@ -162,6 +166,50 @@ function assignedToMe(ev, c, me) {
   return ev.kind === 'conversation.created';
 }
 
+// Toasts: short-lived notices in the workspace (SLA breaches).
+let toasts = [];
+const toastSubs = new Set();
+let toastSeq = 0;
+const TOAST_MS = 30000;
+
+function setToasts(next) {
+  toasts = next;
+  toastSubs.forEach((fn) => fn(toasts));
+}
+
+function toast(t) {
+  const id = ++toastSeq;
+  setToasts([...toasts.slice(-4), { ...t, id }]);
+  setTimeout(() => dismissToast(id), TOAST_MS);
+}
+
+const dismissToast = (id) => setToasts(toasts.filter((t) => t.id !== id));
+
+// Toasts renders the workspace's notices.
+export function Toasts() {
+  const [list, setList] = useState(toasts);
+  useEffect(() => {
+    toastSubs.add(setList);
+    return () => toastSubs.delete(setList);
+  }, []);
+  if (!list.length) return null;
+  return html`<div class="toasts" role="status" aria-live="polite">
+    ${list.map((t) => html`<div key=${t.id} class="toast toast-${t.kind}" data-toast=${t.kind} data-conversation-id=${t.cid}>
+      <a href=${`#/c/${t.cid}`} class="toast-body" onClick=${() => dismissToast(t.id)}>
+        <strong>${t.title}</strong><span>${t.body}</span>
+      </a>
+      <button type="button" class="btn btn-ghost btn-small toast-close" aria-label="Dismiss" onClick=${() => dismissToast(t.id)}>×</button>
+    </div>`)}
+  </div>`;
+}
+
+// breachFor says whether an SLA breach is this agent's business: their
+// request, a queued one they can take, or any for a supervisor.
+function breachFor(c, s) {
+  if (c.assignee_id) return c.assignee_id === s.agentId || s.management;
+  return s.queue || s.management;
+}
+
 function onEvent(ev) {
   const data = ev.data || {};
   const c = data.conversation;
@@ -170,6 +218,17 @@ function onEvent(ev) {
   const viewing = !document.hidden && openChat() === c.id;
   const m = data.message;
   let alert = false;
+  if (ev.kind === 'conversation.sla_breached') {
+    if (!breachFor(c, s)) return;
+    const what = m && m.body ? m.body.replace(/^SLA breached: /, '') : 'a target';
+    const who = c.assignee_id ? (c.assignee_id === s.agentId ? 'your request' : nameOf(c.assignee_id)) : 'unassigned';
+    toast({ kind: 'sla', cid: c.id, title: `SLA breached · Request #${c.id}`, body: `${clientOf(c)} (${who}): ${what}` });
+    desktop(`SLA breached · Request #${c.id}`, `${clientOf(c)}: ${what}`, c.id);
+    if (c.assignee_id === s.agentId && !viewing) pending.set(c.id, 'message');
+    beep();
+    render();
+    return;
+  }
   if (assignedToMe(ev, c, s.agentId)) {
     if (!viewing) {
       pending.set(c.id, 'message');
@@ -216,6 +275,7 @@ export function stopNotifications() {
   if (unsubscribe) unsubscribe();
   unsubscribe = null;
   pending.clear();
+  setToasts([]);
   window.removeEventListener('hashchange', clearViewed);
   document.removeEventListener('visibilitychange', clearViewed);
   window.removeEventListener('pointerdown', unlockAudio, true);

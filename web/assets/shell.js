@@ -14,7 +14,7 @@ import { ChatView } from './chat.js';
 import { clearDrafts } from './composer.js';
 import { awayReasons, resetDirectory, useResource } from './directory.js';
 import { getRow, onLiveEvent, queueCount, startLive, stopLive, unreadByKind, useConnection, useStore } from './live.js';
-import { askDesktopPermission, dismissDesktopOffer, setBaseTitle, startNotifications, stopNotifications, useDesktopOffer } from './notify.js';
+import { Toasts, askDesktopPermission, dismissDesktopOffer, setBaseTitle, startNotifications, stopNotifications, useDesktopOffer } from './notify.js';
 
 // The switch's values: "online", "away", "away:ID" (a reason), "offline".
 // A reason known by name only is found in the list.
@@ -313,5 +313,6 @@ export function Shell({ me, setMe, refreshMe, onLogout }) {
     <main class=${`content${isChatRoute(route) ? ' content-chat' : ''}`} id="content">
       <${Content} me=${me} route=${route} refreshMe=${refreshMe} />
     </main>
+    ${live ? html`<${Toasts} />` : null}
   </div>`;
 }

@@ -9,6 +9,7 @@ import { seconds, useNow } from '../format.js';
 import { ChannelBadge } from '../lists.js';
 import { putRow } from '../live.js';
 import { KIND_LABELS } from '../nav.js';
+import { SlaClock } from '../sla.js';
 import { TransferDialog } from '../chat.js';
 import { EmptyState } from '../ui.js';
 import { isConversationEvent, useLiveRefresh } from './refresh.js';
@@ -45,6 +46,7 @@ function ChatRow({ c, now, agentList, departmentName, busy, onReassign, onUnassi
     <td class="chat-department">${c.department_id ? departmentName(c.department_id) : html`<span class="muted">—</span>`}</td>
     <td class="cell-count chat-duration" title=${c.created_at ? `Started ${new Date(c.created_at).toLocaleString()}` : undefined}>
       ${elapsed(c.created_at, now)}</td>
+    <td class="chat-sla"><${SlaClock} c=${c} /></td>
     <td class="chat-last" data-writer=${writer}>
       <span class="cell-count chat-last-time" title=${c.last_message_at ? new Date(c.last_message_at).toLocaleString() : undefined}>
         ${c.last_message_at ? `${elapsed(c.last_message_at, now)} ago` : '—'}</span>
@@ -185,7 +187,7 @@ export function ActiveChatsPage() {
     body = html`<div class="table-wrap"><table class="table table-compact" id="active-chats">
       <thead><tr>
         <th>Request</th><th>Client</th><th>Agent</th><th>Channel</th><th>Department</th><th>Duration</th>
-        <th>Last message</th><th><span class="visually-hidden">Actions</span></th>
+        <th>SLA</th><th>Last message</th><th><span class="visually-hidden">Actions</span></th>
       </tr></thead>
       <tbody>
         ${chats.map((c) => html`<${ChatRow} key=${c.id} c=${c} now=${now} agentList=${agentList} departmentName=${departmentName}

@@ -1,0 +1,293 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/switchboard-hq/switchboard/internal/sla"
+	"github.com/switchboard-hq/switchboard/internal/stats"
+	"github.com/switchboard-hq/switchboard/internal/team"
+)
+
+// The statistics (docs/statistics.md) read requests by conversations_created
+// and conversations_closed, replies by replies_sent, transfers by
+// transfers_at, breached requests by conversations_sla_breached: each an
+// index range over the period, filtered in the scan.
+
+// statsWhere is the filter of q on a table aliased a, whose agent column is
+// agent, with the time column col in the period.
+func statsWhere(q stats.Query, a, col, agent string) (string, []any) {
+	where := []string{a + `.` + col + ` >= ?`, a + `.` + col + ` < ?`}
+	args := []any{millis(q.From), millis(q.To)}
+	for _, f := range []struct {
+		col string
+		id  int64
+	}{{a + `.channel_id`, q.ChannelID}, {a + `.department_id`, q.DepartmentID}, {a + `.group_id`, q.GroupID}, {agent, q.AgentID}} {
+		if f.id != 0 {
+			where, args = append(where, f.col+` = ?`), append(args, f.id)
+		}
+	}
+	return strings.Join(where, ` AND `), args
+}
+
+// StatsRequests counts the period's requests; see stats.Requests.
+func (db *DB) StatsRequests(ctx context.Context, q stats.Query) (stats.Requests, error) {
+	var out stats.Requests
+	created, createdArgs := statsWhere(q, "c", "created_at", "c.assignee_id")
+	closed, closedArgs := statsWhere(q, "c", "closed_at", "c.assignee_id")
+	moved, movedArgs := statsWhere(q, "t", "at", "t.from_agent_id")
+	var args []any
+	for _, a := range [][]any{createdArgs, closedArgs, movedArgs, closedArgs, createdArgs} {
+		args = append(args, a...)
+	}
+	err := db.reader().queryRow(ctx, `SELECT
+		(SELECT COUNT(*) FROM conversations c WHERE `+created+`),
+		(SELECT COUNT(*) FROM conversations c WHERE `+closed+`),
+		(SELECT COUNT(DISTINCT t.conversation_id) FROM transfers t WHERE `+moved+`),
+		(SELECT COUNT(*) FROM conversations c WHERE `+closed+` AND c.first_reply_at IS NULL),
+		(SELECT COUNT(*) FROM conversations c WHERE `+created+` AND c.reopened)`, args...).
+		Scan(&out.New, &out.Closed, &out.Transferred, &out.Missed, &out.Reopened)
+	return out, wrap(err, "count requests")
+}
+
+// StatsDurations reads the period's durations of one kind, in ms: first
+// responses and replies by when they were written, resolutions by close.
+func (db *DB) StatsDurations(ctx context.Context, q stats.Query, what string) (stats.Durations, error) {
+	var query string
+	var args []any
+	switch what {
+	case stats.FirstResponse, stats.Reply:
+		col := "first"
+		if what == stats.Reply {
+			col = "answer"
+		}
+		where, a := statsWhere(q, "r", "sent_at", "r.agent_id")
+		query, args = `SELECT r.`+col+`_ms, r.`+col+`_business_ms FROM replies r WHERE `+where+` AND r.`+col+`_ms IS NOT NULL`, a
+	case stats.Resolution:
+		where, a := statsWhere(q, "c", "closed_at", "c.assignee_id")
+		query, args = `SELECT c.closed_at - c.created_at, COALESCE(c.resolution_business_ms, c.closed_at - c.created_at)
+			FROM conversations c WHERE `+where, a
+	default:
+		return stats.Durations{}, fmt.Errorf("store: no durations of %q", what)
+	}
+	rows, err := db.reader().query(ctx, query, args...)
+	if err != nil {
+		return stats.Durations{}, wrap(err, "%s times", what)
+	}
+	defer rows.Close()
+	var d stats.Durations
+	for rows.Next() {
+		var cal, bus int64
+		if err := rows.Scan(&cal, &bus); err != nil {
+			return d, wrap(err, "%s times", what)
+		}
+		d.Calendar, d.Business = append(d.Calendar, cal), append(d.Business, bus)
+	}
+	return d, wrap(rows.Err(), "%s times", what)
+}
+
+// StatsSLA counts the period's new requests by the state of each target
+// their policy measured.
+func (db *DB) StatsSLA(ctx context.Context, q stats.Query) (map[sla.Target]stats.Compliance, error) {
+	where, args := statsWhere(q, "c", "created_at", "c.assignee_id")
+	sum := func(cond string) string { return `COALESCE(SUM(CASE WHEN ` + cond + ` THEN 1 ELSE 0 END), 0)` }
+	var f, n, r stats.Compliance
+	err := db.reader().queryRow(ctx, `SELECT `+strings.Join([]string{
+		sum(`c.sla_measured & 1 <> 0 AND c.sla_breached & 1 = 0 AND c.first_reply_at IS NOT NULL`),
+		sum(`c.sla_measured & 1 <> 0 AND c.sla_breached & 1 <> 0`),
+		sum(`c.sla_measured & 1 <> 0 AND c.sla_breached & 1 = 0 AND c.first_reply_at IS NULL AND c.closed_at IS NULL`),
+		sum(`c.sla_measured & 2 <> 0 AND c.sla_next_breaches = 0 AND c.sla_next_due IS NULL AND c.sla_next_runs > 0`),
+		sum(`c.sla_measured & 2 <> 0 AND c.sla_next_breaches > 0`),
+		sum(`c.sla_measured & 2 <> 0 AND c.sla_next_breaches = 0 AND c.sla_next_due IS NOT NULL`),
+		sum(`c.sla_measured & 4 <> 0 AND c.sla_breached & 4 = 0 AND c.closed_at IS NOT NULL`),
+		sum(`c.sla_measured & 4 <> 0 AND c.sla_breached & 4 <> 0`),
+		sum(`c.sla_measured & 4 <> 0 AND c.sla_breached & 4 = 0 AND c.closed_at IS NULL`),
+	}, `, `)+` FROM conversations c WHERE `+where, args...).
+		Scan(&f.Met, &f.Breached, &f.InProgress, &n.Met, &n.Breached, &n.InProgress, &r.Met, &r.Breached, &r.InProgress)
+	return map[sla.Target]stats.Compliance{sla.FirstResponse: f, sla.NextResponse: n, sla.Resolution: r}, wrap(err, "SLA compliance")
+}
+
+// StatsAgents sums each agent's replies and presence periods; every active
+// agent of the module is listed, or only the filtered one.
+func (db *DB) StatsAgents(ctx context.Context, q stats.Query) ([]stats.AgentSums, error) {
+	r := db.reader()
+	rows, err := r.query(ctx, `SELECT a.id, a.name FROM agents a WHERE a.active = ? AND (a.id = ? OR ? = 0)
+		AND (a.is_admin = ? OR EXISTS (SELECT 1 FROM group_members gm JOIN agent_groups g ON g.id = gm.group_id
+			WHERE gm.agent_id = a.id AND (' ' || g.rights || ' ') LIKE '% omnichannel %'))
+		ORDER BY a.name, a.id`, true, q.AgentID, q.AgentID, true)
+	list, err := collect(rows, err, func(row scanner) (stats.AgentSums, error) {
+		var a stats.AgentSums
+		return a, row.Scan(&a.ID, &a.Name)
+	})
+	if err != nil {
+		return nil, wrap(err, "agents")
+	}
+	byID := map[int64]*stats.AgentSums{}
+	for i := range list {
+		byID[list[i].ID] = &list[i]
+	}
+	where, args := statsWhere(q, "r", "sent_at", "r.agent_id")
+	rows, err = r.query(ctx, `SELECT r.agent_id, COUNT(DISTINCT r.conversation_id), COUNT(*), COUNT(r.first_ms),
+		CAST(COALESCE(SUM(r.first_ms), 0) AS BIGINT), COUNT(r.answer_ms), CAST(COALESCE(SUM(r.answer_ms), 0) AS BIGINT)
+		FROM replies r WHERE `+where+` GROUP BY r.agent_id`, args...)
+	_, err = collect(rows, err, func(row scanner) (int, error) {
+		var id int64
+		var s stats.AgentSums
+		if err := row.Scan(&id, &s.Handled, &s.Replies, &s.Firsts, &s.FirstMS, &s.Answers, &s.AnswerMS); err != nil {
+			return 0, err
+		}
+		if a := byID[id]; a != nil {
+			a.Handled, a.Replies, a.Firsts, a.FirstMS, a.Answers, a.AnswerMS = s.Handled, s.Replies, s.Firsts, s.FirstMS, s.Answers, s.AnswerMS
+		}
+		return 0, nil
+	})
+	if err != nil {
+		return nil, wrap(err, "replies of agents")
+	}
+	// Presence periods overlapping the period, cut to it (and to now).
+	from, to := millis(q.From), min(millis(q.To), millis(db.Now()))
+	rows, err = r.query(ctx, `SELECT agent_id, presence, started_at, ended_at FROM presence_log
+		WHERE started_at < ? AND (ended_at IS NULL OR ended_at > ?) AND (agent_id = ? OR ? = 0)`, to, from, q.AgentID, q.AgentID)
+	_, err = collect(rows, err, func(row scanner) (int, error) {
+		var id, start int64
+		var p team.Presence
+		var end sql.NullInt64
+		if err := row.Scan(&id, &p, &start, &end); err != nil {
+			return 0, err
+		}
+		a := byID[id]
+		if a == nil {
+			return 0, nil
+		}
+		stop := to
+		if end.Valid {
+			stop = min(end.Int64, to)
+		}
+		span := max(0, stop-max(start, from))
+		switch p {
+		case team.Online:
+			a.Online += span
+		case team.Away:
+			a.Away += span
+		default:
+			a.Offline += span
+		}
+		return 0, nil
+	})
+	return list, wrap(err, "presence of agents")
+}
+
+// StatsArrivals counts the period's new (or closed) requests per quarter hour.
+func (db *DB) StatsArrivals(ctx context.Context, q stats.Query, closed bool) ([]stats.Bucket, error) {
+	col := "created_at"
+	if closed {
+		col = "closed_at"
+	}
+	where, args := statsWhere(q, "c", col, "c.assignee_id")
+	rows, err := db.reader().query(ctx, fmt.Sprintf(`SELECT c.%s / %d, COUNT(*) FROM conversations c WHERE %s GROUP BY c.%[1]s / %[2]d`,
+		col, stats.QuarterMS, where), args...)
+	out, err := collect(rows, err, func(row scanner) (stats.Bucket, error) {
+		var b stats.Bucket
+		err := row.Scan(&b.Start, &b.N)
+		b.Start *= stats.QuarterMS
+		return b, err
+	})
+	return out, wrap(err, "requests per quarter hour")
+}
+
+// StatsChannels is the per-channel breakdown, busiest first.
+func (db *DB) StatsChannels(ctx context.Context, q stats.Query) ([]stats.ChannelRow, error) {
+	r := db.reader()
+	rows, err := r.query(ctx, `SELECT id, name, kind FROM channels ORDER BY id`)
+	list, err := collect(rows, err, func(row scanner) (stats.ChannelRow, error) {
+		var c stats.ChannelRow
+		return c, row.Scan(&c.ID, &c.Name, &c.Kind)
+	})
+	if err != nil {
+		return nil, wrap(err, "channels")
+	}
+	byID := map[int64]*stats.ChannelRow{}
+	for i := range list {
+		byID[list[i].ID] = &list[i]
+	}
+	created, createdArgs := statsWhere(q, "c", "created_at", "c.assignee_id")
+	closed, closedArgs := statsWhere(q, "c", "closed_at", "c.assignee_id")
+	sent, sentArgs := statsWhere(q, "r", "sent_at", "r.agent_id")
+	counts := []struct {
+		query string
+		args  []any
+		into  func(c *stats.ChannelRow, n int64, sum int64)
+	}{
+		{`SELECT c.channel_id, COUNT(*), 0 FROM conversations c WHERE ` + created + ` GROUP BY c.channel_id`, createdArgs,
+			func(c *stats.ChannelRow, n, _ int64) { c.New = int(n) }},
+		{`SELECT c.channel_id, COUNT(*), CAST(SUM(CASE WHEN c.first_reply_at IS NULL THEN 1 ELSE 0 END) AS BIGINT)
+			FROM conversations c WHERE ` + closed + ` GROUP BY c.channel_id`, closedArgs,
+			func(c *stats.ChannelRow, n, missed int64) { c.Closed, c.Missed = int(n), int(missed) }},
+		{`SELECT r.channel_id, COUNT(r.first_ms), CAST(COALESCE(SUM(r.first_ms), 0) AS BIGINT) FROM replies r WHERE ` + sent + ` GROUP BY r.channel_id`, sentArgs,
+			func(c *stats.ChannelRow, n, sum int64) { c.FirstResponse = stats.Average(sum, int(n)) }},
+	}
+	for _, k := range counts {
+		rows, err := r.query(ctx, k.query, k.args...)
+		_, err = collect(rows, err, func(row scanner) (int, error) {
+			var id, n, sum int64
+			if err := row.Scan(&id, &n, &sum); err != nil {
+				return 0, err
+			}
+			if c := byID[id]; c != nil {
+				k.into(c, n, sum)
+			}
+			return 0, nil
+		})
+		if err != nil {
+			return nil, wrap(err, "requests per channel")
+		}
+	}
+	out := list[:0]
+	for _, c := range list {
+		if c.New+c.Closed > 0 || c.FirstResponse != nil || (q.ChannelID != 0 && c.ID == q.ChannelID) {
+			out = append(out, c)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b stats.ChannelRow) int { return b.New - a.New })
+	return out, nil
+}
+
+// StatsBreaches lists the period's new requests with a breached target,
+// newest first, from before (the id to list below; 0 = the newest).
+func (db *DB) StatsBreaches(ctx context.Context, q stats.Query, before int64, limit int) ([]stats.Breach, error) {
+	where, args := statsWhere(q, "c", "created_at", "c.assignee_id")
+	if before > 0 {
+		where, args = where+` AND c.id < ?`, append(args, before)
+	}
+	rows, err := db.reader().query(ctx, `SELECT c.id, cl.name, c.channel_kind, c.subject, COALESCE(a.name, ''), c.created_at, c.closed_at,
+		COALESCE(p.name, ''), c.sla_breached, c.sla_next_breaches
+		FROM conversations c JOIN clients cl ON cl.id = c.client_id LEFT JOIN agents a ON a.id = c.assignee_id
+		LEFT JOIN sla_policies p ON p.id = c.sla_policy_id
+		WHERE (c.sla_breached <> 0 OR c.sla_next_breaches > 0) AND `+where+` ORDER BY c.id DESC LIMIT ?`, append(args, limit)...)
+	out, err := collect(rows, err, func(row scanner) (stats.Breach, error) {
+		var b stats.Breach
+		var created int64
+		var closed sql.NullInt64
+		var mask, next int
+		if err := row.Scan(&b.ID, &b.ClientName, &b.ChannelKind, &b.Subject, &b.Assignee, &created, &closed, &b.Policy, &mask, &next); err != nil {
+			return b, err
+		}
+		b.CreatedAt = fromMillis(created)
+		if closed.Valid {
+			t := fromMillis(closed.Int64)
+			b.ClosedAt = &t
+		}
+		st := sla.State{Breached: mask, NextBreaches: next}
+		b.Targets = []sla.Target{}
+		for _, t := range sla.Targets {
+			if st.WasBreached(t) {
+				b.Targets = append(b.Targets, t)
+			}
+		}
+		return b, nil
+	})
+	return out, wrap(err, "breached requests")
+}
