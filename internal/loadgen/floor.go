@@ -15,8 +15,10 @@ import (
 
 // SeedConfig describes a database to fill before a server starts on it.
 type SeedConfig struct {
-	DatabaseURL               string
-	Requests, Agents          int
+	DatabaseURL      string
+	Requests, Agents int
+	// Days spreads the requests over that many days before now (0: one a second).
+	Days                      int
 	AdminEmail, AdminPassword string
 	Progress                  io.Writer
 }
@@ -39,7 +41,7 @@ func Seed(ctx context.Context, cfg SeedConfig) error {
 		return err
 	}
 	start := time.Now()
-	seeded, err := db.SeedFloor(ctx, cfg.Requests, cfg.Agents, time.Now())
+	seeded, err := db.SeedFloor(ctx, cfg.Requests, cfg.Agents, time.Duration(cfg.Days)*24*time.Hour, time.Now())
 	if err != nil {
 		return err
 	}
@@ -77,6 +79,10 @@ func MeasureFloor(ctx context.Context, base, email, password string, samples int
 		"/api/v1/management/chats?sort=duration", "/api/v1/management/chats?sort=activity",
 		"/api/v1/management/chats?sort=created", "/api/v1/management/chats?sort=activity&channel=telegram",
 		"/api/v1/management/agents",
+		// Management → Statistics over 30 days, whole and filtered.
+		"/api/v1/stats/summary?period=30d", "/api/v1/stats/summary?period=30d&channel_id=2&agent_id=3",
+		"/api/v1/stats/agents?period=30d", "/api/v1/stats/load?period=30d", "/api/v1/stats/load?period=30d&department_id=2",
+		"/api/v1/stats/breaches?period=30d",
 	}
 	for range samples {
 		for _, p := range paths {

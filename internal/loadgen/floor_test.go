@@ -16,7 +16,7 @@ func TestSeedAFloorAndTimeTheManagementViews(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()
-			if err := Seed(ctx, SeedConfig{DatabaseURL: e.URL, Requests: 20_000, Agents: 5, AdminEmail: adminEmail, AdminPassword: adminPassword}); err != nil {
+			if err := Seed(ctx, SeedConfig{DatabaseURL: e.URL, Requests: 20_000, Agents: 5, Days: 40, AdminEmail: adminEmail, AdminPassword: adminPassword}); err != nil {
 				t.Fatal(err)
 			}
 			if err := Seed(ctx, SeedConfig{DatabaseURL: e.URL, Requests: 10, Agents: 1, AdminEmail: "x@example.com", AdminPassword: "password"}); err == nil {
@@ -27,8 +27,8 @@ func TestSeedAFloorAndTimeTheManagementViews(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rep.Latencies) != 5 {
-				t.Fatalf("timed %d endpoints, want 5", len(rep.Latencies))
+			if len(rep.Latencies) != 11 {
+				t.Fatalf("timed %d endpoints, want 11", len(rep.Latencies))
 			}
 			for path, l := range rep.Latencies {
 				if len(l) != 3 || l[0] <= 0 || l[2] > time.Minute {

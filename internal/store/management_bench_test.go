@@ -136,7 +136,7 @@ func reportPercentiles(b *testing.B, times []time.Duration) {
 func seedManagement(b *testing.B, db *DB, n int) {
 	b.Helper()
 	start := time.Now()
-	seeded, err := db.SeedFloor(context.Background(), n, benchAgents, benchNow)
+	seeded, err := db.SeedFloor(context.Background(), n, benchAgents, 0, benchNow)
 	if err != nil {
 		b.Fatal(err)
 	}
