@@ -117,6 +117,8 @@ func (db *DB) SeedFloor(ctx context.Context, n, agents int, span time.Duration, 
 				SELECT c.id, c.channel_id, 'reply', c.assignee_id, 'Another answer', ` + answer(k) + ` ` + answered + ` ORDER BY c.id`, nil})
 	}
 	statements = append(statements,
+		statement{`INSERT INTO messages (conversation_id, channel_id, kind, body, created_at)
+			SELECT c.id, c.channel_id, 'client', 'Thank you!', c.closed_at - 30000 ` + answered + ` ORDER BY c.id`, nil},
 		statement{`INSERT INTO messages (conversation_id, channel_id, kind, author_id, body, created_at)
 			SELECT c.id, c.channel_id, 'event', c.assignee_id, 'closed the request', c.closed_at FROM conversations c WHERE c.closed_at IS NOT NULL ORDER BY c.id`, nil},
 		// The replies as the write path records them: the first from the

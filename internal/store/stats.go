@@ -13,9 +13,10 @@ import (
 )
 
 // The statistics (docs/statistics.md) read requests by conversations_created
-// and conversations_closed, replies by replies_sent, transfers by
-// transfers_at, breached requests by conversations_sla_breached: each an
-// index range over the period, filtered in the scan.
+// and conversations_closed, durations by replies_first and replies_answer,
+// each agent's replies by replies_agent, transfers by transfers_at and
+// breached requests by conversations_sla_breached: each an index range over
+// the period that covers what it reads, filtered in the scan.
 
 // statsWhere is the filter of q on a table aliased a, whose agent column is
 // agent, with the time column col in the period.
@@ -129,10 +130,18 @@ func (db *DB) StatsAgents(ctx context.Context, q stats.Query) ([]stats.AgentSums
 	for i := range list {
 		byID[list[i].ID] = &list[i]
 	}
+	if len(list) == 0 {
+		return list, nil
+	}
+	// One range of replies_agent per agent, read in agent order.
 	where, args := statsWhere(q, "r", "sent_at", "r.agent_id")
+	ids := make([]any, len(list))
+	for i, a := range list {
+		ids[i] = a.ID
+	}
 	rows, err = r.query(ctx, `SELECT r.agent_id, COUNT(DISTINCT r.conversation_id), COUNT(*), COUNT(r.first_ms),
 		CAST(COALESCE(SUM(r.first_ms), 0) AS BIGINT), COUNT(r.answer_ms), CAST(COALESCE(SUM(r.answer_ms), 0) AS BIGINT)
-		FROM replies r WHERE `+where+` GROUP BY r.agent_id`, args...)
+		FROM replies r WHERE r.agent_id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) AND `+where+` GROUP BY r.agent_id`, append(ids, args...)...)
 	_, err = collect(rows, err, func(row scanner) (int, error) {
 		var id int64
 		var s stats.AgentSums

@@ -60,9 +60,11 @@ ALTER TABLE conversations ADD COLUMN sla_measured INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN assignee_replied BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE conversations ADD COLUMN run_since BIGINT;
 ALTER TABLE conversations ADD COLUMN reopened BOOLEAN NOT NULL DEFAULT FALSE;
--- Statistics: requests by creation and by close; breached ones by creation.
-CREATE INDEX conversations_created ON conversations (created_at, channel_id);
-CREATE INDEX conversations_closed ON conversations (closed_at, channel_id) WHERE closed_at IS NOT NULL;
+-- Statistics: requests by creation and by close, each covering what the
+-- counts and resolution times read (no table lookups); breached ones by creation.
+CREATE INDEX conversations_created ON conversations (created_at, channel_id, department_id, group_id, assignee_id, reopened);
+CREATE INDEX conversations_closed ON conversations (closed_at, channel_id, department_id, group_id, assignee_id, first_reply_at,
+    created_at, resolution_business_ms) WHERE closed_at IS NOT NULL;
 CREATE INDEX conversations_sla_breached ON conversations (created_at) WHERE sla_breached <> 0 OR sla_next_breaches > 0;
 
 -- Every agent reply with what it counts for (docs/supervision.md, Metrics):
@@ -82,8 +84,13 @@ CREATE TABLE replies (
     answer_ms          BIGINT,
     answer_business_ms BIGINT
 );
-CREATE INDEX replies_sent ON replies (sent_at, channel_id);
-CREATE INDEX replies_agent ON replies (agent_id, sent_at);
+-- Covering indexes: per agent (Management → Agents, the statistics' agent
+-- table), and the first replies and the answers by time (their durations).
+CREATE INDEX replies_agent ON replies (agent_id, sent_at, channel_id, department_id, group_id, conversation_id, first_ms, answer_ms);
+CREATE INDEX replies_first ON replies (sent_at, first_ms, first_business_ms, channel_id, department_id, group_id, agent_id)
+    WHERE first_ms IS NOT NULL;
+CREATE INDEX replies_answer ON replies (sent_at, answer_ms, answer_business_ms, channel_id, department_id, group_id, agent_id)
+    WHERE answer_ms IS NOT NULL;
 
 -- The replies written before this table, by the definitions the metrics
 -- used until now (read from the messages around each reply).
@@ -130,7 +137,7 @@ CREATE TABLE transfers (
     group_id        BIGINT,
     at              BIGINT NOT NULL
 );
-CREATE INDEX transfers_at ON transfers (at);
+CREATE INDEX transfers_at ON transfers (at, channel_id, department_id, group_id, from_agent_id, conversation_id);
 INSERT INTO transfers (conversation_id, from_agent_id, to_agent_id, channel_id, department_id, group_id, at)
 SELECT e.conversation_id, e.prev_assignee_id, e.assignee_id, c.channel_id, c.department_id, c.group_id, e.created_at
 FROM events e JOIN conversations c ON c.id = e.conversation_id WHERE e.kind = 'conversation.transferred';
