@@ -2,6 +2,7 @@ package stats
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -93,18 +94,34 @@ func (s *Service) Load(ctx context.Context, q Query) (Load, error) {
 		index[d.Format(time.DateOnly)] = len(out.Days)
 		out.Days = append(out.Days, Day{Date: d.Format(time.DateOnly)})
 	}
+	channels := map[int64]*ChannelRow{}
+	for i := range out.Channels {
+		channels[out.Channels[i].ID] = &out.Channels[i]
+	}
 	for _, b := range created {
 		t := time.UnixMilli(b.Start).In(q.Loc)
 		out.Heatmap[(int(t.Weekday())+6)%7][t.Hour()] += b.N
 		if i, ok := index[t.Format(time.DateOnly)]; ok {
 			out.Days[i].New += b.N
 		}
+		if c := channels[b.ChannelID]; c != nil {
+			c.New += b.N
+		}
 	}
 	for _, b := range closed {
 		if i, ok := index[time.UnixMilli(b.Start).In(q.Loc).Format(time.DateOnly)]; ok {
 			out.Days[i].Closed += b.N
 		}
+		if c := channels[b.ChannelID]; c != nil {
+			c.Closed += b.N
+			c.Missed += b.Missed
+		}
 	}
+	// The channels with something to show, busiest first.
+	out.Channels = slices.DeleteFunc(out.Channels, func(c ChannelRow) bool {
+		return c.New+c.Closed == 0 && c.FirstResponse == nil && c.ID != q.ChannelID
+	})
+	slices.SortStableFunc(out.Channels, func(a, b ChannelRow) int { return b.New - a.New })
 	return out, nil
 }
 

@@ -224,11 +224,13 @@ type ChannelRow struct {
 	FirstResponse *float64 `json:"first_response_seconds"`
 }
 
-// Bucket is a count per quarter hour (unix ms of its start): fine enough
-// for every time zone's offset.
+// Bucket counts a channel's requests in a quarter hour (unix ms of its
+// start): fine enough for every time zone's offset. Missed counts, of
+// closed requests, those closed unanswered.
 type Bucket struct {
-	Start int64
-	N     int
+	Start     int64
+	ChannelID int64
+	N, Missed int
 }
 
 // QuarterMS is the bucket width.
@@ -254,6 +256,7 @@ type Store interface {
 	StatsSLA(ctx context.Context, q Query) (map[sla.Target]Compliance, error)
 	StatsAgents(ctx context.Context, q Query) ([]AgentSums, error)
 	StatsArrivals(ctx context.Context, q Query, closed bool) ([]Bucket, error)
+	// StatsChannels lists every channel with its average first response in the period.
 	StatsChannels(ctx context.Context, q Query) ([]ChannelRow, error)
 	StatsBreaches(ctx context.Context, q Query, before int64, limit int) ([]Breach, error)
 }

@@ -91,7 +91,7 @@ func (db *DB) SeedFloor(ctx context.Context, n, agents int, span time.Duration, 
 		{`UPDATE conversations SET closed_at = first_reply_at + 900000, last_message_at = first_reply_at + 900000, last_message_kind = 'event',
 			resolution_business_ms = first_reply_at + 900000 - created_at,
 			sla_breached = CASE WHEN first_reply_at - created_at > 600000 THEN 1 ELSE 0 END WHERE closed_at IS NOT NULL AND first_reply_at IS NOT NULL`, nil},
-		{`UPDATE conversations SET resolution_business_ms = closed_at - created_at, sla_breached = 1 WHERE closed_at IS NOT NULL AND first_reply_at IS NULL`, nil},
+		{`UPDATE conversations SET resolution_business_ms = closed_at - created_at WHERE closed_at IS NOT NULL AND first_reply_at IS NULL`, nil},
 		// The client's first message, then for the open assigned requests
 		// the take, the answer, a second question and its answer.
 		{`INSERT INTO messages (conversation_id, channel_id, kind, body, created_at)

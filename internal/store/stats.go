@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/switchboard-hq/switchboard/internal/sla"
@@ -91,13 +90,14 @@ func (db *DB) StatsDurations(ctx context.Context, q stats.Query, what string) (s
 }
 
 // StatsSLA counts the period's new requests by the state of each target
-// their policy measured.
+// their policy measured. A request closed unanswered before its first
+// response fell due met it: nothing was left waiting.
 func (db *DB) StatsSLA(ctx context.Context, q stats.Query) (map[sla.Target]stats.Compliance, error) {
 	where, args := statsWhere(q, "c", "created_at", "c.assignee_id")
 	sum := func(cond string) string { return `COALESCE(SUM(CASE WHEN ` + cond + ` THEN 1 ELSE 0 END), 0)` }
 	var f, n, r stats.Compliance
 	err := db.reader().queryRow(ctx, `SELECT `+strings.Join([]string{
-		sum(`c.sla_measured & 1 <> 0 AND c.sla_breached & 1 = 0 AND c.first_reply_at IS NOT NULL`),
+		sum(`c.sla_measured & 1 <> 0 AND c.sla_breached & 1 = 0 AND (c.first_reply_at IS NOT NULL OR c.closed_at IS NOT NULL)`),
 		sum(`c.sla_measured & 1 <> 0 AND c.sla_breached & 1 <> 0`),
 		sum(`c.sla_measured & 1 <> 0 AND c.sla_breached & 1 = 0 AND c.first_reply_at IS NULL AND c.closed_at IS NULL`),
 		sum(`c.sla_measured & 2 <> 0 AND c.sla_next_breaches = 0 AND c.sla_next_due IS NULL AND c.sla_next_runs > 0`),
@@ -189,25 +189,27 @@ func (db *DB) StatsAgents(ctx context.Context, q stats.Query) ([]stats.AgentSums
 	return list, wrap(err, "presence of agents")
 }
 
-// StatsArrivals counts the period's new (or closed) requests per quarter hour.
+// StatsArrivals counts the period's new (or closed, with the missed among
+// them) requests per channel and quarter hour.
 func (db *DB) StatsArrivals(ctx context.Context, q stats.Query, closed bool) ([]stats.Bucket, error) {
-	col := "created_at"
+	col, missed := "created_at", "0"
 	if closed {
-		col = "closed_at"
+		col, missed = "closed_at", "CAST(SUM(CASE WHEN c.first_reply_at IS NULL THEN 1 ELSE 0 END) AS BIGINT)"
 	}
 	where, args := statsWhere(q, "c", col, "c.assignee_id")
-	rows, err := db.reader().query(ctx, fmt.Sprintf(`SELECT c.%s / %d, COUNT(*) FROM conversations c WHERE %s GROUP BY c.%[1]s / %[2]d`,
-		col, stats.QuarterMS, where), args...)
+	rows, err := db.reader().query(ctx, fmt.Sprintf(`SELECT c.%s / %d, c.channel_id, COUNT(*), %s FROM conversations c WHERE %s
+		GROUP BY c.%[1]s / %[2]d, c.channel_id`, col, stats.QuarterMS, missed, where), args...)
 	out, err := collect(rows, err, func(row scanner) (stats.Bucket, error) {
 		var b stats.Bucket
-		err := row.Scan(&b.Start, &b.N)
+		err := row.Scan(&b.Start, &b.ChannelID, &b.N, &b.Missed)
 		b.Start *= stats.QuarterMS
 		return b, err
 	})
 	return out, wrap(err, "requests per quarter hour")
 }
 
-// StatsChannels is the per-channel breakdown, busiest first.
+// StatsChannels lists every channel with the average first response of
+// the period's first replies there.
 func (db *DB) StatsChannels(ctx context.Context, q stats.Query) ([]stats.ChannelRow, error) {
 	r := db.reader()
 	rows, err := r.query(ctx, `SELECT id, name, kind FROM channels ORDER BY id`)
@@ -222,46 +224,21 @@ func (db *DB) StatsChannels(ctx context.Context, q stats.Query) ([]stats.Channel
 	for i := range list {
 		byID[list[i].ID] = &list[i]
 	}
-	created, createdArgs := statsWhere(q, "c", "created_at", "c.assignee_id")
-	closed, closedArgs := statsWhere(q, "c", "closed_at", "c.assignee_id")
-	sent, sentArgs := statsWhere(q, "r", "sent_at", "r.agent_id")
-	counts := []struct {
-		query string
-		args  []any
-		into  func(c *stats.ChannelRow, n int64, sum int64)
-	}{
-		{`SELECT c.channel_id, COUNT(*), 0 FROM conversations c WHERE ` + created + ` GROUP BY c.channel_id`, createdArgs,
-			func(c *stats.ChannelRow, n, _ int64) { c.New = int(n) }},
-		{`SELECT c.channel_id, COUNT(*), CAST(SUM(CASE WHEN c.first_reply_at IS NULL THEN 1 ELSE 0 END) AS BIGINT)
-			FROM conversations c WHERE ` + closed + ` GROUP BY c.channel_id`, closedArgs,
-			func(c *stats.ChannelRow, n, missed int64) { c.Closed, c.Missed = int(n), int(missed) }},
-		{`SELECT r.channel_id, COUNT(r.first_ms), CAST(COALESCE(SUM(r.first_ms), 0) AS BIGINT) FROM replies r WHERE ` + sent + ` GROUP BY r.channel_id`, sentArgs,
-			func(c *stats.ChannelRow, n, sum int64) { c.FirstResponse = stats.Average(sum, int(n)) }},
-	}
-	for _, k := range counts {
-		rows, err := r.query(ctx, k.query, k.args...)
-		_, err = collect(rows, err, func(row scanner) (int, error) {
-			var id, n, sum int64
-			if err := row.Scan(&id, &n, &sum); err != nil {
-				return 0, err
-			}
-			if c := byID[id]; c != nil {
-				k.into(c, n, sum)
-			}
-			return 0, nil
-		})
-		if err != nil {
-			return nil, wrap(err, "requests per channel")
+	where, args := statsWhere(q, "r", "sent_at", "r.agent_id")
+	rows, err = r.query(ctx, `SELECT r.channel_id, COUNT(*), CAST(SUM(r.first_ms) AS BIGINT) FROM replies r
+		WHERE `+where+` AND r.first_ms IS NOT NULL GROUP BY r.channel_id`, args...)
+	_, err = collect(rows, err, func(row scanner) (int, error) {
+		var id, sum int64
+		var n int
+		if err := row.Scan(&id, &n, &sum); err != nil {
+			return 0, err
 		}
-	}
-	out := list[:0]
-	for _, c := range list {
-		if c.New+c.Closed > 0 || c.FirstResponse != nil || (q.ChannelID != 0 && c.ID == q.ChannelID) {
-			out = append(out, c)
+		if c := byID[id]; c != nil {
+			c.FirstResponse = stats.Average(sum, n)
 		}
-	}
-	slices.SortStableFunc(out, func(a, b stats.ChannelRow) int { return b.New - a.New })
-	return out, nil
+		return 0, nil
+	})
+	return list, wrap(err, "first responses per channel")
 }
 
 // StatsBreaches lists the period's new requests with a breached target,

@@ -60,9 +60,11 @@ ALTER TABLE conversations ADD COLUMN sla_measured INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN assignee_replied BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE conversations ADD COLUMN run_since BIGINT;
 ALTER TABLE conversations ADD COLUMN reopened BOOLEAN NOT NULL DEFAULT FALSE;
--- Statistics: requests by creation and by close, each covering what the
--- counts and resolution times read (no table lookups); breached ones by creation.
-CREATE INDEX conversations_created ON conversations (created_at, channel_id, department_id, group_id, assignee_id, reopened);
+-- Statistics: requests by creation (with their SLA state) and by close,
+-- each covering what the counts, compliance and resolution times read (no
+-- table lookups); breached ones by creation.
+CREATE INDEX conversations_created ON conversations (created_at, channel_id, department_id, group_id, assignee_id, reopened,
+    sla_measured, sla_breached, sla_next_breaches, sla_next_runs, sla_next_due, first_reply_at, closed_at);
 CREATE INDEX conversations_closed ON conversations (closed_at, channel_id, department_id, group_id, assignee_id, first_reply_at,
     created_at, resolution_business_ms) WHERE closed_at IS NOT NULL;
 CREATE INDEX conversations_sla_breached ON conversations (created_at) WHERE sla_breached <> 0 OR sla_next_breaches > 0;
