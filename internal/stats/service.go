@@ -46,8 +46,7 @@ func (s *Service) Summary(ctx context.Context, q Query) (Summary, error) {
 	out := Summary{Period: q.Period, Times: map[string]Times{}}
 	var durations [3]Durations
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { out.Requests, err = s.store.StatsRequests(ctx, q); return })
-	g.Go(func() (err error) { out.SLA, err = s.store.StatsSLA(ctx, q); return })
+	g.Go(func() (err error) { out.Requests, out.SLA, err = s.store.StatsSummary(ctx, q); return })
 	kinds := []string{FirstResponse, Reply, Resolution}
 	for i, k := range kinds {
 		g.Go(func() (err error) { durations[i], err = s.store.StatsDurations(ctx, q, k); return })
@@ -71,7 +70,7 @@ func (s *Service) Agents(ctx context.Context, q Query) ([]AgentRow, error) {
 	sums, err := s.store.StatsAgents(ctx, q)
 	out := make([]AgentRow, 0, len(sums))
 	for _, a := range sums {
-		out = append(out, AgentRow{ID: a.ID, Name: a.Name, Handled: a.Handled, Replies: a.Replies,
+		out = append(out, AgentRow{ID: a.ID, Name: a.Name, Handled: a.Firsts, Replies: a.Replies,
 			FirstResponse: Average(a.FirstMS, a.Firsts), Reply: Average(a.AnswerMS, a.Answers),
 			Online: a.Online / 1000, Away: a.Away / 1000, Offline: a.Offline / 1000})
 	}

@@ -175,7 +175,8 @@ const (
 type AgentRow struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
-	// Handled is the requests the agent replied in; Replies their replies.
+	// Handled is the requests the agent answered after getting them (their
+	// first replies); Replies all their replies.
 	Handled int `json:"handled"`
 	Replies int `json:"replies"`
 	// Averages in seconds (nil without any).
@@ -189,11 +190,11 @@ type AgentRow struct {
 
 // AgentSums are an agent's raw figures.
 type AgentSums struct {
-	ID                                int64
-	Name                              string
-	Handled, Replies, Firsts, Answers int
-	FirstMS, AnswerMS                 int64
-	Online, Away, Offline             int64 // ms
+	ID                       int64
+	Name                     string
+	Replies, Firsts, Answers int
+	FirstMS, AnswerMS        int64
+	Online, Away, Offline    int64 // ms
 }
 
 // Load is when and where requests came.
@@ -251,9 +252,8 @@ type Breach struct {
 
 // Store is what statistics read.
 type Store interface {
-	StatsRequests(ctx context.Context, q Query) (Requests, error)
+	StatsSummary(ctx context.Context, q Query) (Requests, map[sla.Target]Compliance, error)
 	StatsDurations(ctx context.Context, q Query, what string) (Durations, error)
-	StatsSLA(ctx context.Context, q Query) (map[sla.Target]Compliance, error)
 	StatsAgents(ctx context.Context, q Query) ([]AgentSums, error)
 	StatsArrivals(ctx context.Context, q Query, closed bool) ([]Bucket, error)
 	// StatsChannels lists every channel with its average first response in the period.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/switchboard-hq/switchboard/internal/sla"
@@ -33,70 +34,20 @@ func statsWhere(q stats.Query, a, col, agent string) (string, []any) {
 	return strings.Join(where, ` AND `), args
 }
 
-// StatsRequests counts the period's requests; see stats.Requests.
-func (db *DB) StatsRequests(ctx context.Context, q stats.Query) (stats.Requests, error) {
+// StatsSummary counts the period's requests and their SLA compliance, in
+// one scan of the new requests (conversations_created), one of the closed
+// ones and one of the transfers.
+func (db *DB) StatsSummary(ctx context.Context, q stats.Query) (stats.Requests, map[sla.Target]stats.Compliance, error) {
 	var out stats.Requests
 	created, createdArgs := statsWhere(q, "c", "created_at", "c.assignee_id")
 	closed, closedArgs := statsWhere(q, "c", "closed_at", "c.assignee_id")
 	moved, movedArgs := statsWhere(q, "t", "at", "t.from_agent_id")
-	var args []any
-	for _, a := range [][]any{createdArgs, closedArgs, movedArgs, closedArgs, createdArgs} {
-		args = append(args, a...)
-	}
-	err := db.reader().queryRow(ctx, `SELECT
-		(SELECT COUNT(*) FROM conversations c WHERE `+created+`),
-		(SELECT COUNT(*) FROM conversations c WHERE `+closed+`),
-		(SELECT COUNT(DISTINCT t.conversation_id) FROM transfers t WHERE `+moved+`),
-		(SELECT COUNT(*) FROM conversations c WHERE `+closed+` AND c.first_reply_at IS NULL),
-		(SELECT COUNT(*) FROM conversations c WHERE `+created+` AND c.reopened)`, args...).
-		Scan(&out.New, &out.Closed, &out.Transferred, &out.Missed, &out.Reopened)
-	return out, wrap(err, "count requests")
-}
-
-// StatsDurations reads the period's durations of one kind, in ms: first
-// responses and replies by when they were written, resolutions by close.
-func (db *DB) StatsDurations(ctx context.Context, q stats.Query, what string) (stats.Durations, error) {
-	var query string
-	var args []any
-	switch what {
-	case stats.FirstResponse, stats.Reply:
-		col := "first"
-		if what == stats.Reply {
-			col = "answer"
-		}
-		where, a := statsWhere(q, "r", "sent_at", "r.agent_id")
-		query, args = `SELECT r.`+col+`_ms, r.`+col+`_business_ms FROM replies r WHERE `+where+` AND r.`+col+`_ms IS NOT NULL`, a
-	case stats.Resolution:
-		where, a := statsWhere(q, "c", "closed_at", "c.assignee_id")
-		query, args = `SELECT c.closed_at - c.created_at, COALESCE(c.resolution_business_ms, c.closed_at - c.created_at)
-			FROM conversations c WHERE `+where, a
-	default:
-		return stats.Durations{}, fmt.Errorf("store: no durations of %q", what)
-	}
-	rows, err := db.reader().query(ctx, query, args...)
-	if err != nil {
-		return stats.Durations{}, wrap(err, "%s times", what)
-	}
-	defer rows.Close()
-	var d stats.Durations
-	for rows.Next() {
-		var cal, bus int64
-		if err := rows.Scan(&cal, &bus); err != nil {
-			return d, wrap(err, "%s times", what)
-		}
-		d.Calendar, d.Business = append(d.Calendar, cal), append(d.Business, bus)
-	}
-	return d, wrap(rows.Err(), "%s times", what)
-}
-
-// StatsSLA counts the period's new requests by the state of each target
-// their policy measured. A request closed unanswered before its first
-// response fell due met it: nothing was left waiting.
-func (db *DB) StatsSLA(ctx context.Context, q stats.Query) (map[sla.Target]stats.Compliance, error) {
-	where, args := statsWhere(q, "c", "created_at", "c.assignee_id")
 	sum := func(cond string) string { return `COALESCE(SUM(CASE WHEN ` + cond + ` THEN 1 ELSE 0 END), 0)` }
 	var f, n, r stats.Compliance
-	err := db.reader().queryRow(ctx, `SELECT `+strings.Join([]string{
+	// A request closed unanswered before its first response fell due met it:
+	// nothing was left waiting.
+	err := db.reader().queryRow(ctx, `SELECT COUNT(*), `+strings.Join([]string{
+		sum(`c.reopened`),
 		sum(`c.sla_measured & 1 <> 0 AND c.sla_breached & 1 = 0 AND (c.first_reply_at IS NOT NULL OR c.closed_at IS NOT NULL)`),
 		sum(`c.sla_measured & 1 <> 0 AND c.sla_breached & 1 <> 0`),
 		sum(`c.sla_measured & 1 <> 0 AND c.sla_breached & 1 = 0 AND c.first_reply_at IS NULL AND c.closed_at IS NULL`),
@@ -106,9 +57,63 @@ func (db *DB) StatsSLA(ctx context.Context, q stats.Query) (map[sla.Target]stats
 		sum(`c.sla_measured & 4 <> 0 AND c.sla_breached & 4 = 0 AND c.closed_at IS NOT NULL`),
 		sum(`c.sla_measured & 4 <> 0 AND c.sla_breached & 4 <> 0`),
 		sum(`c.sla_measured & 4 <> 0 AND c.sla_breached & 4 = 0 AND c.closed_at IS NULL`),
-	}, `, `)+` FROM conversations c WHERE `+where, args...).
-		Scan(&f.Met, &f.Breached, &f.InProgress, &n.Met, &n.Breached, &n.InProgress, &r.Met, &r.Breached, &r.InProgress)
-	return map[sla.Target]stats.Compliance{sla.FirstResponse: f, sla.NextResponse: n, sla.Resolution: r}, wrap(err, "SLA compliance")
+	}, `, `)+`,
+		(SELECT COUNT(*) FROM conversations c WHERE `+closed+`),
+		(SELECT COUNT(*) FROM conversations c WHERE `+closed+` AND c.first_reply_at IS NULL),
+		(SELECT COUNT(DISTINCT t.conversation_id) FROM transfers t WHERE `+moved+`)
+		FROM conversations c WHERE `+created, append(append(append(closedArgs, closedArgs...), movedArgs...), createdArgs...)...).
+		Scan(&out.New, &out.Reopened, &f.Met, &f.Breached, &f.InProgress, &n.Met, &n.Breached, &n.InProgress, &r.Met, &r.Breached, &r.InProgress,
+			&out.Closed, &out.Missed, &out.Transferred)
+	return out, map[sla.Target]stats.Compliance{sla.FirstResponse: f, sla.NextResponse: n, sla.Resolution: r}, wrap(err, "count requests")
+}
+
+// StatsDurations reads the period's durations of one kind, in ms: first
+// responses and replies by when they were written, resolutions by close.
+func (db *DB) StatsDurations(ctx context.Context, q stats.Query, what string) (stats.Durations, error) {
+	var calendar, business, from, where string
+	var args []any
+	switch what {
+	case stats.FirstResponse, stats.Reply:
+		col := "first"
+		if what == stats.Reply {
+			col = "answer"
+		}
+		where, args = statsWhere(q, "r", "sent_at", "r.agent_id")
+		calendar, business, from = `r.`+col+`_ms`, `r.`+col+`_business_ms`, `replies r`
+		where += ` AND r.` + col + `_ms IS NOT NULL`
+	case stats.Resolution:
+		where, args = statsWhere(q, "c", "closed_at", "c.assignee_id")
+		calendar, business, from = `c.closed_at - c.created_at`, `COALESCE(c.resolution_business_ms, c.closed_at - c.created_at)`, `conversations c`
+	default:
+		return stats.Durations{}, fmt.Errorf("store: no durations of %q", what)
+	}
+	var cal, bus string
+	err := db.reader().queryRow(ctx, `SELECT `+db.dialect.joinInts(calendar)+`, `+db.dialect.joinInts(business)+` FROM `+from+` WHERE `+where, args...).Scan(&cal, &bus)
+	if err != nil {
+		return stats.Durations{}, wrap(err, "%s times", what)
+	}
+	var d stats.Durations
+	if d.Calendar, err = parseInts(cal); err == nil {
+		d.Business, err = parseInts(bus)
+	}
+	return d, wrap(err, "%s times", what)
+}
+
+// parseInts reads joinInts' answer.
+func parseInts(s string) ([]int64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := make([]int64, 0, strings.Count(s, ",")+1)
+	for len(s) > 0 {
+		field, rest, _ := strings.Cut(s, ",")
+		v, err := strconv.ParseInt(field, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		out, s = append(out, v), rest
+	}
+	return out, nil
 }
 
 // StatsAgents sums each agent's replies and presence periods; every active
@@ -139,17 +144,17 @@ func (db *DB) StatsAgents(ctx context.Context, q stats.Query) ([]stats.AgentSums
 	for i, a := range list {
 		ids[i] = a.ID
 	}
-	rows, err = r.query(ctx, `SELECT r.agent_id, COUNT(DISTINCT r.conversation_id), COUNT(*), COUNT(r.first_ms),
+	rows, err = r.query(ctx, `SELECT r.agent_id, COUNT(*), COUNT(r.first_ms),
 		CAST(COALESCE(SUM(r.first_ms), 0) AS BIGINT), COUNT(r.answer_ms), CAST(COALESCE(SUM(r.answer_ms), 0) AS BIGINT)
 		FROM replies r WHERE r.agent_id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) AND `+where+` GROUP BY r.agent_id`, append(ids, args...)...)
 	_, err = collect(rows, err, func(row scanner) (int, error) {
 		var id int64
 		var s stats.AgentSums
-		if err := row.Scan(&id, &s.Handled, &s.Replies, &s.Firsts, &s.FirstMS, &s.Answers, &s.AnswerMS); err != nil {
+		if err := row.Scan(&id, &s.Replies, &s.Firsts, &s.FirstMS, &s.Answers, &s.AnswerMS); err != nil {
 			return 0, err
 		}
 		if a := byID[id]; a != nil {
-			a.Handled, a.Replies, a.Firsts, a.FirstMS, a.Answers, a.AnswerMS = s.Handled, s.Replies, s.Firsts, s.FirstMS, s.Answers, s.AnswerMS
+			a.Replies, a.Firsts, a.FirstMS, a.Answers, a.AnswerMS = s.Replies, s.Firsts, s.FirstMS, s.Answers, s.AnswerMS
 		}
 		return 0, nil
 	})
@@ -159,7 +164,7 @@ func (db *DB) StatsAgents(ctx context.Context, q stats.Query) ([]stats.AgentSums
 	// Presence periods overlapping the period, cut to it (and to now).
 	from, to := millis(q.From), min(millis(q.To), millis(db.Now()))
 	rows, err = r.query(ctx, `SELECT agent_id, presence, started_at, ended_at FROM presence_log
-		WHERE started_at < ? AND (ended_at IS NULL OR ended_at > ?) AND (agent_id = ? OR ? = 0)`, to, from, q.AgentID, q.AgentID)
+		WHERE (ended_at IS NULL OR ended_at > ?) AND started_at < ?`, from, to)
 	_, err = collect(rows, err, func(row scanner) (int, error) {
 		var id, start int64
 		var p team.Presence

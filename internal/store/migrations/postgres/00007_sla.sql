@@ -153,6 +153,8 @@ CREATE TABLE presence_log (
     ended_at   BIGINT
 );
 CREATE INDEX presence_log_agent ON presence_log (agent_id, started_at);
+-- The periods still open or ending after a given instant (the statistics' period).
+CREATE INDEX presence_log_ended ON presence_log (ended_at);
 INSERT INTO presence_log (agent_id, presence, started_at) SELECT id, presence, presence_since FROM agents;
 
 -- +goose Down
