@@ -110,12 +110,12 @@ func seed(args []string) {
 	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "the empty database to fill (a SQLite file path or postgres://…)")
 	fs.IntVar(&cfg.Requests, "requests", 1_000_000, "requests to store (10,000 of them open)")
 	fs.IntVar(&cfg.Agents, "agents", 50, "agents on the floor")
-	fs.IntVar(&cfg.Days, "days", 0, "spread the requests over this many days before now (0: one a second); 365 with 1,000,000 requests makes 10,000,000 messages of history for Statistics")
+	fs.IntVar(&cfg.Days, "days", 365, "spread the requests over this many days before now")
 	fs.StringVar(&cfg.AdminEmail, "admin-email", "admin@example.com", "the administrator to create")
 	fs.StringVar(&cfg.AdminPassword, "admin-password", "admin-password", "their password")
 	_ = fs.Parse(args)
-	if cfg.DatabaseURL == "" {
-		fmt.Fprintln(os.Stderr, "loadgen seed: --database-url is required")
+	if cfg.DatabaseURL == "" || cfg.Days < 1 {
+		fmt.Fprintln(os.Stderr, "loadgen seed: --database-url and --days (at least 1) are required")
 		os.Exit(2)
 	}
 	if err := loadgen.Seed(context.Background(), cfg); err != nil {

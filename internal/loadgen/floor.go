@@ -17,7 +17,7 @@ import (
 type SeedConfig struct {
 	DatabaseURL      string
 	Requests, Agents int
-	// Days spreads the requests over that many days before now (0: one a second).
+	// Days spreads the requests over that many days before now.
 	Days                      int
 	AdminEmail, AdminPassword string
 	Progress                  io.Writer

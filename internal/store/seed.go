@@ -15,7 +15,7 @@ type Seeded struct {
 // tests and benchmarks: agents (ids 1..agents, Online or Away, connected,
 // each with a working day of presence periods for every day of the span),
 // one dispatched group, three departments, four channels, 100,000 clients
-// and n requests spread evenly over span before now (span 0: one a second).
+// and n requests spread evenly over span before now.
 //
 // The newest 10,000 requests are open and live, half of them assigned:
 // each was taken 30 s after it came and answered 30 s later; every other
@@ -32,10 +32,7 @@ func (db *DB) SeedFloor(ctx context.Context, n, agents int, span time.Duration, 
 	const clients = 100_000
 	open := min(10_000, n)
 	at := millis(now)
-	step := int64(1000)
-	if span > 0 {
-		step = max(1, span.Milliseconds()/int64(n))
-	}
+	step := max(1, span.Milliseconds()/int64(max(n, 1)))
 	days := int(span/(24*time.Hour)) + 1
 	seq := `WITH RECURSIVE seq(n) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n < ?) `
 	assigned := `FROM conversations c WHERE c.closed_at IS NULL AND c.assignee_id IS NOT NULL`

@@ -8,11 +8,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	_ "time/tzdata" // the team's time zone loads on machines without zoneinfo too
 
@@ -165,12 +162,6 @@ type Sums struct {
 	Answers, AnswerMillis int64
 }
 
-// Add returns the sums of both sets.
-func (s Sums) Add(o Sums) Sums {
-	return Sums{s.Replies + o.Replies, s.FirstReplies + o.FirstReplies, s.FirstReplyMillis + o.FirstReplyMillis,
-		s.Answers + o.Answers, s.AnswerMillis + o.AnswerMillis}
-}
-
 // Today returns the day's metrics of these sums.
 func (s Sums) Today() Today {
 	return Today{Replies: int(s.Replies), FirstReplySeconds: average(s.FirstReplyMillis, s.FirstReplies), ReplySeconds: average(s.AnswerMillis, s.Answers)}
@@ -202,8 +193,7 @@ type Store interface {
 
 // Service answers Management's questions.
 type Service struct {
-	store   Store
-	settled settledSums
+	store Store
 }
 
 // NewService returns the supervision service.
@@ -273,68 +263,16 @@ func (s *Service) Agents(ctx context.Context, actor access.Actor, now time.Time)
 		ids[i] = a.ID
 	}
 	from, to := Day(now, loc)
-	sums, until, err := s.settled.get(ctx, s.store, ids, from, now)
-	if err != nil {
-		return nil, err
-	}
-	recent, err := s.store.ManagementMetrics(ctx, ids, until, to)
+	sums, err := s.store.ManagementMetrics(ctx, ids, from, to)
 	if err != nil {
 		return nil, err
 	}
 	for i := range agents {
 		a := &agents[i]
 		a.Connected = a.ConnectedUntil.After(now)
-		a.Today = sums[a.ID].Add(recent[a.ID]).Today()
+		a.Today = sums[a.ID].Today()
 	}
 	return agents, nil
-}
-
-// Today's replies settle: what a reply counts for is decided by what came
-// before it in its request, so it does not change once written. The sums of
-// the replies older than settleAfter are kept and extended every
-// settleStep, so that each call computes only the last minutes afresh
-// (BenchmarkAgents: the whole day of 7,500 replies costs about 50 ms).
-// settleAfter is far longer than any write transaction, which stamps its
-// messages when it starts; a new day, another set of agents or a clock
-// that went back start over.
-const (
-	settleAfter = 2 * time.Minute
-	settleStep  = time.Minute
-)
-
-// settledSums are the sums of today's settled replies of one set of agents.
-type settledSums struct {
-	mu    sync.Mutex
-	from  time.Time // the start of the day
-	ids   []int64
-	until time.Time // the sums cover the replies written in [from, until)
-	sums  map[int64]Sums
-}
-
-// get returns the sums of the replies of ids written in [from, until) and
-// until, extending them first to the replies settled by now.
-func (c *settledSums) get(ctx context.Context, store Store, ids []int64, from, now time.Time) (map[int64]Sums, time.Time, error) {
-	settled := now.Add(-settleAfter).Truncate(settleStep)
-	if settled.Before(from) {
-		return nil, from, nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.from.Equal(from) || !slices.Equal(c.ids, ids) || settled.Before(c.until) {
-		// Another day, other agents, or a clock that went back: start over.
-		c.from, c.ids, c.until, c.sums = from, slices.Clone(ids), from, map[int64]Sums{}
-	}
-	if settled.After(c.until) {
-		more, err := store.ManagementMetrics(ctx, ids, c.until, settled)
-		if err != nil {
-			return nil, from, err
-		}
-		for id, m := range more {
-			c.sums[id] = c.sums[id].Add(m)
-		}
-		c.until = settled
-	}
-	return maps.Clone(c.sums), c.until, nil
 }
 
 // location is the team's time zone (Settings → Omnichannel), UTC when unset
