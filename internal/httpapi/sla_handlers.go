@@ -1,10 +1,25 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
+	"github.com/switchboard-hq/switchboard/internal/access"
 	"github.com/switchboard-hq/switchboard/internal/sla"
 )
+
+// saveFromBody decodes a T, gives it the path's id (0 when creating) and
+// answers what save made of it with status.
+func saveFromBody[T any](s *Server, w http.ResponseWriter, r *http.Request, status int, withID func(T) T,
+	save func(context.Context, access.Actor, T) (T, error)) {
+	var in T
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := save(r.Context(), actorFrom(r.Context()), withID(in))
+	respond(s, w, r, status, out, err)
+}
 
 func (s *Server) listBusinessHours(w http.ResponseWriter, r *http.Request) {
 	list, err := s.sla.BusinessHours(r.Context(), actorFrom(r.Context()))
@@ -12,22 +27,11 @@ func (s *Server) listBusinessHours(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) createBusinessHours(w http.ResponseWriter, r *http.Request) {
-	s.saveBusinessHours(w, r, 0, http.StatusCreated)
+	saveFromBody(s, w, r, http.StatusCreated, func(h sla.Hours) sla.Hours { h.ID = 0; return h }, s.sla.SaveBusinessHours)
 }
 
 func (s *Server) putBusinessHours(w http.ResponseWriter, r *http.Request, id int64) {
-	s.saveBusinessHours(w, r, id, http.StatusOK)
-}
-
-func (s *Server) saveBusinessHours(w http.ResponseWriter, r *http.Request, id int64, status int) {
-	var in sla.Hours
-	if err := decode(w, r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	in.ID = id
-	h, err := s.sla.SaveBusinessHours(r.Context(), actorFrom(r.Context()), in)
-	respond(s, w, r, status, h, err)
+	saveFromBody(s, w, r, http.StatusOK, func(h sla.Hours) sla.Hours { h.ID = id; return h }, s.sla.SaveBusinessHours)
 }
 
 func (s *Server) deleteBusinessHours(w http.ResponseWriter, r *http.Request, id int64) {
@@ -40,22 +44,11 @@ func (s *Server) listSLAPolicies(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) createSLAPolicy(w http.ResponseWriter, r *http.Request) {
-	s.saveSLAPolicy(w, r, 0, http.StatusCreated)
+	saveFromBody(s, w, r, http.StatusCreated, func(p sla.Policy) sla.Policy { p.ID = 0; return p }, s.sla.SavePolicy)
 }
 
 func (s *Server) putSLAPolicy(w http.ResponseWriter, r *http.Request, id int64) {
-	s.saveSLAPolicy(w, r, id, http.StatusOK)
-}
-
-func (s *Server) saveSLAPolicy(w http.ResponseWriter, r *http.Request, id int64, status int) {
-	var in sla.Policy
-	if err := decode(w, r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	in.ID = id
-	p, err := s.sla.SavePolicy(r.Context(), actorFrom(r.Context()), in)
-	respond(s, w, r, status, p, err)
+	saveFromBody(s, w, r, http.StatusOK, func(p sla.Policy) sla.Policy { p.ID = id; return p }, s.sla.SavePolicy)
 }
 
 func (s *Server) deleteSLAPolicy(w http.ResponseWriter, r *http.Request, id int64) {

@@ -70,6 +70,34 @@ export function useAction() {
   return { ...state, run, fail, reset };
 }
 
+// useEditForm holds an inline form's state (initial as for useState) and
+// its save action. formRef goes on the <form>: it scrolls into view with
+// firstFieldId focused when it opens.
+export function useEditForm(initial, firstFieldId) {
+  const action = useAction();
+  const [form, setForm] = useState(initial);
+  const formRef = useRef(null);
+
+  useEffect(() => {
+    formRef.current?.scrollIntoView({ block: 'nearest' });
+    document.getElementById(firstFieldId)?.focus();
+  }, []);
+  // A refused field gets the focus, so it can be corrected at once.
+  useEffect(() => {
+    if (!action.error) return;
+    requestAnimationFrame(() => formRef.current?.querySelector('[aria-invalid="true"]')?.focus());
+  }, [action.error]);
+
+  // Edits keep a refusal on screen until the next save, but clear "Saved".
+  const change = (fn) => {
+    if (action.message && !action.busy) action.reset();
+    setForm(fn);
+  };
+  const set = (k) => (v) => change((f) => ({ ...f, [k]: v }));
+
+  return { action, form, setForm, change, set, formRef };
+}
+
 // inv returns "true" for aria-invalid when the action's error names this field.
 export function inv(action, ...fields) {
   return action.error && action.error.field && fields.includes(action.error.field) ? 'true' : undefined;

@@ -1,11 +1,11 @@
 // Settings › Business hours: the weekly schedules, minus holidays, that SLA
 // clocks count in (Settings › SLA picks one per policy). The default 24/7
 // schedule always exists: it can be edited but not deleted.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import * as api from '../api.js';
 import { ListBody, RowActions, useList } from '../listing.js';
-import { Status, useAction } from '../ui.js';
+import { Status, useAction, useEditForm } from '../ui.js';
 
 // Monday first, the way working weeks are read; the API names days in
 // lowercase English.
@@ -40,6 +40,14 @@ export function sentence(text) {
   const s = t.charAt(0).toUpperCase() + t.slice(1);
   return /[.!?]$/.test(s) ? s : `${s}.`;
 }
+
+// asSentence is an action whose refusal, if any, reads as a sentence.
+export const asSentence = (action) => (action.error ? { ...action, error: { message: sentence(action.error.message) } } : action);
+
+// formStatus is what a form's status line shows: a refusal shown at its
+// field (placed) points there, any other reads as a sentence.
+export const formStatus = (action, placed) => (action.error && placed
+  ? { ...action, error: { message: 'Not saved: check the highlighted field above.' } } : asSentence(action));
 
 // fieldMessage is the text shown next to a refused field. The page's own
 // checks are sentences already; the server's ("is required", "overlaps
@@ -251,28 +259,10 @@ function HolidayRow({ holiday, index, errorAt, onChange, onRemove }) {
 }
 
 function HoursForm({ hours, onSaved, onCancel }) {
-  const action = useAction();
-  const [form, setForm] = useState(() => formOf(hours));
+  const { action, form, change, set, formRef } = useEditForm(() => formOf(hours), 'hours-name');
   const [zones] = useState(() => timeZones(form.time_zone));
   const sent = useRef(null); // what the last save sent, to place its errors
-  const formRef = useRef(null);
 
-  useEffect(() => {
-    formRef.current?.scrollIntoView({ block: 'nearest' });
-    document.getElementById('hours-name')?.focus();
-  }, []);
-  // A refused field gets the focus, so it can be corrected at once.
-  useEffect(() => {
-    if (!action.error) return;
-    requestAnimationFrame(() => formRef.current?.querySelector('[aria-invalid="true"]')?.focus());
-  }, [action.error]);
-
-  // Edits keep a refusal on screen until the next save, but clear "Saved".
-  const change = (fn) => {
-    if (action.message && !action.busy) action.reset();
-    setForm(fn);
-  };
-  const set = (k) => (v) => change((f) => ({ ...f, [k]: v }));
   const setDay = (key) => (fn) => change((f) => ({ ...f, days: { ...f.days, [key]: fn(f.days[key]) } }));
   const setHoliday = (hUid, patch) => change((f) => ({ ...f, holidays: f.holidays.map((x) => (x.uid === hUid ? { ...x, ...patch } : x)) }));
 
@@ -290,10 +280,8 @@ function HoursForm({ hours, onSaved, onCancel }) {
   const rowShown = (key) => (key.startsWith('day-') ? !!(form.days[key.slice(4)] || {}).allDay
     : form.holidays.some((x) => x.uid === key) || Object.values(form.days).some((d) => !d.allDay && d.rows.some((r) => r.uid === key)));
   const placed = place && (place.row ? rowShown(place.key) : place.key in FIELD_LABELS);
-  const statusAction = !action.error ? action
-    : placed ? { ...action, error: { message: 'Not saved: check the highlighted field above.' } }
-      : place && place.row ? { ...action, error: null } // the refused row was removed
-        : { ...action, error: { message: sentence(action.error.message) } };
+  const statusAction = !placed && place && place.row ? { ...action, error: null } // the refused row was removed
+    : formStatus(action, placed);
 
   async function submit(e) {
     e.preventDefault();
@@ -417,7 +405,7 @@ export function BusinessHoursPage() {
   }
 
   // A refusal (409: in use by a policy, or the default) reads as a sentence.
-  const listAction = action.error ? { ...action, error: { message: sentence(action.error.message) } } : action;
+  const listAction = asSentence(action);
   return html`<div class="admin-page" id="settings-hours">
     <div class="page-tools">
       <p class="intro muted">SLA clocks run only within a policy's business hours: outside them, and on holidays, the time to answer stands still.</p>

@@ -2,13 +2,13 @@
 // bottom on a new request; the first whose conditions (channels,
 // departments) match sets its targets. The default policy has no conditions
 // and always comes last.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import * as api from '../api.js';
 import { ListBody, RowActions, useList } from '../listing.js';
 import { kindLabel } from '../nav.js';
-import { Status, useAction } from '../ui.js';
-import { FieldError, fieldMessage, sentence } from './businesshours.js';
+import { Status, useAction, useEditForm } from '../ui.js';
+import { asSentence, FieldError, fieldMessage, formStatus } from './businesshours.js';
 
 // The targets, in the server's order (its field is "targets.<key>").
 export const TARGETS = [
@@ -118,35 +118,16 @@ function TargetRow({ target, value, error, onChange }) {
 }
 
 function PolicyForm({ policy, hours, channels, departments, onSaved, onCancel }) {
-  const action = useAction();
-  const [form, setForm] = useState(() => formOf(policy, hours));
-  const formRef = useRef(null);
+  const { action, form, change, set, formRef } = useEditForm(() => formOf(policy, hours), 'sla-name');
   const isDefault = !!(policy && policy.default);
 
-  useEffect(() => {
-    formRef.current?.scrollIntoView({ block: 'nearest' });
-    document.getElementById('sla-name')?.focus();
-  }, []);
-  // A refused field gets the focus, so it can be corrected at once.
-  useEffect(() => {
-    if (!action.error) return;
-    requestAnimationFrame(() => formRef.current?.querySelector('[aria-invalid="true"]')?.focus());
-  }, [action.error]);
-
-  const change = (fn) => {
-    if (action.message && !action.busy) action.reset();
-    setForm(fn);
-  };
-  const set = (k) => (v) => change((f) => ({ ...f, [k]: v }));
   const setTarget = (key) => (patch) => change((f) => ({ ...f, targets: { ...f.targets, [key]: { ...f.targets[key], ...patch } } }));
 
   const field = action.error && action.error.field;
   const placed = !!field && field in FIELD_LABELS && !(isDefault && (field === 'channels' || field === 'departments'));
   const errorOf = (...keys) => (placed && keys.includes(field) ? fieldMessage(action.error, FIELD_LABELS[field]) : '');
   const inv = (...keys) => (errorOf(...keys) ? 'true' : undefined);
-  const statusAction = !action.error ? action
-    : placed ? { ...action, error: { message: 'Not saved: check the highlighted field above.' } }
-      : { ...action, error: { message: sentence(action.error.message) } };
+  const statusAction = formStatus(action, placed);
 
   async function submit(e) {
     e.preventDefault();
@@ -364,7 +345,7 @@ export function SLAPage() {
     }
   }
 
-  const listAction = action.error ? { ...action, error: { message: sentence(action.error.message) } } : action;
+  const listAction = asSentence(action);
   return html`<div class="admin-page" id="settings-sla">
     <div class="page-tools">
       <p class="intro muted">A new request gets the first policy from the top whose conditions it matches; the default
