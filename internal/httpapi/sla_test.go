@@ -33,6 +33,7 @@ func TestSLAAndStatisticsRefuseBadInputNamingTheField(t *testing.T) {
 			{"an interval that ends where it starts", hours("Europe/Berlin", []map[string]string{monday("09:00", "09:00")}), "week[0].end"},
 			{"a holiday that ends before it starts", hours("Europe/Berlin", nil, map[string]any{"name": "Break", "from": "2026-12-27", "to": "2026-12-24"}), "holidays[0].to"},
 			{"an unknown time zone", hours("Mars/Olympus", nil), "time_zone"},
+			{"hours that never open", hours("Europe/Berlin", nil), "week"},
 		} {
 			res := admin.call("POST", "/api/v1/business-hours", c.body)
 			if code, field := res.errorCode(); res.status != http.StatusUnprocessableEntity || code != "validation_failed" || field != c.field {
@@ -126,6 +127,24 @@ func TestABreachReachesTheQueueLiveAndTheStatistics(t *testing.T) {
 			t.Errorf("breach event: %+v", breach)
 		}
 
+		// A client's words cannot become a formula in a spreadsheet.
+		formula, _ := ingest(t, e, tm.channel, tm.token, "sly", "=SUM(1+1)", raw{})
+		// Its breach is recorded within a second or so of its due instant.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			var page struct{ Requests []struct{ ID int64 } }
+			admin.call("GET", "/api/v1/stats/breaches?period=today", nil).decode(t, &page)
+			if slices.ContainsFunc(page.Requests, func(r struct{ ID int64 }) bool { return r.ID == formula }) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("request %d did not breach: %+v", formula, page)
+			}
+		}
+		export := admin.call("GET", "/api/v1/stats/breaches?period=today&format=csv", nil)
+		if !strings.Contains(string(export.body), ",'=SUM(1+1),") {
+			t.Errorf("the breaches CSV keeps a formula live:\n%s", export.body)
+		}
+
 		var breaches struct {
 			Requests []struct {
 				ID      int64
@@ -134,7 +153,7 @@ func TestABreachReachesTheQueueLiveAndTheStatistics(t *testing.T) {
 			}
 		}
 		admin.call("GET", "/api/v1/stats/breaches?period=today", nil).decode(t, &breaches)
-		if len(breaches.Requests) != 1 || breaches.Requests[0].ID != id || breaches.Requests[0].Policy != "Instant" {
+		if len(breaches.Requests) != 2 || breaches.Requests[1].ID != id || breaches.Requests[1].Policy != "Instant" {
 			t.Errorf("breached requests today: %+v", breaches)
 		}
 
@@ -163,7 +182,7 @@ func TestABreachReachesTheQueueLiveAndTheStatistics(t *testing.T) {
 			}
 		}
 		admin.call("GET", "/api/v1/stats/summary?period=today", nil).decode(t, &sum)
-		if sum.Requests.New != 1 || sum.SLA["first_response"].Breached != 1 || sum.SLA["resolution"].InProgress != 1 {
+		if sum.Requests.New != 2 || sum.SLA["first_response"].Breached != 2 || sum.SLA["resolution"].InProgress != 2 {
 			t.Errorf("today's summary: %+v", sum)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/switchboard-hq/switchboard/internal/errs"
 	"github.com/switchboard-hq/switchboard/internal/stats"
@@ -37,7 +38,21 @@ func (s *Server) writeCSV(w http.ResponseWriter, r *http.Request, q stats.Query,
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="statistics-%s-%s-%s.csv"`, name, q.FirstDay, q.LastDay))
 	cw := csv.NewWriter(w)
-	_ = cw.WriteAll(t)
+	for _, record := range t {
+		_ = cw.Write(mapSlice(record, inert))
+	}
+	cw.Flush()
+}
+
+// inert keeps a spreadsheet from running a cell as a formula: client names
+// and subjects are the client's words.
+func inert(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		if _, err := strconv.ParseFloat(cell, 64); err != nil {
+			return "'" + cell
+		}
+	}
+	return cell
 }
 
 func (s *Server) statsSummary(w http.ResponseWriter, r *http.Request) {

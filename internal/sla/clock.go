@@ -43,8 +43,8 @@ type State struct {
 	// response's flag clears with the reply, NextBreaches keeps the count.
 	Breached     int
 	NextBreaches int
-	// NextRuns counts the next-response clocks started.
-	NextRuns int
+	// NextMet counts the next-response clocks answered in time.
+	NextMet int
 	// FirstReplyAt is the first agent reply; AwaitingSince the oldest client
 	// message no reply has answered yet.
 	FirstReplyAt  int64
@@ -89,7 +89,7 @@ func (s *State) ClientWrote(p *Plan, now int64, live bool) {
 		return
 	}
 	s.AwaitingSince = now
-	if p == nil || s.FirstReplyAt == 0 || !live {
+	if p == nil || s.FirstReplyAt == 0 || !live || s.Measured&NextResponse.bit() == 0 {
 		return
 	}
 	if d := p.Policy.Target(NextResponse); d > 0 {
@@ -99,17 +99,21 @@ func (s *State) ClientWrote(p *Plan, now int64, live bool) {
 		}
 		s.Due[index(NextResponse)] = p.dueAt(from, d)
 		s.Breached &^= NextResponse.bit()
-		s.NextRuns++
 	}
 }
 
-// Replied notes an agent reply: it stops the first or next response clock.
+// Replied notes an agent reply: it stops the first or next response
+// clock. Clocks already due must be flagged first (Breach): what is not
+// flagged by now was answered in time.
 func (s *State) Replied(now int64) {
 	askedAt, first := s.AwaitingSince, s.FirstReplyAt == 0
 	if first {
 		s.FirstReplyAt = now
 		s.Due[index(FirstResponse)] = 0
 	} else if askedAt != 0 {
+		if s.Due[index(NextResponse)] != 0 && s.Breached&NextResponse.bit() == 0 {
+			s.NextMet++
+		}
 		s.Due[index(NextResponse)] = 0
 		s.Breached &^= NextResponse.bit()
 	}
@@ -128,12 +132,17 @@ func (s *State) Resume(p *Plan, now int64) {
 	if s.PausedAt == 0 {
 		return
 	}
-	if p != nil {
-		for i, due := range s.Due {
-			if due > s.PausedAt {
-				s.Due[i] = p.dueAt(now, time.Duration(p.Business(s.PausedAt, due))*time.Millisecond)
-			}
+	for i, due := range s.Due {
+		switch {
+		case due <= s.PausedAt:
+		case p != nil:
+			s.Due[i] = p.dueAt(now, time.Duration(p.Business(s.PausedAt, due))*time.Millisecond)
+		default:
+			// The policy is gone: the clock moves by the wait, every second counted.
+			s.Due[i] = due + now - s.PausedAt
 		}
+	}
+	if p != nil {
 		s.PausedMS += p.Business(s.PausedAt, now)
 	}
 	s.PausedAt = 0
@@ -249,21 +258,25 @@ func (s *State) View(now time.Time) *View {
 	v := &View{PolicyID: p.Policy.ID, Policy: p.Policy.Name, WarningPercent: p.Policy.WarningPercent,
 		Paused: s.PausedAt != 0, AsOf: now.UTC(), Clocks: []Clock{}}
 	for i, t := range Targets {
-		d := p.Policy.Target(t)
-		if d <= 0 {
+		// The targets measured since the request began, whatever the policy says now.
+		if s.Measured&t.bit() == 0 {
 			continue
 		}
-		c := Clock{Target: t, Seconds: int64(d / time.Second), State: Idle}
+		c := Clock{Target: t, Seconds: int64(p.Policy.Target(t) / time.Second), State: Idle}
 		due := s.Due[i]
 		switch {
 		case s.Breached&t.bit() != 0 || (t != NextResponse && s.WasBreached(t)):
 			c.State = Breached
-		case due != 0 && s.PausedAt != 0:
+		case due != 0 && s.PausedAt != 0 && due > s.PausedAt:
 			c.State, c.LeftSeconds = Paused, p.Business(s.PausedAt, due)/1000
-		case due != 0 && due <= ms:
+		case due != 0 && (due <= ms || due <= s.PausedAt):
 			c.State = Breached
 		case due != 0:
 			c.State, c.LeftSeconds, c.Open = Running, p.Business(ms, due)/1000, p.open(now, time.UnixMilli(due))
+			if len(c.Open) == 0 {
+				// No business hours before it falls due (a schedule that never opens).
+				c.State = Paused
+			}
 		case t == FirstResponse && s.FirstReplyAt != 0, t == Resolution && s.Closed:
 			c.State = Met
 		}

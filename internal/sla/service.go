@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/internal/access"
+	"github.com/switchboard-hq/switchboard/internal/errs"
 )
 
 // Store is what SLA needs of the database.
@@ -51,6 +52,10 @@ func (s *Service) SaveBusinessHours(ctx context.Context, actor access.Actor, h H
 	h.Week, h.Holidays = nonNil(h.Week), nonNil(h.Holidays)
 	if err := h.Validate(); err != nil {
 		return Hours{}, err
+	}
+	if len(h.Week) == 0 {
+		// Clocks over hours that never open would never fall due.
+		return Hours{}, errs.Invalid("week", "must have at least one interval")
 	}
 	return s.store.SaveBusinessHours(ctx, h)
 }
@@ -111,12 +116,14 @@ func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
+		// A backlog (after a pause of the scheduler) goes in rounds of 100
+		// until a round finds nothing more to record.
 		for ctx.Err() == nil {
 			n, err := s.store.Breach(ctx, 100)
 			if err != nil && ctx.Err() == nil {
 				s.log.Warn("sla: record breaches", slog.Any("error", err))
 			}
-			if err != nil || n < 100 {
+			if err != nil || n == 0 {
 				break
 			}
 		}

@@ -141,6 +141,9 @@ func (db *DB) UpdateAgent(ctx context.Context, a team.Agent) (team.Agent, error)
 			if _, err := tx.exec(ctx, `UPDATE agents SET presence = 'offline', presence_since = ? WHERE id = ? AND presence <> 'offline'`, now, a.ID); err != nil {
 				return err
 			}
+			if err := tx.logPresence(ctx, a.ID, team.Offline); err != nil {
+				return err
+			}
 			if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE agent_id = ?`, a.ID); err != nil {
 				return err
 			}

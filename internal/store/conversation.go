@@ -316,6 +316,12 @@ func (tx *txn) eventLine(ctx context.Context, c *cv.Conversation, author int64, 
 // insertMessage stores a message of the request and moves its last activity.
 func (tx *txn) insertMessage(ctx context.Context, c *cv.Conversation, m cv.Message) (cv.Message, error) {
 	now := millis(tx.now)
+	if m.Kind == cv.Reply {
+		// A late reply still breached: the breach comes first.
+		if err := tx.catchUp(ctx, c); err != nil {
+			return m, err
+		}
+	}
 	m.ConversationID, m.CreatedAt = c.ID, tx.now
 	m.Attachments = nonNil(m.Attachments)
 	atts, _ := json.Marshal(m.Attachments)
@@ -453,6 +459,9 @@ func (tx *txn) transcript(ctx context.Context, c *cv.Conversation) error {
 }
 
 func (tx *txn) toClassic(ctx context.Context, c *cv.Conversation, byAgent int64) error {
+	if err := tx.catchUp(ctx, c); err != nil {
+		return err
+	}
 	c.SLA.EndChat()
 	if err := tx.updateTracked(ctx, c, `mode = 'classic', updated_at = ?`, millis(tx.now)); err != nil {
 		return err
@@ -476,6 +485,9 @@ func (tx *txn) close(ctx context.Context, c *cv.Conversation, byAgent, statusID 
 		if err := tx.queryRow(ctx, `SELECT id FROM statuses WHERE class = 'closed' AND is_default = ?`, true).Scan(&statusID); err != nil {
 			return fmt.Errorf("default closed status: %w", err)
 		}
+	}
+	if err := tx.catchUp(ctx, c); err != nil {
+		return err
 	}
 	p, err := tx.plan(ctx, c)
 	if err != nil {
@@ -522,6 +534,9 @@ func (db *DB) SetStatus(ctx context.Context, id int64, check cv.Check, byAgent, 
 			return nil
 		}
 		// Waiting for the client freezes the clocks; any other status runs them.
+		if err := tx.catchUp(ctx, &c); err != nil {
+			return err
+		}
 		if class == cv.ClassWaiting {
 			c.SLA.Pause(millis(tx.now))
 		} else {

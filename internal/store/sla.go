@@ -20,46 +20,55 @@ import (
 const slaCacheTTL = 2 * time.Second
 
 // slaCache holds the compiled policies: every new request, reply and status
-// change consults them.
+// change consults them. The mutex guards the fields only: a reload reads
+// through the caller's own connection (its transaction, or the read pool),
+// so that transactions waiting for one another never wait for a connection
+// held by a waiting transaction.
 type slaCache struct {
 	mu     sync.Mutex
 	book   *sla.Book
 	loaded time.Time
 }
 
-// slaBook returns the policies with their compiled business hours.
-func (db *DB) slaBook(ctx context.Context) (*sla.Book, error) {
-	c := &db.sla
+// slaBook returns the policies with their compiled business hours, reading
+// them through r when the cache is stale.
+func (r run) slaBook(ctx context.Context) (*sla.Book, error) {
+	c := &r.db.sla
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.book != nil && time.Since(c.loaded) < slaCacheTTL {
-		return c.book, nil
+	book, fresh := c.book, c.book != nil && time.Since(c.loaded) < slaCacheTTL
+	c.mu.Unlock()
+	if fresh {
+		return book, nil
 	}
-	hours, err := db.BusinessHours(ctx)
+	started := time.Now()
+	hours, err := r.businessHours(ctx)
 	if err != nil {
 		return nil, err
 	}
-	policies, err := db.SLAPolicies(ctx)
+	policies, err := r.slaPolicies(ctx)
 	if err != nil {
 		return nil, err
 	}
-	book, err := sla.NewBook(hours, policies)
-	if err != nil {
+	if book, err = sla.NewBook(hours, policies); err != nil {
 		return nil, fmt.Errorf("store: SLA policies: %w", err)
 	}
-	c.book, c.loaded = book, time.Now()
+	c.mu.Lock()
+	if started.After(c.loaded) {
+		c.book, c.loaded = book, started
+	}
+	c.mu.Unlock()
 	return book, nil
 }
 
 func (db *DB) forgetSLABook() {
 	db.sla.mu.Lock()
-	db.sla.book = nil
+	db.sla.book, db.sla.loaded = nil, time.Time{}
 	db.sla.mu.Unlock()
 }
 
 // bindSLA attaches each request's policy to its clocks, for their JSON.
 func (r run) bindSLA(ctx context.Context, cs ...*cv.Conversation) error {
-	book, err := r.db.slaBook(ctx)
+	book, err := r.slaBook(ctx)
 	if err != nil {
 		return err
 	}
@@ -71,29 +80,29 @@ func (r run) bindSLA(ctx context.Context, cs ...*cv.Conversation) error {
 
 // The clock columns of a request, in the order of clockScan.dest.
 const clockColumns = `c.sla_policy_id, c.sla_measured, c.sla_first_due, c.sla_next_due, c.sla_resolution_due, c.sla_paused_at,
-	c.sla_breached, c.sla_next_breaches, c.sla_next_runs, c.sla_paused_ms, c.first_reply_at, c.awaiting_since`
+	c.sla_breached, c.sla_next_breaches, c.sla_next_met, c.sla_paused_ms, c.first_reply_at, c.awaiting_since`
 
 // trackSet writes a request's clocks and its metering, from trackArgs.
 const trackSet = `sla_policy_id = ?, sla_measured = ?, sla_first_due = ?, sla_next_due = ?, sla_resolution_due = ?, sla_paused_at = ?,
-	sla_breached = ?, sla_next_breaches = ?, sla_next_runs = ?, sla_paused_ms = ?, first_reply_at = ?, awaiting_since = ?, sla_next_at = ?,
+	sla_breached = ?, sla_next_breaches = ?, sla_next_met = ?, sla_paused_ms = ?, first_reply_at = ?, awaiting_since = ?, sla_next_at = ?,
 	assignee_replied = ?, run_since = ?`
 
 // clockScan reads clockColumns.
 type clockScan struct {
 	policy, first, next, resolution, paused, firstReply, awaiting nullInt
-	measured, breached, nextBreaches, nextRuns                    int
+	measured, breached, nextBreaches, nextMet                     int
 	pausedMS                                                      int64
 }
 
 func (cs *clockScan) dest() []any {
 	return []any{&cs.policy, &cs.measured, &cs.first, &cs.next, &cs.resolution, &cs.paused, &cs.breached, &cs.nextBreaches,
-		&cs.nextRuns, &cs.pausedMS, &cs.firstReply, &cs.awaiting}
+		&cs.nextMet, &cs.pausedMS, &cs.firstReply, &cs.awaiting}
 }
 
 func (cs *clockScan) state(closed bool) *sla.State {
 	return &sla.State{
 		PolicyID: cs.policy.id(), Measured: cs.measured, Due: [3]int64{cs.first.id(), cs.next.id(), cs.resolution.id()},
-		PausedAt: cs.paused.id(), Breached: cs.breached, NextBreaches: cs.nextBreaches, NextRuns: cs.nextRuns, PausedMS: cs.pausedMS,
+		PausedAt: cs.paused.id(), Breached: cs.breached, NextBreaches: cs.nextBreaches, NextMet: cs.nextMet, PausedMS: cs.pausedMS,
 		FirstReplyAt: cs.firstReply.id(), AwaitingSince: cs.awaiting.id(), Closed: closed,
 	}
 }
@@ -102,7 +111,7 @@ func (cs *clockScan) state(closed bool) *sla.State {
 func trackArgs(c *cv.Conversation) []any {
 	s := c.SLA
 	return []any{nullID(s.PolicyID), s.Measured, nullID(s.Due[0]), nullID(s.Due[1]), nullID(s.Due[2]), nullID(s.PausedAt),
-		s.Breached, s.NextBreaches, s.NextRuns, s.PausedMS, nullID(s.FirstReplyAt), nullID(s.AwaitingSince), nullID(s.NextAt()),
+		s.Breached, s.NextBreaches, s.NextMet, s.PausedMS, nullID(s.FirstReplyAt), nullID(s.AwaitingSince), nullID(s.NextAt()),
 		c.Metering.AssigneeReplied, nullID(c.Metering.RunSince)}
 }
 
@@ -117,7 +126,7 @@ func (tx *txn) updateTracked(ctx context.Context, c *cv.Conversation, set string
 
 // plan returns the plan a request's clocks run against (nil when none).
 func (tx *txn) plan(ctx context.Context, c *cv.Conversation) (*sla.Plan, error) {
-	book, err := tx.db.slaBook(ctx)
+	book, err := tx.slaBook(ctx)
 	if err != nil || c.SLA.PolicyID == 0 {
 		return nil, err
 	}
@@ -130,7 +139,7 @@ func (tx *txn) plan(ctx context.Context, c *cv.Conversation) (*sla.Plan, error) 
 func (tx *txn) clientWrote(ctx context.Context, c *cv.Conversation, created bool) error {
 	now := millis(tx.now)
 	if created {
-		book, err := tx.db.slaBook(ctx)
+		book, err := tx.slaBook(ctx)
 		if err != nil {
 			return err
 		}
@@ -143,6 +152,7 @@ func (tx *txn) clientWrote(ctx context.Context, c *cv.Conversation, created bool
 	if err != nil {
 		return err
 	}
+	c.SLA.Bind(p, tx.db.Now)
 	if c.SLA.PausedAt != 0 {
 		c.SLA.Resume(p, now)
 		if err := tx.queryRow(ctx, `SELECT id FROM statuses WHERE class = 'open' AND is_default = ?`, true).Scan(&c.StatusID); err != nil {
@@ -200,7 +210,11 @@ func (tx *txn) replied(ctx context.Context, c *cv.Conversation, m cv.Message) er
 
 // BusinessHours lists the schedules, the default first.
 func (db *DB) BusinessHours(ctx context.Context) ([]sla.Hours, error) {
-	rows, err := db.reader().query(ctx, `SELECT id, is_default, definition FROM business_hours ORDER BY is_default DESC, lower(name), id`)
+	return db.reader().businessHours(ctx)
+}
+
+func (r run) businessHours(ctx context.Context) ([]sla.Hours, error) {
+	rows, err := r.query(ctx, `SELECT id, is_default, definition FROM business_hours ORDER BY is_default DESC, lower(name), id`)
 	out, err := collect(rows, err, func(row scanner) (sla.Hours, error) {
 		var h sla.Hours
 		var def string
@@ -269,7 +283,11 @@ func (db *DB) DeleteBusinessHours(ctx context.Context, id int64) error {
 
 // SLAPolicies lists the policies in the order they are tried, the default last.
 func (db *DB) SLAPolicies(ctx context.Context) ([]sla.Policy, error) {
-	rows, err := db.reader().query(ctx, `SELECT id, name, position, is_default, business_hours_id, targets, warning_percent,
+	return db.reader().slaPolicies(ctx)
+}
+
+func (r run) slaPolicies(ctx context.Context) ([]sla.Policy, error) {
+	rows, err := r.query(ctx, `SELECT id, name, position, is_default, business_hours_id, targets, warning_percent,
 		channels, departments, on_breach FROM sla_policies ORDER BY is_default, position, id`)
 	out, err := collect(rows, err, func(row scanner) (sla.Policy, error) {
 		var p sla.Policy
@@ -445,7 +463,7 @@ func (db *DB) Breach(ctx context.Context, limit int) (int, error) {
 				}
 				continue
 			}
-			if err := tx.breached(ctx, &c, hit); err != nil {
+			if err := tx.breached(ctx, &c, hit, true); err != nil {
 				return err
 			}
 			n++
@@ -462,7 +480,19 @@ type breachData struct {
 	Targets      []sla.Target    `json:"targets"`
 }
 
-func (tx *txn) breached(ctx context.Context, c *cv.Conversation, hit []sla.Target) error {
+// catchUp records the breaches already due before a reply, close or status
+// moves the clocks: the scheduler may not have come round yet, and a late
+// answer must not pass for one in time. The policy's action is not taken:
+// the request is being worked on.
+func (tx *txn) catchUp(ctx context.Context, c *cv.Conversation) error {
+	if hit := c.SLA.Breach(millis(tx.now)); len(hit) > 0 {
+		return tx.breached(ctx, c, hit, false)
+	}
+	return nil
+}
+
+// breached writes the line and event of a breach and, when act, the policy's action.
+func (tx *txn) breached(ctx context.Context, c *cv.Conversation, hit []sla.Target, act bool) error {
 	p, err := tx.plan(ctx, c)
 	if err != nil {
 		return err
@@ -470,7 +500,7 @@ func (tx *txn) breached(ctx context.Context, c *cv.Conversation, hit []sla.Targe
 	var what []string
 	for _, t := range hit {
 		label := t.Label()
-		if p != nil {
+		if p != nil && p.Policy.Target(t) > 0 {
 			label += " (" + sla.Human(p.Policy.Target(t)) + ")"
 		}
 		what = append(what, label)
@@ -480,7 +510,7 @@ func (tx *txn) breached(ctx context.Context, c *cv.Conversation, hit []sla.Targe
 		return err
 	}
 	tx.emit(conversationEvent(cv.EventSLABreached, *c, c.AssigneeID, breachData{Conversation: *c, Message: &line, Targets: hit}))
-	if p == nil || p.Policy.OnBreach != sla.Requeue || c.AssigneeID == 0 || c.Mode != cv.Live {
+	if !act || p == nil || p.Policy.OnBreach != sla.Requeue || c.AssigneeID == 0 || c.Mode != cv.Live {
 		return nil
 	}
 	return tx.unassign(ctx, c, 0, "Returned to the queue: %s missed the SLA", c.AssigneeID)

@@ -298,6 +298,91 @@ func SLA(t *testing.T, db *store.DB) {
 		}
 	})
 
+	t.Run("a reply or close after the due instant is a breach, even before the scheduler comes round", func(t *testing.T) {
+		clk := useClock(t, db, utc("2031-05-12T10:00:00Z"))
+		lateCh := channel()
+		policy(sla.Policy{Name: "Late", ScheduleID: 1, Channels: []int64{lateCh.ID}, OnBreach: sla.Requeue,
+			Targets: map[sla.Target]int64{sla.FirstResponse: 60, sla.NextResponse: 60, sla.Resolution: 600}})
+		id := arrive(lateCh, "late-client")
+		if _, err := db.Take(ctx, id, agent.ID); err != nil {
+			t.Fatal(err)
+		}
+		head, _ := db.LastSeq(ctx)
+		clk.Advance(61 * time.Second)
+		reply(id)
+		evs, err := dspEvents(ctx, db, head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, e := range evs {
+			kinds = append(kinds, e.Kind)
+		}
+		if !slices.Equal(kinds, []string{cv.EventSLABreached, cv.EventMessageCreated}) {
+			t.Errorf("events of the late reply: %v, want the breach, then the reply", kinds)
+		}
+		c := load(id)
+		if !c.SLA.WasBreached(sla.FirstResponse) || c.AssigneeID != agent.ID {
+			t.Errorf("after the late reply: breached %v, assignee %d (the agent answering keeps it)", c.SLA.WasBreached(sla.FirstResponse), c.AssigneeID)
+		}
+		breach(0)
+
+		// The client asks again and nobody answers; the request is closed
+		// late: both are breaches, and the next response was never met.
+		write(lateCh, "late-client")
+		clk.Advance(10 * time.Minute)
+		if _, err := db.Finish(ctx, id, anyone, agent.ID, false, false); err != nil {
+			t.Fatal(err)
+		}
+		c = load(id)
+		if !c.SLA.WasBreached(sla.NextResponse) || !c.SLA.WasBreached(sla.Resolution) || c.SLA.NextMet != 0 {
+			t.Errorf("after the late close: %+v", c.SLA)
+		}
+		breach(0)
+	})
+
+	t.Run("a client's message carries the clocks to the lists", func(t *testing.T) {
+		useClock(t, db, utc("2031-05-13T10:00:00Z"))
+		liveCh := channel()
+		policy(sla.Policy{Name: "Live", ScheduleID: 1, Channels: []int64{liveCh.ID}, Targets: map[sla.Target]int64{sla.FirstResponse: 600}})
+		arrive(liveCh, "live-client")
+		head, _ := db.LastSeq(ctx)
+		write(liveCh, "live-client")
+		evs, err := dspEvents(ctx, db, head)
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("events: %v, %v", evs, err)
+		}
+		var data struct {
+			Conversation struct {
+				SLA *sla.View `json:"sla"`
+			} `json:"conversation"`
+		}
+		if err := json.Unmarshal(evs[0].Data, &data); err != nil || data.Conversation.SLA == nil || len(data.Conversation.SLA.Clocks) != 1 {
+			t.Errorf("the second message's event: %s (%v)", evs[0].Data, err)
+		}
+	})
+
+	t.Run("a removed policy stops nothing: its requests keep their clocks and new ones take the next match", func(t *testing.T) {
+		clk := useClock(t, db, utc("2031-05-14T10:00:00Z"))
+		goneCh := channel()
+		gone := policy(sla.Policy{Name: "Gone", ScheduleID: 1, Channels: []int64{goneCh.ID}, Targets: map[sla.Target]int64{sla.FirstResponse: 120}})
+		id := arrive(goneCh, "gone-client")
+		if err := db.DeleteSLAPolicy(ctx, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		other := arrive(goneCh, "other-client")
+		if got := load(other).SLA.View(clk.Now()).Policy; got != "Default" {
+			t.Errorf("a new request after the removal runs under %q, want Default", got)
+		}
+		clk.Advance(2 * time.Minute)
+		if _, err := db.Breach(ctx, 100); err != nil {
+			t.Fatal(err)
+		}
+		if !load(id).SLA.WasBreached(sla.FirstResponse) {
+			t.Errorf("the removed policy's request did not breach")
+		}
+	})
+
 	t.Run("refusals name the field and change nothing", func(t *testing.T) {
 		_, err := db.SaveSLAPolicy(ctx, sla.Policy{Name: "Ghost hours", ScheduleID: 9999, Targets: map[sla.Target]int64{}})
 		wantError(t, "policy on unknown business hours", err, errs.ErrInvalid, "business_hours_id")

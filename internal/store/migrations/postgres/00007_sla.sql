@@ -36,14 +36,17 @@ INSERT INTO sla_policies (name, position, is_default, business_hours_id, targets
 -- A request's clocks (package sla): the instants its running targets fall
 -- due, the breach flags, and what moves them. sla_next_at is the earliest
 -- instant a running clock breaches: the breach scheduler scans its index.
-ALTER TABLE conversations ADD COLUMN sla_policy_id BIGINT REFERENCES sla_policies (id) ON DELETE SET NULL;
+-- sla_policy_id has no foreign key: a policy removed on one instance may
+-- still be chosen by another's cache for a moment, and requests keep their
+-- due instants when their policy goes.
+ALTER TABLE conversations ADD COLUMN sla_policy_id BIGINT;
 ALTER TABLE conversations ADD COLUMN sla_first_due BIGINT;
 ALTER TABLE conversations ADD COLUMN sla_next_due BIGINT;
 ALTER TABLE conversations ADD COLUMN sla_resolution_due BIGINT;
 ALTER TABLE conversations ADD COLUMN sla_paused_at BIGINT;
 ALTER TABLE conversations ADD COLUMN sla_breached INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN sla_next_breaches INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE conversations ADD COLUMN sla_next_runs INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN sla_next_met INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN sla_paused_ms BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN sla_next_at BIGINT;
 ALTER TABLE conversations ADD COLUMN first_reply_at BIGINT;
@@ -60,11 +63,28 @@ ALTER TABLE conversations ADD COLUMN sla_measured INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN assignee_replied BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE conversations ADD COLUMN run_since BIGINT;
 ALTER TABLE conversations ADD COLUMN reopened BOOLEAN NOT NULL DEFAULT FALSE;
+-- What the metrics need of the requests written before: the first reply,
+-- whether the assignee replied since getting the request, the client's
+-- current run of unanswered messages since then, reopenings, resolution times.
+UPDATE conversations SET first_reply_at = (SELECT MIN(m.created_at) FROM messages m
+    WHERE m.conversation_id = conversations.id AND m.kind = 'reply');
+UPDATE conversations SET assignee_replied = EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id
+    AND m.kind = 'reply' AND m.author_id = conversations.assignee_id AND m.created_at >= conversations.assigned_at)
+    WHERE assignee_id IS NOT NULL AND assigned_at IS NOT NULL;
+UPDATE conversations SET run_since = (SELECT MIN(cm.created_at) FROM messages cm WHERE cm.conversation_id = conversations.id
+    AND cm.kind = 'client' AND cm.created_at >= conversations.assigned_at
+    AND cm.id > COALESCE((SELECT MAX(p.id) FROM messages p WHERE p.conversation_id = conversations.id AND p.kind = 'reply'), 0))
+    WHERE closed_at IS NULL AND assignee_id IS NOT NULL AND assigned_at IS NOT NULL;
+UPDATE conversations SET resolution_business_ms = closed_at - created_at WHERE closed_at IS NOT NULL;
+UPDATE conversations SET reopened = EXISTS (SELECT 1 FROM conversations p WHERE p.client_id = conversations.client_id
+    AND p.channel_id = conversations.channel_id AND p.id <> conversations.id
+    AND p.closed_at <= conversations.created_at AND p.closed_at >= conversations.created_at - 86400000);
+
 -- Statistics: requests by creation (with their SLA state) and by close,
 -- each covering what the counts, compliance and resolution times read (no
 -- table lookups); breached ones by creation.
 CREATE INDEX conversations_created ON conversations (created_at, channel_id, department_id, group_id, assignee_id, reopened,
-    sla_measured, sla_breached, sla_next_breaches, sla_next_runs, sla_next_due, first_reply_at, closed_at);
+    sla_measured, sla_breached, sla_next_breaches, sla_next_met, sla_next_due, first_reply_at, closed_at);
 CREATE INDEX conversations_closed ON conversations (closed_at, channel_id, department_id, group_id, assignee_id, first_reply_at,
     created_at, resolution_business_ms) WHERE closed_at IS NOT NULL;
 CREATE INDEX conversations_sla_breached ON conversations (created_at) WHERE sla_breached <> 0 OR sla_next_breaches > 0;
@@ -174,7 +194,7 @@ ALTER TABLE conversations DROP COLUMN awaiting_since;
 ALTER TABLE conversations DROP COLUMN first_reply_at;
 ALTER TABLE conversations DROP COLUMN sla_next_at;
 ALTER TABLE conversations DROP COLUMN sla_paused_ms;
-ALTER TABLE conversations DROP COLUMN sla_next_runs;
+ALTER TABLE conversations DROP COLUMN sla_next_met;
 ALTER TABLE conversations DROP COLUMN sla_next_breaches;
 ALTER TABLE conversations DROP COLUMN sla_breached;
 ALTER TABLE conversations DROP COLUMN sla_paused_at;
