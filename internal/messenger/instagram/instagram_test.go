@@ -9,19 +9,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
-	"github.com/switchboard-hq/switchboard/internal/errs"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
 	"github.com/switchboard-hq/switchboard/internal/messenger/instagram/instagramtest"
+	"github.com/switchboard-hq/switchboard/internal/messenger/platformtest"
 )
 
 const (
@@ -35,15 +31,6 @@ const (
 	cdn        = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id="
 )
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func account() messenger.Account {
 	return messenger.Account{
 		ChannelID: 7,
@@ -56,28 +43,10 @@ func account() messenger.Account {
 	}
 }
 
-// noSecret fails when err's text holds any secret of the test account.
-func noSecret(t *testing.T, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range []string{testToken, testSecret, testVerify} {
-		if strings.Contains(err.Error(), s) {
-			t.Errorf("error text holds a secret: %q", err)
-		}
-	}
-}
-
 func inbound(mid, text string, ms int64, files ...messenger.FileRef) messenger.Update {
 	return messenger.Update{Kind: messenger.Message, Message: &messenger.Inbound{
 		ExternalID: mid, SenderID: lena, Text: text, Files: files, SentAt: time.UnixMilli(ms).UTC(),
 	}}
-}
-
-func dump(us []messenger.Update) string {
-	b, _ := json.Marshal(us)
-	return string(b)
 }
 
 func TestKindAndFields(t *testing.T) {
@@ -104,42 +73,26 @@ func TestKindAndFields(t *testing.T) {
 	}
 }
 
+// webhooks are the webhook fixtures and what they parse to.
+var webhooks = platformtest.Golden{
+	"inbound_text.json": {inbound("aWdfZAG1faWQ6FAKE0001",
+		"Hi! Is the blue jacket still available in size M?", 1735720000456)},
+	"inbound_image.json": {inbound("aWdfZAG1faWQ6FAKE0002", "", 1735720060456,
+		messenger.FileRef{ID: cdn + "1800000000000001&signature=FAKE", Filename: "image-1800000000000001.jpg"})},
+	"inbound_audio.json": {inbound("aWdfZAG1faWQ6FAKE0003", "", 1735720120456,
+		messenger.FileRef{ID: cdn + "1800000000000002&signature=FAKE", Filename: "audio-1800000000000002.m4a"})},
+	"inbound_story_mention.json": {inbound("aWdfZAG1faWQ6FAKE0004", StoryMention, 1735720180456,
+		messenger.FileRef{ID: cdn + "1800000000000003&signature=FAKE", Filename: "story-1800000000000003.jpg"})},
+	"inbound_story_reply.json": {inbound("aWdfZAG1faWQ6FAKE0005", StoryReply+"\nHow much is this one?", 1735720240456,
+		messenger.FileRef{ID: cdn + "1800000000000004&signature=FAKE", Filename: "story-18000000000000005.jpg"})},
+	"echo_ignored.json":           {{Kind: messenger.Ignored, Reason: "echo of message aWdfZAG1faWQ6FAKEOUT01 sent by the account"}},
+	"deleted.json":                {{Kind: messenger.Ignored, Reason: "the customer unsent message aWdfZAG1faWQ6FAKE0002"}},
+	"read.json":                   {{Kind: messenger.Status, Status: &messenger.DeliveryStatus{ExternalID: "aWdfZAG1faWQ6FAKEOUT01", State: messenger.Read}}},
+	"comment_change_ignored.json": {{Kind: messenger.Ignored, Reason: `field "comments": not a direct message`}},
+}
+
 func TestParseFixtures(t *testing.T) {
-	tests := []struct {
-		file string
-		want []messenger.Update
-	}{
-		{"inbound_text.json", []messenger.Update{inbound("aWdfZAG1faWQ6FAKE0001",
-			"Hi! Is the blue jacket still available in size M?", 1735720000456)}},
-		{"inbound_image.json", []messenger.Update{inbound("aWdfZAG1faWQ6FAKE0002", "", 1735720060456,
-			messenger.FileRef{ID: cdn + "1800000000000001&signature=FAKE", Filename: "image-1800000000000001.jpg"})}},
-		{"inbound_audio.json", []messenger.Update{inbound("aWdfZAG1faWQ6FAKE0003", "", 1735720120456,
-			messenger.FileRef{ID: cdn + "1800000000000002&signature=FAKE", Filename: "audio-1800000000000002.m4a"})}},
-		{"inbound_story_mention.json", []messenger.Update{inbound("aWdfZAG1faWQ6FAKE0004", StoryMention, 1735720180456,
-			messenger.FileRef{ID: cdn + "1800000000000003&signature=FAKE", Filename: "story-1800000000000003.jpg"})}},
-		{"inbound_story_reply.json", []messenger.Update{inbound("aWdfZAG1faWQ6FAKE0005", StoryReply+"\nHow much is this one?", 1735720240456,
-			messenger.FileRef{ID: cdn + "1800000000000004&signature=FAKE", Filename: "story-18000000000000005.jpg"})}},
-		{"echo_ignored.json", []messenger.Update{{Kind: messenger.Ignored,
-			Reason: "echo of message aWdfZAG1faWQ6FAKEOUT01 sent by the account"}}},
-		{"deleted.json", []messenger.Update{{Kind: messenger.Ignored,
-			Reason: "the customer unsent message aWdfZAG1faWQ6FAKE0002"}}},
-		{"read.json", []messenger.Update{{Kind: messenger.Status,
-			Status: &messenger.DeliveryStatus{ExternalID: "aWdfZAG1faWQ6FAKEOUT01", State: messenger.Read}}}},
-		{"comment_change_ignored.json", []messenger.Update{{Kind: messenger.Ignored,
-			Reason: `field "comments": not a direct message`}}},
-	}
-	g := New("", nil)
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			got, err := g.Parse(account(), fixture(t, tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got  %s\nwant %s", dump(got), dump(tt.want))
-			}
-		})
-	}
+	platformtest.NewParser(New("", nil), account()).Match(t, webhooks)
 }
 
 // hook wraps messaging events (JSON objects) in an envelope for entry id.
@@ -156,32 +109,8 @@ func msg(body string) string { return ev("message", `{"mid":"m.X",`+body+`}`) }
 
 func TestParseCases(t *testing.T) {
 	g := New("", nil)
-	one := func(t *testing.T, b []byte) messenger.Update {
-		t.Helper()
-		us, err := g.Parse(account(), b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(us) != 1 {
-			t.Fatalf("updates = %s", dump(us))
-		}
-		return us[0]
-	}
-	text := func(t *testing.T, b []byte, want string) messenger.Update {
-		t.Helper()
-		u := one(t, b)
-		if u.Kind != messenger.Message || u.Message.Text != want || u.Message.ExternalID == "" || u.Message.SenderID != lena {
-			t.Errorf("got %s, want text %q", dump([]messenger.Update{u}), want)
-		}
-		return u
-	}
-	ignoredAs := func(t *testing.T, b []byte, prefix string) {
-		t.Helper()
-		u := one(t, b)
-		if u.Kind != messenger.Ignored || !strings.HasPrefix(u.Reason, prefix) {
-			t.Errorf("got %s, want ignored %q…", dump([]messenger.Update{u}), prefix)
-		}
-	}
+	p := platformtest.NewParser(g, account())
+	p.Sender = lena
 
 	t.Run("other object", func(t *testing.T) {
 		for _, b := range []string{`{"object":"page","entry":[]}`, `{}`, `[]`, `nope`, ``, `{"object":1}`} {
@@ -191,238 +120,125 @@ func TestParseCases(t *testing.T) {
 		}
 	})
 	t.Run("another account", func(t *testing.T) {
-		ignoredAs(t, hook("999", msg(`"text":"hi"`)), "another account")
+		p.Ignored(t, hook("999", msg(`"text":"hi"`)), "another account")
 		acc := account()
 		acc.Public = map[string]string{}
-		us, _ := g.Parse(acc, fixture(t, "inbound_text.json"))
+		us, _ := g.Parse(acc, platformtest.Fixture(t, "inbound_text.json"))
 		if len(us) != 1 || us[0].Kind != messenger.Ignored {
-			t.Errorf("no account id: %s", dump(us))
+			t.Errorf("no account id: %s", platformtest.Dump(us...))
 		}
 		// The Page's id names the account too.
-		text(t, hook(testPageID, msg(`"text":"hi"`)), "hi")
+		p.Text(t, hook(testPageID, msg(`"text":"hi"`)), "hi")
 	})
 	t.Run("echo by sender", func(t *testing.T) {
 		b := hook(testIGID, `{"sender":{"id":"17840000000000001"},"recipient":{"id":"5300000000000001"},"timestamp":1,"message":{"mid":"m.O","text":"from the app"}}`)
-		ignoredAs(t, b, "echo of message m.O")
+		p.Ignored(t, b, "echo of message m.O")
 	})
 	t.Run("unsupported and empty", func(t *testing.T) {
-		text(t, hook(testIGID, msg(`"is_unsupported":true`)), Unsupported)
-		text(t, hook(testIGID, msg(`"text":""`)), Unsupported)
-		text(t, hook(testIGID, msg(`"attachments":[{"type":"poll","payload":{"url":"https://lookaside.fbsbx.com/x?a=1"}}]`)),
+		p.Text(t, hook(testIGID, msg(`"is_unsupported":true`)), Unsupported)
+		p.Text(t, hook(testIGID, msg(`"text":""`)), Unsupported)
+		p.Text(t, hook(testIGID, msg(`"attachments":[{"type":"poll","payload":{"url":"https://lookaside.fbsbx.com/x?a=1"}}]`)),
 			"[unsupported message type: poll] https://lookaside.fbsbx.com/x?a=1")
-		text(t, hook(testIGID, msg(`"attachments":[{"type":"<b>x</b>"}]`)), "[unsupported message type: bxb]")
-		text(t, hook(testIGID, msg(`"attachments":[{"type":"image","payload":{"url":"javascript:alert(1)"}}]`)), "[unsupported message type: image]")
-		text(t, hook(testIGID, msg(`"attachments":"nope"`)), Unsupported)
+		p.Text(t, hook(testIGID, msg(`"attachments":[{"type":"<b>x</b>"}]`)), "[unsupported message type: bxb]")
+		p.Text(t, hook(testIGID, msg(`"attachments":[{"type":"image","payload":{"url":"javascript:alert(1)"}}]`)), "[unsupported message type: image]")
+		p.Text(t, hook(testIGID, msg(`"attachments":"nope"`)), Unsupported)
 	})
 	t.Run("shares, location, heart, sticker", func(t *testing.T) {
-		text(t, hook(testIGID, msg(`"attachments":[{"type":"share","payload":{"url":"https://lookaside.fbsbx.com/p?asset_id=1"}}]`)),
+		p.Text(t, hook(testIGID, msg(`"attachments":[{"type":"share","payload":{"url":"https://lookaside.fbsbx.com/p?asset_id=1"}}]`)),
 			"[shared post] https://lookaside.fbsbx.com/p?asset_id=1")
-		text(t, hook(testIGID, msg(`"text":"look","attachments":[{"type":"ig_reel","payload":{"url":"https://lookaside.fbsbx.com/r","title":"Reel title"}}]`)),
+		p.Text(t, hook(testIGID, msg(`"text":"look","attachments":[{"type":"ig_reel","payload":{"url":"https://lookaside.fbsbx.com/r","title":"Reel title"}}]`)),
 			"look\n[shared reel] Reel title https://lookaside.fbsbx.com/r")
-		text(t, hook(testIGID, msg(`"attachments":[{"type":"location","payload":{"coordinates":{"lat":52.52,"long":13.405}}}]`)),
+		p.Text(t, hook(testIGID, msg(`"attachments":[{"type":"location","payload":{"coordinates":{"lat":52.52,"long":13.405}}}]`)),
 			"📍 52.52,13.405\nhttps://maps.google.com/?q=52.52,13.405")
-		text(t, hook(testIGID, msg(`"attachments":[{"type":"location","payload":{}}]`)), "[unsupported message type: location]")
-		text(t, hook(testIGID, msg(`"attachments":[{"type":"like_heart"}]`)), "❤️")
-		u := text(t, hook(testIGID, msg(`"attachments":[{"type":"image","payload":{"url":"https://scontent.cdninstagram.com/s.png","sticker_id":369239263222822}}]`)), "")
-		if f := u.Message.Files; len(f) != 1 || f[0].Filename != "sticker-mX.png" {
+		p.Text(t, hook(testIGID, msg(`"attachments":[{"type":"location","payload":{}}]`)), "[unsupported message type: location]")
+		p.Text(t, hook(testIGID, msg(`"attachments":[{"type":"like_heart"}]`)), "❤️")
+		m := p.Text(t, hook(testIGID, msg(`"attachments":[{"type":"image","payload":{"url":"https://scontent.cdninstagram.com/s.png","sticker_id":369239263222822}}]`)), "")
+		if f := m.Files; len(f) != 1 || f[0].Filename != "sticker-mX.png" {
 			t.Errorf("sticker = %+v", f)
 		}
-		text(t, hook(testIGID, msg(`"attachments":[{"type":"sticker"}]`)), "[sticker]")
+		p.Text(t, hook(testIGID, msg(`"attachments":[{"type":"sticker"}]`)), "[sticker]")
 	})
 	t.Run("several files", func(t *testing.T) {
-		u := text(t, hook(testIGID, msg(`"text":"both","attachments":[{"type":"image","payload":{"url":"https://lookaside.fbsbx.com/a"}},{"type":"file","payload":{"url":"https://lookaside.fbsbx.com/b"}}]`)), "both")
-		f := u.Message.Files
+		f := p.Text(t, hook(testIGID, msg(`"text":"both","attachments":[{"type":"image","payload":{"url":"https://lookaside.fbsbx.com/a"}},{"type":"file","payload":{"url":"https://lookaside.fbsbx.com/b"}}]`)), "both").Files
 		if len(f) != 2 || f[0].Filename != "image-mX.jpg" || f[1].Filename != "file-mX-2.bin" || f[1].ID != "https://lookaside.fbsbx.com/b" {
 			t.Errorf("files = %+v", f)
 		}
 	})
 	t.Run("big ids stay exact", func(t *testing.T) {
 		b := hook(testIGID, `{"sender":{"id":9007199254740993123},"recipient":{"id":17840000000000001},"timestamp":"1735720000456","message":{"mid":"m.B","text":"x"}}`)
-		u := one(t, b)
+		u := p.One(t, b)
 		if u.Kind != messenger.Message || u.Message.SenderID != "9007199254740993123" || u.Message.SentAt.UnixMilli() != 1735720000456 {
-			t.Errorf("got %s", dump([]messenger.Update{u}))
+			t.Errorf("got %s", platformtest.Dump(u))
 		}
 		b = []byte(`{"object":"instagram","entry":[{"id":17840000000000001,"messaging":[` + msg(`"text":"n"`) + `]}]}`)
-		text(t, b, "n")
+		p.Text(t, b, "n")
 	})
 	t.Run("message without ids", func(t *testing.T) {
-		ignoredAs(t, hook(testIGID, ev("message", `{"text":"x"}`)), "message without id")
-		ignoredAs(t, hook(testIGID, `{"recipient":{"id":"1"},"message":{"mid":"m","text":"x"}}`), "message without id")
-		ignoredAs(t, hook(testIGID, ev("message", `"str"`)), "malformed message")
+		p.Ignored(t, hook(testIGID, ev("message", `{"text":"x"}`)), "message without id")
+		p.Ignored(t, hook(testIGID, `{"recipient":{"id":"1"},"message":{"mid":"m","text":"x"}}`), "message without id")
+		p.Ignored(t, hook(testIGID, ev("message", `"str"`)), "malformed message")
 	})
 	t.Run("postback", func(t *testing.T) {
-		u := text(t, hook(testIGID, ev("postback", `{"mid":"m.P","title":"Track my order","payload":"TRACK"}`)), "Track my order")
-		if u.Message.ExternalID != "m.P" {
-			t.Errorf("id = %q", u.Message.ExternalID)
+		if m := p.Text(t, hook(testIGID, ev("postback", `{"mid":"m.P","title":"Track my order","payload":"TRACK"}`)), "Track my order"); m.ExternalID != "m.P" {
+			t.Errorf("id = %q", m.ExternalID)
 		}
-		u = text(t, hook(testIGID, ev("postback", `{"payload":"TRACK"}`)), "TRACK")
-		if u.Message.ExternalID != "postback:5300000000000001:1735720000456:TRACK" {
-			t.Errorf("id = %q", u.Message.ExternalID)
+		if m := p.Text(t, hook(testIGID, ev("postback", `{"payload":"TRACK"}`)), "TRACK"); m.ExternalID != "postback:5300000000000001:1735720000456:TRACK" {
+			t.Errorf("id = %q", m.ExternalID)
 		}
 	})
 	t.Run("edit", func(t *testing.T) {
-		u := one(t, hook(testIGID, ev("message_edit", `{"mid":"m.E","text":"fixed","num_edit":1}`)))
+		u := p.One(t, hook(testIGID, ev("message_edit", `{"mid":"m.E","text":"fixed","num_edit":1}`)))
 		if u.Kind != messenger.Edit || u.Message.ExternalID != "m.E" || u.Message.Text != "fixed" || u.Message.SenderID != lena {
-			t.Errorf("edit: %s", dump([]messenger.Update{u}))
+			t.Errorf("edit: %s", platformtest.Dump(u))
 		}
-		ignoredAs(t, hook(testIGID, ev("message_edit", `{"mid":"m.E"}`)), "edit without")
-		ignoredAs(t, hook(testIGID, ev("message_edit", `{"mid":"m.E","text":" "}`)), "edit without")
+		p.Ignored(t, hook(testIGID, ev("message_edit", `{"mid":"m.E"}`)), "edit without")
+		p.Ignored(t, hook(testIGID, ev("message_edit", `{"mid":"m.E","text":" "}`)), "edit without")
 	})
 	t.Run("statuses", func(t *testing.T) {
-		ignoredAs(t, hook(testIGID, ev("read", `{"watermark":1735720000000}`)), "read without a message id")
+		p.Ignored(t, hook(testIGID, ev("read", `{"watermark":1735720000000}`)), "read without a message id")
 		us, err := g.Parse(account(), hook(testIGID, ev("delivery", `{"mids":["m.1","m.2"],"watermark":1}`)))
 		if err != nil || len(us) != 2 || us[1].Kind != messenger.Status || us[1].Status.ExternalID != "m.2" || us[1].Status.State != messenger.Delivered {
-			t.Errorf("delivery: %s %v", dump(us), err)
+			t.Errorf("delivery: %s %v", platformtest.Dump(us...), err)
 		}
-		ignoredAs(t, hook(testIGID, ev("delivery", `{"watermark":1}`)), "delivery without")
+		p.Ignored(t, hook(testIGID, ev("delivery", `{"watermark":1}`)), "delivery without")
 	})
 	t.Run("ignored events", func(t *testing.T) {
-		ignoredAs(t, hook(testIGID, ev("reaction", `{"mid":"m.O","action":"react","reaction":"love","emoji":"❤️"}`)), "reaction react ❤️ to m.O")
-		ignoredAs(t, hook(testIGID, ev("referral", `{"ref":"ad"}`)), "referral event")
-		ignoredAs(t, hook(testIGID, ev("pass_thread_control", `{}`)), "pass_thread_control event")
-		ignoredAs(t, hook(testIGID, ev("typing", `{"on":true}`)), `unknown event "typing"`)
-		ignoredAs(t, hook(testIGID, `"nope"`), "malformed event")
+		p.Ignored(t, hook(testIGID, ev("reaction", `{"mid":"m.O","action":"react","reaction":"love","emoji":"❤️"}`)), "reaction react ❤️ to m.O")
+		p.Ignored(t, hook(testIGID, ev("referral", `{"ref":"ad"}`)), "referral event")
+		p.Ignored(t, hook(testIGID, ev("pass_thread_control", `{}`)), "pass_thread_control event")
+		p.Ignored(t, hook(testIGID, ev("typing", `{"on":true}`)), `unknown event "typing"`)
+		p.Ignored(t, hook(testIGID, `"nope"`), "malformed event")
 		b := []byte(`{"object":"instagram","entry":[{"id":"17840000000000001","standby":[` + msg(`"text":"x"`) + `]}]}`)
-		ignoredAs(t, b, "standby")
+		p.Ignored(t, b, "standby")
 		b = []byte(`{"object":"instagram","entry":[{"id":"17840000000000001","changes":[{"field":"mentions","value":{}}]}]}`)
-		ignoredAs(t, b, `field "mentions"`)
+		p.Ignored(t, b, `field "mentions"`)
 	})
 	t.Run("order and several entries", func(t *testing.T) {
 		b := []byte(`{"object":"instagram","entry":[` +
 			`{"id":"17840000000000001","messaging":[` + ev("message", `{"mid":"a","text":"1"}`) + `,` + ev("read", `{"mid":"b"}`) + `]},` +
 			`{"id":"17840000000000001","changes":[{"field":"comments","value":{}}]},` +
 			`{"id":"17840000000000001","messaging":[` + ev("message", `{"mid":"c","text":"2"}`) + `]}]}`)
-		us, err := g.Parse(account(), b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, u := range us {
-			switch u.Kind {
-			case messenger.Message:
-				got = append(got, u.Message.ExternalID)
-			case messenger.Status:
-				got = append(got, u.Status.ExternalID)
-			default:
-				got = append(got, string(u.Kind))
-			}
-		}
-		if strings.Join(got, ",") != "a,b,ignored,c" {
-			t.Errorf("order = %v", got)
+		us, err := p.Parse(b)
+		if got := platformtest.Order(us); err != nil || got != "a,b,ignored,c" {
+			t.Errorf("order = %s %v", got, err)
 		}
 	})
 }
 
 func TestVerifySigning(t *testing.T) {
-	g := New("", nil)
-	raw := fixture(t, "inbound_text.json")
-	if len(raw) != 297 {
-		t.Fatalf("inbound_text.json is %d bytes, SIGNING.md says 297", len(raw))
-	}
-	hdr := func(v string) http.Header {
-		h := http.Header{}
-		if v != "" {
-			h.Set(SignatureHeader, v)
-		}
-		return h
-	}
-	// The exact bytes and the header of SIGNING.md: accepted.
-	if err := g.Verify(account(), hdr("sha256="+signingHex), raw); err != nil {
-		t.Fatalf("valid signature refused: %v", err)
-	}
-	if us, err := g.Parse(account(), raw); err != nil || len(us) != 1 || us[0].Message.SenderID != lena {
-		t.Fatalf("signed fixture: %s %v", dump(us), err)
-	}
-	// One hex digit changed.
-	changed := []byte(signingHex)
-	changed[10] = map[bool]byte{true: 'd', false: 'c'}[changed[10] == 'c']
-	if err := g.Verify(account(), hdr("sha256="+string(changed)), raw); !errors.Is(err, ErrBadSignature) {
-		t.Errorf("changed digit: %v", err)
-	}
-	// No header.
-	if err := g.Verify(account(), hdr(""), raw); !errors.Is(err, ErrNoSignature) {
-		t.Errorf("no header: %v", err)
-	}
-	// Signed with another secret.
-	if err := g.Verify(account(), hdr(instagramtest.Sign("another secret", raw)), raw); err == nil {
-		t.Error("other secret accepted")
-	}
-	// The body re-serialised: the same JSON value, other bytes.
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	reserialised := bytes.TrimRight(buf.Bytes(), "\n")
-	if bytes.Equal(reserialised, raw) {
-		t.Fatalf("re-serialising did not change the bytes: %s", reserialised)
-	}
-	if err := g.Verify(account(), hdr("sha256="+signingHex), reserialised); err == nil {
-		t.Error("re-serialised body accepted")
-	}
-	for _, h := range []string{signingHex, "sha1=" + signingHex, "sha256=" + signingHex[:62], "sha256=zz" + signingHex[2:], "SHA256=" + signingHex, "sha256="} {
-		if err := g.Verify(account(), hdr(h), raw); err == nil {
-			t.Errorf("header %q accepted", h)
-		}
-	}
-	if err := g.Verify(account(), hdr("sha256="+strings.ToUpper(signingHex)), raw); err != nil {
-		t.Errorf("uppercase hex: %v", err)
-	}
-	acc := account()
-	delete(acc.Secrets, FieldAppSecret)
-	if err := g.Verify(acc, hdr("sha256="+signingHex), raw); err == nil {
-		t.Error("accepted without an app secret")
-	}
-	if got := instagramtest.Sign(testSecret, raw); got != "sha256="+signingHex {
-		t.Errorf("instagramtest.Sign = %s", got)
-	}
-	if !bytes.Contains(fixture(t, "SIGNING.md"), []byte(signingHex)) {
-		t.Error("SIGNING.md names another signature")
-	}
+	platformtest.Signature{
+		Platform: New("", nil), Account: account(), Secret: FieldAppSecret, Header: SignatureHeader, Prefix: "sha256=",
+		Fixture: "inbound_text.json", Size: 297, Hex: signingHex,
+		ErrNo: ErrNoSignature, ErrBad: ErrBadSignature, Sign: instagramtest.Sign,
+	}.Check(t)
 }
 
 func TestHandshake(t *testing.T) {
-	g := New("", nil)
-	q := func(mode, token, challenge string) url.Values {
-		return url.Values{"hub.mode": {mode}, "hub.verify_token": {token}, "hub.challenge": {challenge}}
-	}
-	if body, ok := g.Handshake(account(), q("subscribe", testVerify, "1158201444")); !ok || body != "1158201444" {
-		t.Errorf("right token: %q %v", body, ok)
-	}
-	for name, v := range map[string]url.Values{
-		"wrong token":    q("subscribe", "wrong", "1158201444"),
-		"prefix token":   q("subscribe", testVerify[:5], "1158201444"),
-		"wrong mode":     q("unsubscribe", testVerify, "1158201444"),
-		"no challenge":   q("subscribe", testVerify, ""),
-		"long challenge": q("subscribe", testVerify, strings.Repeat("1", 513)),
-		"nothing":        {},
-	} {
-		if body, ok := g.Handshake(account(), v); ok || body != "" {
-			t.Errorf("%s: %q %v", name, body, ok)
-		}
-	}
-	acc := account()
-	acc.Secrets[FieldVerifyToken] = ""
-	if _, ok := g.Handshake(acc, q("subscribe", "", "1")); ok {
-		t.Error("empty verify token accepted")
-	}
+	platformtest.MetaHandshake(t, New("", nil), account(), FieldVerifyToken)
 }
 
 func TestSendTextMatchesFixture(t *testing.T) {
-	var got []byte
-	var auth, path, rawQuery, ctype string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, _ = io.ReadAll(r.Body)
-		auth, path, rawQuery, ctype = r.Header.Get("Authorization"), r.URL.Path, r.URL.RawQuery, r.Header.Get("Content-Type")
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(fixture(t, "send_response_ok.json"))
-	}))
-	defer srv.Close()
+	srv := platformtest.Record(t, platformtest.Fixture(t, "send_response_ok.json"))
 	g := New(srv.URL, srv.Client())
 	id, err := g.Send(context.Background(), account(), lena, messenger.Outgoing{Text: "Yes, size M is in stock.", Key: "reply-1"})
 	if err != nil {
@@ -431,26 +247,19 @@ func TestSendTextMatchesFixture(t *testing.T) {
 	if id != "aWdfZAG1faWQ6FAKEOUT02" {
 		t.Errorf("id = %q", id)
 	}
-	if auth != "Bearer "+testToken || path != "/v21.0/"+testPageID+"/messages" || ctype != "application/json" ||
-		rawQuery != "appsecret_proof="+instagramtest.AppSecretProof(testSecret, testToken) {
-		t.Errorf("auth %q path %q query %q content type %q", auth, path, rawQuery, ctype)
+	r, body := srv.Last()
+	if r.Header.Get("Authorization") != "Bearer "+testToken || r.URL.Path != "/v21.0/"+testPageID+"/messages" ||
+		r.Header.Get("Content-Type") != "application/json" || r.URL.RawQuery != "appsecret_proof="+instagramtest.AppSecretProof(testSecret, testToken) {
+		t.Errorf("%s %s", r.URL, r.Header)
 	}
-	var gotV, wantV any
-	if err := json.Unmarshal(got, &gotV); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(fixture(t, "send_request_text.json"), &wantV); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(gotV, wantV) {
-		t.Errorf("request\n got %s\nwant %s", got, fixture(t, "send_request_text.json"))
-	}
+	platformtest.JSONEqual(t, body, platformtest.Fixture(t, "send_request_text.json"))
 
 	// Without a known Page id the token's own Page ("me") is used.
 	acc := account()
 	delete(acc.Public, FieldPageID)
-	if _, err := g.Send(context.Background(), acc, lena, messenger.Outgoing{Text: "x"}); err != nil || path != "/v21.0/me/messages" {
-		t.Errorf("me: %q %v", path, err)
+	_, err = g.Send(context.Background(), acc, lena, messenger.Outgoing{Text: "x"})
+	if r, _ := srv.Last(); err != nil || r.URL.Path != "/v21.0/me/messages" {
+		t.Errorf("me: %q %v", r.URL.Path, err)
 	}
 }
 
@@ -511,12 +320,8 @@ func TestSendErrors(t *testing.T) {
 	send := func() *messenger.SendError {
 		t.Helper()
 		_, err := g.Send(ctx, fake.Account(), lena, messenger.Outgoing{Text: "hello"})
-		noSecret(t, err)
-		se := messenger.AsSendError(err)
-		if se == nil {
-			t.Fatalf("err = %v, want a SendError", err)
-		}
-		return se
+		platformtest.NoSecret(t, err, account())
+		return platformtest.SendError(t, err)
 	}
 
 	fake.FailNextSends(1, http.StatusBadRequest, instagramtest.WindowClosedError())
@@ -569,13 +374,8 @@ func TestSendErrors(t *testing.T) {
 	}
 
 	// Unreachable: a network error, retried by the outbox.
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
-	_, err = New(srv.URL, nil).Send(ctx, account(), lena, messenger.Outgoing{Text: "x"})
-	if err == nil || messenger.AsSendError(err) != nil {
-		t.Errorf("unreachable: %v", err)
-	}
-	noSecret(t, err)
+	_, err = New(platformtest.DeadURL(t), nil).Send(ctx, account(), lena, messenger.Outgoing{Text: "x"})
+	platformtest.Unreachable(t, err, account())
 
 	// An answer without a message id is retried.
 	odd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{}`)) }))
@@ -624,7 +424,7 @@ func TestSendErrorCodes(t *testing.T) {
 		if se.Permanent != w.permanent || se.Broken != w.broken || se.RetryAfter != w.retry || se.Reason == "" || !strings.Contains(se.Reason, w.reason) {
 			t.Errorf("%v: %+v", c, se)
 		}
-		noSecret(t, se)
+		platformtest.NoSecret(t, se, account())
 	}
 	if se := sendError(&result{Status: 503, Body: []byte("<html>")}, account()); se.Permanent {
 		t.Errorf("5xx: %+v", se)
@@ -697,36 +497,9 @@ func TestSendFiles(t *testing.T) {
 func TestSendConcurrent(t *testing.T) {
 	fake := instagramtest.New(t, testToken)
 	g := New(fake.URL, nil)
-	var wg sync.WaitGroup
-	ids := make([]string, 20)
-	for i := range ids {
-		wg.Go(func() {
-			id, err := g.Send(context.Background(), fake.Account(), lena, messenger.Outgoing{Text: fmt.Sprint("n", i)})
-			if err != nil {
-				t.Error(err)
-			}
-			ids[i] = id
-		})
-	}
-	wg.Wait()
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if id == "" || seen[id] {
-			t.Errorf("id %q empty or repeated", id)
-		}
-		seen[id] = true
-	}
-}
-
-func field(err error) string {
-	var e *errs.Error
-	if !errors.As(err, &e) {
-		return fmt.Sprintf("not an errs.Error: %v", err)
-	}
-	if e.Kind == errs.ErrUnavailable {
-		return "unavailable"
-	}
-	return e.Field
+	platformtest.SendConcurrently(t, 20, func(i int) (string, error) {
+		return g.Send(context.Background(), fake.Account(), lena, messenger.Outgoing{Text: fmt.Sprint("n", i)})
+	})
 }
 
 func TestConnect(t *testing.T) {
@@ -755,8 +528,8 @@ func TestConnect(t *testing.T) {
 		t.Errorf("subscriptions = %q", subs)
 	}
 	// The connected account parses the fixtures.
-	if us, _ := g.Parse(got, fixture(t, "inbound_text.json")); len(us) != 1 || us[0].Kind != messenger.Message {
-		t.Errorf("parse after connect: %s", dump(us))
+	if us, _ := g.Parse(got, platformtest.Fixture(t, "inbound_text.json")); len(us) != 1 || us[0].Kind != messenger.Message {
+		t.Errorf("parse after connect: %s", platformtest.Dump(us...))
 	}
 
 	// The Page's id is accepted too.
@@ -768,7 +541,7 @@ func TestConnect(t *testing.T) {
 	wrong := account()
 	wrong.Secrets[FieldAccessToken] = "EAAGwrongTOKEN"
 	_, err = g.Connect(ctx, wrong, "")
-	if field(err) != FieldAccessToken || err.Error() != "page_access_token: Meta does not accept this Page access token" {
+	if platformtest.ErrField(err) != FieldAccessToken || err.Error() != "page_access_token: Meta does not accept this Page access token" {
 		t.Errorf("wrong token: %v", err)
 	}
 	if strings.Contains(err.Error(), "EAAGwrongTOKEN") {
@@ -777,45 +550,32 @@ func TestConnect(t *testing.T) {
 	badSecret := account()
 	badSecret.Secrets[FieldAppSecret] = "not the app secret"
 	_, err = g.Connect(ctx, badSecret, "")
-	if field(err) != FieldAppSecret {
+	if platformtest.ErrField(err) != FieldAppSecret {
 		t.Errorf("wrong app secret: %v", err)
 	}
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 	other := account()
 	other.Public[FieldAccountID] = "123456"
-	if _, err := g.Connect(ctx, other, ""); field(err) != FieldAccountID || !strings.Contains(err.Error(), instagramtest.AccountID) {
+	if _, err := g.Connect(ctx, other, ""); platformtest.ErrField(err) != FieldAccountID || !strings.Contains(err.Error(), instagramtest.AccountID) {
 		t.Errorf("another account: %v", err)
 	}
 	other.Public[FieldAccountID] = "../me"
-	if _, err := g.Connect(ctx, other, ""); field(err) != FieldAccountID {
+	if _, err := g.Connect(ctx, other, ""); platformtest.ErrField(err) != FieldAccountID {
 		t.Errorf("not digits: %v", err)
 	}
-	for _, name := range []string{FieldAccessToken, FieldAppSecret, FieldVerifyToken} {
-		a := account()
-		a.Secrets[name] = " "
-		if _, err := g.Connect(ctx, a, ""); field(err) != name {
-			t.Errorf("missing %s: %v", name, err)
-		}
-	}
-	a := account()
-	a.Public[FieldAccountID] = ""
-	if _, err := g.Connect(ctx, a, ""); field(err) != FieldAccountID {
-		t.Errorf("missing account id: %v", err)
-	}
+	platformtest.Required(t, g, account(), FieldAccessToken, FieldAppSecret, FieldVerifyToken, FieldAccountID)
 
 	fake.SetDown(true)
-	if _, err = g.Connect(ctx, account(), ""); field(err) != "unavailable" {
+	if _, err = g.Connect(ctx, account(), ""); platformtest.ErrField(err) != "unavailable" {
 		t.Errorf("down: %v", err)
 	}
 	fake.SetDown(false)
 
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
-	_, err = New(srv.URL, nil).Connect(ctx, account(), "")
-	if field(err) != "unavailable" {
+	_, err = New(platformtest.DeadURL(t), nil).Connect(ctx, account(), "")
+	if platformtest.ErrField(err) != "unavailable" {
 		t.Errorf("unreachable: %v", err)
 	}
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 }
 
 // graph is a Graph API answering GET /v21.0/me with me and the Page
@@ -861,10 +621,10 @@ func TestConnectAnswers(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := graph(t, c.meStatus, c.me, c.subStatus, c.sub)
 			_, err := New(srv.URL, nil).Connect(ctx, account(), "")
-			if field(err) != c.field || !strings.Contains(err.Error(), c.text) {
-				t.Errorf("err = %v (field %q)", err, field(err))
+			if platformtest.ErrField(err) != c.field || !strings.Contains(err.Error(), c.text) {
+				t.Errorf("err = %v (field %q)", err, platformtest.ErrField(err))
 			}
-			noSecret(t, err)
+			platformtest.NoSecret(t, err, account())
 		})
 	}
 }
@@ -879,7 +639,7 @@ func TestFetch(t *testing.T) {
 	_, body := fake.Image(lena, u)
 	us, err := g.Parse(fake.Account(), body)
 	if err != nil || len(us) != 1 || len(us[0].Message.Files) != 1 {
-		t.Fatalf("parse: %s %v", dump(us), err)
+		t.Fatalf("parse: %s %v", platformtest.Dump(us...), err)
 	}
 	ref := us[0].Message.Files[0]
 	f, err := g.Fetch(ctx, fake.Account(), ref)
@@ -907,15 +667,7 @@ func TestFetch(t *testing.T) {
 
 func TestFetchRefuses(t *testing.T) {
 	ctx := context.Background()
-	var foreignHits int
-	var mu sync.Mutex
-	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		foreignHits++
-		mu.Unlock()
-		_, _ = w.Write([]byte("foreign bytes"))
-	}))
-	defer foreign.Close()
+	foreign := platformtest.Foreign(t)
 
 	t.Run("foreign host", func(t *testing.T) {
 		_, err := New("https://graph.facebook.com", nil).Fetch(ctx, account(), messenger.FileRef{ID: foreign.URL + "/x"})
@@ -932,7 +684,7 @@ func TestFetchRefuses(t *testing.T) {
 		if !errors.Is(err, ErrHostNotAllowed) || strings.Contains(err.Error(), "SIG") {
 			t.Errorf("err = %v", err)
 		}
-		noSecret(t, err)
+		platformtest.NoSecret(t, err, account())
 	})
 	t.Run("too large", func(t *testing.T) {
 		local := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -970,16 +722,11 @@ func TestFetchRefuses(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
-	mu.Lock()
-	defer mu.Unlock()
-	if foreignHits != 0 {
-		t.Errorf("the foreign host was asked %d times", foreignHits)
-	}
 }
 
 func TestMediaHostAllowed(t *testing.T) {
 	g := New("http://127.0.0.1:8080", nil)
-	for u, want := range map[string]bool{
+	platformtest.AllowedHosts(t, g.mediaHostAllowed, map[string]bool{
 		"https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1": true,
 		"https://scontent.xx.fbcdn.net/v/t1":                       true,
 		"https://scontent.cdninstagram.com/v/t51":                  true,
@@ -996,12 +743,7 @@ func TestMediaHostAllowed(t *testing.T) {
 		"https://user@lookaside.fbsbx.com/x":                       false,
 		"https://example.com/x":                                    false,
 		"ftp://lookaside.fbsbx.com/x":                              false,
-	} {
-		pu, _ := url.Parse(u)
-		if got := g.mediaHostAllowed(pu); got != want {
-			t.Errorf("%s: %v", u, got)
-		}
-	}
+	})
 	if g.mediaHostAllowed(nil) {
 		t.Error("nil allowed")
 	}
@@ -1016,7 +758,7 @@ func TestProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want map[string]string
-	if err := json.Unmarshal(fixture(t, "profile_response.json"), &want); err != nil {
+	if err := json.Unmarshal(platformtest.Fixture(t, "profile_response.json"), &want); err != nil {
 		t.Fatal(err)
 	}
 	if p.Name != want["name"] || p.Name != instagramtest.CustomerName || p.AvatarURL != want["profile_pic"] ||
@@ -1064,69 +806,24 @@ func TestSecretsRedacted(t *testing.T) {
 	g := New(srv.URL, nil)
 	ctx := context.Background()
 	_, err := g.Send(ctx, account(), lena, messenger.Outgoing{Text: "x"})
-	if err == nil {
-		t.Fatal("no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account())
 	_, err = g.Connect(ctx, account(), "")
-	if err == nil {
-		t.Fatal("no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account())
 	_, err = g.Profile(ctx, account(), lena)
-	if err == nil {
-		t.Fatal("no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account())
 	_, err = g.Fetch(ctx, account(), messenger.FileRef{ID: srv.URL + "/x?access_token=" + testToken})
-	if err == nil {
-		t.Fatal("no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account())
 }
 
 func TestFakeDeliverAndStatus(t *testing.T) {
 	fake := instagramtest.New(t, testToken)
 	g := New(fake.URL, nil)
-	var (
-		mu  sync.Mutex
-		got []messenger.Update
-	)
-	hookSrv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			body, ok := g.Handshake(fake.Account(), r.URL.Query())
-			if !ok {
-				rw.WriteHeader(http.StatusForbidden)
-				return
-			}
-			_, _ = io.WriteString(rw, body)
-			return
-		}
-		b, _ := io.ReadAll(r.Body)
-		if err := g.Verify(fake.Account(), r.Header, b); err != nil {
-			rw.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		us, err := g.Parse(fake.Account(), b)
-		if err != nil {
-			rw.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		got = append(got, us...)
-		mu.Unlock()
-	}))
-	defer hookSrv.Close()
+	hook := platformtest.NewHook(t, g, fake.Account())
+	read := platformtest.ReadResponse(t)
 	ctx := context.Background()
 
-	resp, err := fake.Subscribe(ctx, hookSrv.URL, instagramtest.VerifyToken, "1158201444")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || string(b) != "1158201444" {
-		t.Errorf("subscribe: %d %q", resp.StatusCode, b)
+	if code, body := read(fake.Subscribe(ctx, hook.URL, instagramtest.VerifyToken, "1158201444")); code != 200 || body != "1158201444" {
+		t.Errorf("subscribe: %d %q", code, body)
 	}
 
 	id, err := g.Send(ctx, fake.Account(), lena, messenger.Outgoing{Text: "hi"})
@@ -1137,93 +834,37 @@ func TestFakeDeliverAndStatus(t *testing.T) {
 	if bytes.ContainsAny(inText, "🙂") || !bytes.Contains(inText, []byte(`\/`)) {
 		t.Errorf("fake body is not escaped like Meta's: %s", inText)
 	}
-	bodies := [][]byte{inText, fake.Read(lena, id), fake.Echo(lena, "hi"), fixture(t, "inbound_text.json")}
+	bodies := [][]byte{inText, fake.Read(lena, id), fake.Echo(lena, "hi"), platformtest.Fixture(t, "inbound_text.json")}
 	for _, b := range bodies {
-		resp, err := fake.Deliver(ctx, hookSrv.URL, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("deliver: %d", resp.StatusCode)
+		if code, _ := read(fake.Deliver(ctx, hook.URL, b)); code != 200 {
+			t.Fatalf("deliver: %d", code)
 		}
 	}
-	resp, err = fake.DeliverSigned(ctx, hookSrv.URL, "wrong secret", bodies[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("wrong secret: %d", resp.StatusCode)
+	if code, _ := read(fake.DeliverSigned(ctx, hook.URL, "wrong secret", bodies[0])); code != http.StatusUnauthorized {
+		t.Errorf("wrong secret: %d", code)
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
+	got := hook.Updates()
 	if len(got) != 4 {
-		t.Fatalf("updates: %s", dump(got))
+		t.Fatalf("updates: %s", platformtest.Dump(got...))
 	}
 	if m := got[0].Message; m == nil || m.ExternalID != mid || m.Text != "danke 🙂 / bis bald" || m.SenderID != lena || m.SenderName != "" {
-		t.Errorf("inbound: %s", dump(got[:1]))
+		t.Errorf("inbound: %s", platformtest.Dump(got[:1]...))
 	}
 	if s := got[1].Status; s == nil || s.ExternalID != id || s.State != messenger.Read {
-		t.Errorf("read: %s", dump(got[1:2]))
+		t.Errorf("read: %s", platformtest.Dump(got[1:2]...))
 	}
 	if got[2].Kind != messenger.Ignored || got[3].Kind != messenger.Message {
-		t.Errorf("echo and fixture: %s", dump(got[2:]))
+		t.Errorf("echo and fixture: %s", platformtest.Dump(got[2:]...))
 	}
-}
-
-var webhookFixtures = []string{
-	"inbound_text.json", "inbound_image.json", "inbound_audio.json", "inbound_story_mention.json",
-	"inbound_story_reply.json", "echo_ignored.json", "deleted.json", "read.json", "comment_change_ignored.json",
 }
 
 func FuzzParse(f *testing.F) {
-	for _, name := range webhookFixtures {
-		f.Add(fixture(f, name))
-	}
-	f.Add(hook(testIGID, ev("postback", `{"title":"x"}`), ev("message_edit", `{"mid":"m","text":"t"}`), ev("delivery", `{"mids":["a"]}`)))
-	f.Add(hook(testIGID, msg(`"attachments":[{"type":"location","payload":{"coordinates":{"lat":1,"long":2}}},{"type":"share","payload":{"url":"https://x.fbcdn.net/a"}}],"reply_to":{"story":{"url":"https://x","id":1}}`)))
-	g := New("", nil)
-	acc := account()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		us, err := g.Parse(acc, b)
-		if err != nil {
-			if us != nil {
-				t.Errorf("updates with an error")
-			}
-			return
-		}
-		for _, u := range us {
-			switch u.Kind {
-			case messenger.Message, messenger.Edit:
-				if u.Message == nil || u.Message.ExternalID == "" || u.Message.SenderID == "" {
-					t.Errorf("message without ids: %s", dump([]messenger.Update{u}))
-				}
-				if u.Kind == messenger.Message && u.Message.Text == "" && len(u.Message.Files) == 0 {
-					t.Errorf("empty message: %s", dump([]messenger.Update{u}))
-				}
-				for _, file := range u.Message.Files {
-					if file.ID == "" || file.Filename == "" || strings.ContainsAny(file.Filename, "/\\\x00") {
-						t.Errorf("bad file %+v", file)
-					}
-				}
-			case messenger.Status:
-				if u.Status == nil || u.Status.ExternalID == "" {
-					t.Errorf("status without id")
-				}
-				switch u.Status.State {
-				case messenger.Delivered, messenger.Read:
-				default:
-					t.Errorf("state %q", u.Status.State)
-				}
-			case messenger.Ignored:
-				if u.Reason == "" {
-					t.Errorf("ignored without a reason")
-				}
-			default:
-				t.Errorf("kind %q", u.Kind)
-			}
-		}
-	})
+	platformtest.NewParser(New("", nil), account()).Fuzz(f, platformtest.Rules{
+		Kinds:   []messenger.UpdateKind{messenger.Message, messenger.Edit, messenger.Status, messenger.Ignored},
+		States:  []string{messenger.Delivered, messenger.Read},
+		Content: true,
+	}, webhooks.Files(),
+		hook(testIGID, ev("postback", `{"title":"x"}`), ev("message_edit", `{"mid":"m","text":"t"}`), ev("delivery", `{"mids":["a"]}`)),
+		hook(testIGID, msg(`"attachments":[{"type":"location","payload":{"coordinates":{"lat":1,"long":2}}},{"type":"share","payload":{"url":"https://x.fbcdn.net/a"}}],"reply_to":{"story":{"url":"https://x","id":1}}`)))
 }

@@ -3,20 +3,15 @@ package messenger
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -25,6 +20,7 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/errs"
 	msgr "github.com/switchboard-hq/switchboard/internal/messenger"
 	"github.com/switchboard-hq/switchboard/internal/messenger/messenger/messengertest"
+	"github.com/switchboard-hq/switchboard/internal/messenger/platformtest"
 )
 
 const (
@@ -35,15 +31,6 @@ const (
 	signingHex = "44f8bfea7785f8f52137f4e995e4f0d63ffd019f71a08d7b4a341f9629be4f62"
 	jean       = "2100000000000001"
 )
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func account() msgr.Account {
 	return msgr.Account{
@@ -57,22 +44,11 @@ func account() msgr.Account {
 	}
 }
 
-// noSecret fails when err's text holds any secret of the test account.
+// noSecret fails when err's text holds a secret of the test account or
+// its appsecret_proof.
 func noSecret(t *testing.T, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range []string{testToken, testSecret, testVerify, proof(account())} {
-		if strings.Contains(err.Error(), s) {
-			t.Errorf("error text holds a secret: %q", err)
-		}
-	}
-}
-
-func dump(us []msgr.Update) string {
-	b, _ := json.Marshal(us)
-	return string(b)
+	platformtest.NoSecret(t, err, account(), proof(account()))
 }
 
 func inbound(mid, text string, ms int64, files ...msgr.FileRef) msgr.Update {
@@ -108,46 +84,34 @@ func TestKindAndFields(t *testing.T) {
 	}
 }
 
+// webhooks are the webhook fixtures and what they parse to.
+var webhooks = platformtest.Golden{
+	"inbound_text.json": {inbound("m_FAKEmid0001",
+		"Hello! Do you deliver to Lyon? Café au lait ☕ <3 100% sure @you", 1735710000123)},
+	"inbound_image.json": {inbound("m_FAKEmid0002", "", 1735710060123, msgr.FileRef{
+		ID:       "https://scontent.xx.fbcdn.net/v/t1.15752-9/fake_photo.jpg?_nc_cat=1&oh=fake&oe=FFFFFFFF",
+		Filename: "fake_photo.jpg"})},
+	"inbound_file.json": {inbound("m_FAKEmid0003", "", 1735710120123, msgr.FileRef{
+		ID:       "https://cdn.fbsbx.com/v/t59.2708-21/fake_invoice.pdf?_nc_cat=1&oh=fake&oe=FFFFFFFF",
+		Filename: "fake_invoice.pdf"})},
+	"inbound_audio.json": {inbound("m_FAKEmid0004", "", 1735710180123, msgr.FileRef{
+		ID:       "https://cdn.fbsbx.com/v/t59.3654-21/fake_audioclip.mp4?_nc_cat=1&oh=fake&oe=FFFFFFFF",
+		Filename: "fake_audioclip.mp4"})},
+	// 369239263222822 is the Like button's sticker.
+	"inbound_sticker.json":     {inbound("m_FAKEmid0005", "👍", 1735710240123)},
+	"inbound_quick_reply.json": {inbound("m_FAKEmid0006", "Track my order", 1735710300123)},
+	"postback.json":            {inbound("m_FAKEmid0007", "Talk to an agent", 1735710360123)},
+	"echo_ignored.json": {{Kind: msgr.Ignored,
+		Reason: "echo of the page's own message m_FAKEout0001 (app 300000000000001)"}},
+	"delivery.json": {{Kind: msgr.Status,
+		Status: &msgr.DeliveryStatus{ExternalID: "m_FAKEout0001", State: msgr.Delivered}}},
+	"read.json": {{Kind: msgr.Status, Status: &msgr.DeliveryStatus{
+		UpTo: true, Recipient: "2100000000000001", Before: time.UnixMilli(1735710420123), State: msgr.Read}}},
+	"optin_ignored.json": {{Kind: msgr.Ignored, Reason: "optin event"}},
+}
+
 func TestParseFixtures(t *testing.T) {
-	tests := []struct {
-		file string
-		want []msgr.Update
-	}{
-		{"inbound_text.json", []msgr.Update{inbound("m_FAKEmid0001",
-			"Hello! Do you deliver to Lyon? Café au lait ☕ <3 100% sure @you", 1735710000123)}},
-		{"inbound_image.json", []msgr.Update{inbound("m_FAKEmid0002", "", 1735710060123, msgr.FileRef{
-			ID:       "https://scontent.xx.fbcdn.net/v/t1.15752-9/fake_photo.jpg?_nc_cat=1&oh=fake&oe=FFFFFFFF",
-			Filename: "fake_photo.jpg"})}},
-		{"inbound_file.json", []msgr.Update{inbound("m_FAKEmid0003", "", 1735710120123, msgr.FileRef{
-			ID:       "https://cdn.fbsbx.com/v/t59.2708-21/fake_invoice.pdf?_nc_cat=1&oh=fake&oe=FFFFFFFF",
-			Filename: "fake_invoice.pdf"})}},
-		{"inbound_audio.json", []msgr.Update{inbound("m_FAKEmid0004", "", 1735710180123, msgr.FileRef{
-			ID:       "https://cdn.fbsbx.com/v/t59.3654-21/fake_audioclip.mp4?_nc_cat=1&oh=fake&oe=FFFFFFFF",
-			Filename: "fake_audioclip.mp4"})}},
-		// 369239263222822 is the Like button's sticker.
-		{"inbound_sticker.json", []msgr.Update{inbound("m_FAKEmid0005", "👍", 1735710240123)}},
-		{"inbound_quick_reply.json", []msgr.Update{inbound("m_FAKEmid0006", "Track my order", 1735710300123)}},
-		{"postback.json", []msgr.Update{inbound("m_FAKEmid0007", "Talk to an agent", 1735710360123)}},
-		{"echo_ignored.json", []msgr.Update{{Kind: msgr.Ignored,
-			Reason: "echo of the page's own message m_FAKEout0001 (app 300000000000001)"}}},
-		{"delivery.json", []msgr.Update{{Kind: msgr.Status,
-			Status: &msgr.DeliveryStatus{ExternalID: "m_FAKEout0001", State: msgr.Delivered}}}},
-		{"read.json", []msgr.Update{{Kind: msgr.Status, Status: &msgr.DeliveryStatus{
-			UpTo: true, Recipient: "2100000000000001", Before: time.UnixMilli(1735710420123), State: msgr.Read}}}},
-		{"optin_ignored.json", []msgr.Update{{Kind: msgr.Ignored, Reason: "optin event"}}},
-	}
-	m := New("", nil)
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			got, err := m.Parse(account(), fixture(t, tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got  %s\nwant %s", dump(got), dump(tt.want))
-			}
-		})
-	}
+	platformtest.NewParser(New("", nil), account()).Match(t, webhooks)
 }
 
 // event wraps messaging events (a JSON array) in an envelope for page.
@@ -162,32 +126,8 @@ func message(obj string) string {
 
 func TestParseCases(t *testing.T) {
 	m := New("", nil)
-	one := func(t *testing.T, b []byte) msgr.Update {
-		t.Helper()
-		us, err := m.Parse(account(), b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(us) != 1 {
-			t.Fatalf("updates = %s", dump(us))
-		}
-		return us[0]
-	}
-	text := func(t *testing.T, b []byte, want string) *msgr.Inbound {
-		t.Helper()
-		u := one(t, b)
-		if u.Kind != msgr.Message || u.Message.Text != want || u.Message.SenderID != jean || u.Message.ExternalID == "" {
-			t.Errorf("got %s, want text %q", dump([]msgr.Update{u}), want)
-		}
-		return u.Message
-	}
-	ignoredAs := func(t *testing.T, b []byte, prefix string) {
-		t.Helper()
-		u := one(t, b)
-		if u.Kind != msgr.Ignored || !strings.HasPrefix(u.Reason, prefix) {
-			t.Errorf("got %s, want ignored %q…", dump([]msgr.Update{u}), prefix)
-		}
-	}
+	p := platformtest.NewParser(m, account())
+	p.Sender = jean
 
 	t.Run("other object", func(t *testing.T) {
 		for _, b := range []string{`{"object":"instagram","entry":[]}`, `{"object":"whatsapp_business_account"}`, `{}`, `[]`, `nope`, ``} {
@@ -197,12 +137,12 @@ func TestParseCases(t *testing.T) {
 		}
 	})
 	t.Run("another page", func(t *testing.T) {
-		ignoredAs(t, event("999", message(`{"mid":"m_1","text":"hi"}`)), "another page")
+		p.Ignored(t, event("999", message(`{"mid":"m_1","text":"hi"}`)), "another page")
 		acc := account()
 		delete(acc.Public, FieldPageID)
-		us, _ := m.Parse(acc, fixture(t, "inbound_text.json"))
+		us, _ := m.Parse(acc, platformtest.Fixture(t, "inbound_text.json"))
 		if len(us) != 1 || us[0].Kind != msgr.Ignored {
-			t.Errorf("no page id: %s", dump(us))
+			t.Errorf("no page id: %s", platformtest.Dump(us...))
 		}
 	})
 	t.Run("no events", func(t *testing.T) {
@@ -211,7 +151,7 @@ func TestParseCases(t *testing.T) {
 		}
 	})
 	t.Run("text and several attachments", func(t *testing.T) {
-		in := text(t, event(testPage, message(`{"mid":"m_2","text":"two photos","attachments":[`+
+		in := p.Text(t, event(testPage, message(`{"mid":"m_2","text":"two photos","attachments":[`+
 			`{"type":"image","payload":{"url":"https://scontent.xx.fbcdn.net/v/a/"}},`+
 			`{"type":"video","payload":{"url":"https://video.xx.fbcdn.net/v/clip.mp4"}}]}`)), "two photos")
 		if len(in.Files) != 2 || in.Files[0].Filename != "image-m2-1.jpg" || in.Files[1].Filename != "clip.mp4" ||
@@ -220,78 +160,78 @@ func TestParseCases(t *testing.T) {
 		}
 	})
 	t.Run("stickers", func(t *testing.T) {
-		in := text(t, event(testPage, message(`{"mid":"m_3","attachments":[{"type":"image","payload":{"url":"https://scontent.xx.fbcdn.net/v/s.png?x=1","sticker_id":1234567890123456789}}]}`)), "")
+		in := p.Text(t, event(testPage, message(`{"mid":"m_3","attachments":[{"type":"image","payload":{"url":"https://scontent.xx.fbcdn.net/v/s.png?x=1","sticker_id":1234567890123456789}}]}`)), "")
 		if len(in.Files) != 1 || in.Files[0].Filename != "sticker-1234567890123456789.png" {
 			t.Errorf("sticker = %+v", in.Files)
 		}
-		text(t, event(testPage, message(`{"mid":"m_3","attachments":[{"type":"image","payload":{"sticker_id":42}}]}`)), "[sticker]")
-		text(t, event(testPage, message(`{"mid":"m_3","sticker_id":369239383222810,"attachments":[{"type":"image","payload":{"url":"https://scontent.xx.fbcdn.net/v/l.png"}}]}`)), "👍")
+		p.Text(t, event(testPage, message(`{"mid":"m_3","attachments":[{"type":"image","payload":{"sticker_id":42}}]}`)), "[sticker]")
+		p.Text(t, event(testPage, message(`{"mid":"m_3","sticker_id":369239383222810,"attachments":[{"type":"image","payload":{"url":"https://scontent.xx.fbcdn.net/v/l.png"}}]}`)), "👍")
 	})
 	t.Run("fallback link", func(t *testing.T) {
-		text(t, event(testPage, message(`{"mid":"m_4","attachments":[{"type":"fallback","payload":{"url":"https:\/\/l.facebook.com\/l.php?u=x","title":"Our shop"}}]}`)),
+		p.Text(t, event(testPage, message(`{"mid":"m_4","attachments":[{"type":"fallback","payload":{"url":"https:\/\/l.facebook.com\/l.php?u=x","title":"Our shop"}}]}`)),
 			"🔗 Our shop\nhttps://l.facebook.com/l.php?u=x")
-		text(t, event(testPage, message(`{"mid":"m_4","attachments":[{"type":"fallback","title":"Shared post","url":"https://example.com/p"}]}`)),
+		p.Text(t, event(testPage, message(`{"mid":"m_4","attachments":[{"type":"fallback","title":"Shared post","url":"https://example.com/p"}]}`)),
 			"🔗 Shared post\nhttps://example.com/p")
 	})
 	t.Run("location", func(t *testing.T) {
-		text(t, event(testPage, message(`{"mid":"m_5","attachments":[{"type":"location","title":"Pickup","payload":{"coordinates":{"lat":45.764043,"long":4.835659}}}]}`)),
+		p.Text(t, event(testPage, message(`{"mid":"m_5","attachments":[{"type":"location","title":"Pickup","payload":{"coordinates":{"lat":45.764043,"long":4.835659}}}]}`)),
 			"📍 45.764043,4.835659 (Pickup)\nhttps://maps.google.com/?q=45.764043,4.835659")
-		text(t, event(testPage, message(`{"mid":"m_5","attachments":[{"type":"location","payload":{"coordinates":{"lat":"NaN","long":4}}}]}`)),
+		p.Text(t, event(testPage, message(`{"mid":"m_5","attachments":[{"type":"location","payload":{"coordinates":{"lat":"NaN","long":4}}}]}`)),
 			"[unsupported message type: location]")
-		text(t, event(testPage, message(`{"mid":"m_5","attachments":[{"type":"location","payload":{"coordinates":{"lat":91,"long":4}}}]}`)),
+		p.Text(t, event(testPage, message(`{"mid":"m_5","attachments":[{"type":"location","payload":{"coordinates":{"lat":91,"long":4}}}]}`)),
 			"[unsupported message type: location]")
 	})
 	t.Run("unsupported", func(t *testing.T) {
-		text(t, event(testPage, message(`{"mid":"m_6"}`)), Unsupported)
-		text(t, event(testPage, message(`{"mid":"m_6","attachments":[{"type":"template","payload":{"template_type":"generic"}}]}`)), "[unsupported message type: template]")
-		text(t, event(testPage, message(`{"mid":"m_6","attachments":[{"type":"ig_reel","payload":{}}]}`)), "[unsupported message type: ig_reel]")
-		text(t, event(testPage, message(`{"mid":"m_6","attachments":[{"type":"<b>","payload":{}}]}`)), "[unsupported message type: b]")
-		text(t, event(testPage, message(`{"mid":"m_6","attachments":[{"payload":{}}]}`)), Unsupported)
-		text(t, event(testPage, message(`{"mid":"m_6","attachments":[{"type":"file","payload":{"url":"javascript:alert(1)"}}]}`)), "[unsupported message type: file]")
-		text(t, event(testPage, message(`{"mid":"m_6","attachments":"nope"}`)), Unsupported)
+		p.Text(t, event(testPage, message(`{"mid":"m_6"}`)), Unsupported)
+		p.Text(t, event(testPage, message(`{"mid":"m_6","attachments":[{"type":"template","payload":{"template_type":"generic"}}]}`)), "[unsupported message type: template]")
+		p.Text(t, event(testPage, message(`{"mid":"m_6","attachments":[{"type":"ig_reel","payload":{}}]}`)), "[unsupported message type: ig_reel]")
+		p.Text(t, event(testPage, message(`{"mid":"m_6","attachments":[{"type":"<b>","payload":{}}]}`)), "[unsupported message type: b]")
+		p.Text(t, event(testPage, message(`{"mid":"m_6","attachments":[{"payload":{}}]}`)), Unsupported)
+		p.Text(t, event(testPage, message(`{"mid":"m_6","attachments":[{"type":"file","payload":{"url":"javascript:alert(1)"}}]}`)), "[unsupported message type: file]")
+		p.Text(t, event(testPage, message(`{"mid":"m_6","attachments":"nope"}`)), Unsupported)
 	})
 	t.Run("malformed messages", func(t *testing.T) {
-		ignoredAs(t, event(testPage, message(`{"text":"no mid"}`)), "message without mid")
-		ignoredAs(t, event(testPage, message(`"text"`)), "malformed message")
-		ignoredAs(t, event(testPage, `[{"recipient":{"id":"200000000000001"},"message":{"mid":"m_7","text":"x"}}]`), "message m_7 without sender")
-		ignoredAs(t, event(testPage, `[42]`), "malformed event")
-		ignoredAs(t, event(testPage, `[{"sender":{"id":"1"},"timestamp":1}]`), "empty event")
-		ignoredAs(t, event(testPage, `[{"sender":{"id":"200000000000001"},"recipient":{"id":"2100000000000001"},"message":{"mid":"m_8","text":"x"}}]`), "message from the page itself")
+		p.Ignored(t, event(testPage, message(`{"text":"no mid"}`)), "message without mid")
+		p.Ignored(t, event(testPage, message(`"text"`)), "malformed message")
+		p.Ignored(t, event(testPage, `[{"recipient":{"id":"200000000000001"},"message":{"mid":"m_7","text":"x"}}]`), "message m_7 without sender")
+		p.Ignored(t, event(testPage, `[42]`), "malformed event")
+		p.Ignored(t, event(testPage, `[{"sender":{"id":"1"},"timestamp":1}]`), "empty event")
+		p.Ignored(t, event(testPage, `[{"sender":{"id":"200000000000001"},"recipient":{"id":"2100000000000001"},"message":{"mid":"m_8","text":"x"}}]`), "message from the page itself")
 	})
 	t.Run("big ids stay exact", func(t *testing.T) {
-		u := one(t, event(testPage, `[{"sender":{"id":12345678901234567890},"recipient":{"id":200000000000001},"timestamp":1735710000123,"message":{"mid":"m_9","text":"x"}}]`))
+		u := p.One(t, event(testPage, `[{"sender":{"id":12345678901234567890},"recipient":{"id":200000000000001},"timestamp":1735710000123,"message":{"mid":"m_9","text":"x"}}]`))
 		if u.Kind != msgr.Message || u.Message.SenderID != "12345678901234567890" || u.Message.SentAt.UnixMilli() != 1735710000123 {
-			t.Errorf("got %s", dump([]msgr.Update{u}))
+			t.Errorf("got %s", platformtest.Dump(u))
 		}
 	})
 	t.Run("postbacks", func(t *testing.T) {
-		in := text(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"recipient":{"id":"200000000000001"},"timestamp":1735710000999,"postback":{"title":"","payload":"GET_STARTED"}}]`), "GET_STARTED")
+		in := p.Text(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"recipient":{"id":"200000000000001"},"timestamp":1735710000999,"postback":{"title":"","payload":"GET_STARTED"}}]`), "GET_STARTED")
 		if in.ExternalID != "postback:2100000000000001:1735710000999" {
 			t.Errorf("postback id = %q", in.ExternalID)
 		}
-		ignoredAs(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"postback":{"title":"x"}}]`), "postback without mid or timestamp")
+		p.Ignored(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"postback":{"title":"x"}}]`), "postback without mid or timestamp")
 	})
 	t.Run("statuses", func(t *testing.T) {
 		us, err := m.Parse(account(), event(testPage, `[{"sender":{"id":"2100000000000001"},"delivery":{"mids":["m_a","m_b","m_a",7,""],"watermark":1}}]`))
 		if err != nil || len(us) != 2 || us[0].Status.ExternalID != "m_a" || us[1].Status.ExternalID != "m_b" || us[1].Status.State != msgr.Delivered {
-			t.Errorf("deliveries: %s %v", dump(us), err)
+			t.Errorf("deliveries: %s %v", platformtest.Dump(us...), err)
 		}
 		// A delivery naming only a watermark: every reply to the client until then.
-		if u := one(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"delivery":{"watermark":1735710420123}}]`)); u.Status == nil ||
+		if u := p.One(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"delivery":{"watermark":1735710420123}}]`)); u.Status == nil ||
 			!u.Status.UpTo || u.Status.Recipient != "2100000000000001" || u.Status.State != msgr.Delivered || !u.Status.Before.Equal(time.UnixMilli(1735710420123)) {
-			t.Errorf("delivery watermark: %s", dump([]msgr.Update{u}))
+			t.Errorf("delivery watermark: %s", platformtest.Dump(u))
 		}
 	})
 	t.Run("edits, reactions and other events", func(t *testing.T) {
-		u := one(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"recipient":{"id":"200000000000001"},"timestamp":1735710000123,"message_edit":{"mid":"m_FAKEmid0001","text":"Hello again","num_edit":1}}]`))
+		u := p.One(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"recipient":{"id":"200000000000001"},"timestamp":1735710000123,"message_edit":{"mid":"m_FAKEmid0001","text":"Hello again","num_edit":1}}]`))
 		if u.Kind != msgr.Edit || u.Message.ExternalID != "m_FAKEmid0001" || u.Message.Text != "Hello again" {
-			t.Errorf("edit: %s", dump([]msgr.Update{u}))
+			t.Errorf("edit: %s", platformtest.Dump(u))
 		}
-		ignoredAs(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"message_edit":{"mid":"m_1"}}]`), "message edit without")
-		ignoredAs(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"reaction":{"mid":"m_FAKEout0001","action":"react","emoji":"\u2764","reaction":"love"}}]`), "reaction react ❤ to m_FAKEout0001")
-		ignoredAs(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"referral":{"ref":"ad"}}]`), "referral event")
-		ignoredAs(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"pass_thread_control":{"new_owner_app_id":"1"}}]`), "pass_thread_control event")
-		ignoredAs(t, []byte(`{"object":"page","entry":[{"id":"200000000000001","standby":[{"sender":{"id":"1"},"message":{"mid":"m","text":"x"}}]}]}`), "1 standby events")
+		p.Ignored(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"message_edit":{"mid":"m_1"}}]`), "message edit without")
+		p.Ignored(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"reaction":{"mid":"m_FAKEout0001","action":"react","emoji":"\u2764","reaction":"love"}}]`), "reaction react ❤ to m_FAKEout0001")
+		p.Ignored(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"referral":{"ref":"ad"}}]`), "referral event")
+		p.Ignored(t, event(testPage, `[{"sender":{"id":"2100000000000001"},"pass_thread_control":{"new_owner_app_id":"1"}}]`), "pass_thread_control event")
+		p.Ignored(t, []byte(`{"object":"page","entry":[{"id":"200000000000001","standby":[{"sender":{"id":"1"},"message":{"mid":"m","text":"x"}}]}]}`), "1 standby events")
 	})
 	t.Run("order and several entries", func(t *testing.T) {
 		b := []byte(`{"object":"page","entry":[` +
@@ -299,149 +239,27 @@ func TestParseCases(t *testing.T) {
 			`{"id":"300","messaging":` + message(`{"mid":"x","text":"other page"}`) + `},` +
 			`{"id":"200000000000001","messaging":[{"sender":{"id":"2100000000000001"},"delivery":{"mids":["c"]}},` +
 			`{"sender":{"id":"2100000000000001"},"timestamp":1,"message":{"mid":"d","text":"3"}}]}]}`)
-		us, err := m.Parse(account(), b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, u := range us {
-			switch u.Kind {
-			case msgr.Message:
-				got = append(got, u.Message.ExternalID)
-			case msgr.Status:
-				got = append(got, u.Status.ExternalID)
-			default:
-				got = append(got, string(u.Kind))
-			}
-		}
-		if strings.Join(got, ",") != "a,ignored,c,d" {
-			t.Errorf("order = %v", got)
+		us, err := p.Parse(b)
+		if got := platformtest.Order(us); err != nil || got != "a,ignored,c,d" {
+			t.Errorf("order = %s %v", got, err)
 		}
 	})
 }
 
 func TestVerifySigning(t *testing.T) {
-	m := New("", nil)
-	raw := fixture(t, "inbound_text.json")
-	if len(raw) != 319 {
-		t.Fatalf("inbound_text.json is %d bytes, SIGNING.md says 319", len(raw))
-	}
-	hdr := func(v string) http.Header {
-		h := http.Header{}
-		if v != "" {
-			h.Set("X-Hub-Signature-256", v)
-		}
-		return h
-	}
-	// The exact bytes and the header from SIGNING.md: accepted, and they
-	// parse to the documented text.
-	if err := m.Verify(account(), hdr("sha256="+signingHex), raw); err != nil {
-		t.Fatalf("valid signature refused: %v", err)
-	}
-	us, err := m.Parse(account(), raw)
-	if err != nil || len(us) != 1 || us[0].Message.Text != "Hello! Do you deliver to Lyon? Café au lait ☕ <3 100% sure @you" {
-		t.Fatalf("parsed %s %v", dump(us), err)
-	}
-	// One hex digit changed.
-	changed := []byte(signingHex)
-	changed[10] = map[bool]byte{true: 'd', false: 'c'}[changed[10] == 'c']
-	if err := m.Verify(account(), hdr("sha256="+string(changed)), raw); !errors.Is(err, ErrBadSignature) {
-		t.Errorf("changed digit: %v", err)
-	}
-	// No header; only the legacy SHA-1 header.
-	if err := m.Verify(account(), hdr(""), raw); !errors.Is(err, ErrNoSignature) {
-		t.Errorf("no header: %v", err)
-	}
-	sha1 := http.Header{"X-Hub-Signature": {"sha1=0123456789abcdef0123456789abcdef01234567"}}
-	if err := m.Verify(account(), sha1, raw); !errors.Is(err, ErrNoSignature) {
-		t.Errorf("sha1 only: %v", err)
-	}
-	// The body re-serialised: same JSON value, other bytes.
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	reserialised := bytes.TrimRight(buf.Bytes(), "\n")
-	if bytes.Equal(reserialised, raw) || !bytes.Contains(reserialised, []byte("Café au lait ☕ <3 100% sure @you")) {
-		t.Fatalf("re-serialising did not change the bytes: %s", reserialised)
-	}
-	if err := m.Verify(account(), hdr("sha256="+signingHex), reserialised); err == nil {
-		t.Error("re-serialised body accepted")
-	}
-	compact, _ := json.Marshal(v)
-	if err := m.Verify(account(), hdr("sha256="+signingHex), compact); err == nil {
-		t.Error("Go-escaped body accepted")
-	}
-	// More malformed headers.
-	for _, h := range []string{signingHex, "sha1=" + signingHex, "sha256=" + signingHex[:62], "sha256=zz" + signingHex[2:], "SHA256=" + signingHex, "sha256= " + signingHex} {
-		if err := m.Verify(account(), hdr(h), raw); err == nil {
-			t.Errorf("header %q accepted", h)
-		}
-	}
-	if err := m.Verify(account(), hdr("sha256="+strings.ToUpper(signingHex)), raw); err != nil {
-		t.Errorf("uppercase hex: %v", err)
-	}
-	// Another app secret, or none: nothing verifies.
-	acc := account()
-	acc.Secrets[FieldAppSecret] = "another secret"
-	if err := m.Verify(acc, hdr("sha256="+signingHex), raw); err == nil {
-		t.Error("accepted with another app secret")
-	}
-	delete(acc.Secrets, FieldAppSecret)
-	if err := m.Verify(acc, hdr("sha256="+signingHex), raw); err == nil {
-		t.Error("accepted without an app secret")
-	}
-	// The fake signs the same way.
-	if got := messengertest.Sign(testSecret, raw); got != "sha256="+signingHex {
-		t.Errorf("messengertest.Sign = %s", got)
-	}
+	platformtest.Signature{
+		Platform: New("", nil), Account: account(), Secret: FieldAppSecret, Header: SignatureHeader, Prefix: "sha256=",
+		Fixture: "inbound_text.json", Size: 319, Hex: signingHex,
+		ErrNo: ErrNoSignature, ErrBad: ErrBadSignature, Sign: messengertest.Sign,
+	}.Check(t)
 }
 
 func TestHandshake(t *testing.T) {
-	m := New("", nil)
-	q := func(mode, token, challenge string) url.Values {
-		return url.Values{"hub.mode": {mode}, "hub.verify_token": {token}, "hub.challenge": {challenge}}
-	}
-	if body, ok := m.Handshake(account(), q("subscribe", testVerify, "1158201444")); !ok || body != "1158201444" {
-		t.Errorf("right token: %q %v", body, ok)
-	}
-	for name, v := range map[string]url.Values{
-		"wrong token":     q("subscribe", "wrong", "1158201444"),
-		"prefix token":    q("subscribe", testVerify[:5], "1158201444"),
-		"wrong mode":      q("unsubscribe", testVerify, "1158201444"),
-		"no challenge":    q("subscribe", testVerify, ""),
-		"long challenge":  q("subscribe", testVerify, strings.Repeat("1", 513)),
-		"nothing":         {},
-		"app secret used": q("subscribe", testSecret, "1"),
-	} {
-		if body, ok := m.Handshake(account(), v); ok || body != "" {
-			t.Errorf("%s: %q %v", name, body, ok)
-		}
-	}
-	acc := account()
-	acc.Secrets[FieldVerifyToken] = ""
-	if _, ok := m.Handshake(acc, q("subscribe", "", "1")); ok {
-		t.Error("empty verify token accepted")
-	}
+	platformtest.MetaHandshake(t, New("", nil), account(), FieldVerifyToken)
 }
 
 func TestSendTextMatchesFixture(t *testing.T) {
-	var got []byte
-	var auth, path, ctype string
-	var query url.Values
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, _ = io.ReadAll(r.Body)
-		auth, path, ctype, query = r.Header.Get("Authorization"), r.URL.Path, r.Header.Get("Content-Type"), r.URL.Query()
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(fixture(t, "send_response_ok.json"))
-	}))
-	defer srv.Close()
+	srv := platformtest.Record(t, platformtest.Fixture(t, "send_response_ok.json"))
 	m := New(srv.URL, srv.Client())
 	id, err := m.Send(context.Background(), account(), jean, msgr.Outgoing{Text: "Yes, we deliver to Lyon.", Key: "reply-1"})
 	if err != nil {
@@ -450,22 +268,14 @@ func TestSendTextMatchesFixture(t *testing.T) {
 	if id != "m_FAKEout0002" {
 		t.Errorf("id = %q", id)
 	}
-	if auth != "Bearer "+testToken || path != "/v21.0/"+testPage+"/messages" || ctype != "application/json" {
-		t.Errorf("auth %q path %q content type %q", auth, path, ctype)
+	r, got := srv.Last()
+	if r.Header.Get("Authorization") != "Bearer "+testToken || r.URL.Path != "/v21.0/"+testPage+"/messages" || r.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("%s %s", r.URL, r.Header)
 	}
-	if query.Get("access_token") != "" || query.Get("appsecret_proof") != proof(account()) || len(query) != 1 {
+	if query := r.URL.Query(); query.Get("access_token") != "" || query.Get("appsecret_proof") != proof(account()) || len(query) != 1 {
 		t.Errorf("query = %v", query)
 	}
-	var gotV, wantV any
-	if err := json.Unmarshal(got, &gotV); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(fixture(t, "send_request_text.json"), &wantV); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(gotV, wantV) {
-		t.Errorf("request\n got %s\nwant %s", got, fixture(t, "send_request_text.json"))
-	}
+	platformtest.JSONEqual(t, got, platformtest.Fixture(t, "send_request_text.json"))
 }
 
 func TestSendLongTextSplits(t *testing.T) {
@@ -581,18 +391,14 @@ func TestSendErrors(t *testing.T) {
 		t.Helper()
 		_, err := m.Send(ctx, fake.Account(), jean, msgr.Outgoing{Text: "hello"})
 		noSecret(t, err)
-		se := msgr.AsSendError(err)
-		if se == nil {
-			t.Fatalf("err = %v, want a SendError", err)
-		}
-		return se
+		return platformtest.SendError(t, err)
 	}
 
-	fake.FailNextSends(1, http.StatusBadRequest, string(fixture(t, "send_error_window.json")))
+	fake.FailNextSends(1, http.StatusBadRequest, string(platformtest.Fixture(t, "send_error_window.json")))
 	if se := send(); !se.Permanent || se.Broken || se.Reason != WindowClosedReason || !strings.HasPrefix(se.Reason, "24-hour window closed") {
 		t.Errorf("window: %+v", se)
 	}
-	fake.FailNextSends(1, http.StatusBadRequest, string(fixture(t, "send_error_unavailable.json")))
+	fake.FailNextSends(1, http.StatusBadRequest, string(platformtest.Fixture(t, "send_error_unavailable.json")))
 	if se := send(); !se.Permanent || se.Broken || !strings.Contains(se.Reason, "blocked the Page") || !strings.Contains(se.Reason, "error 551") {
 		t.Errorf("unavailable: %+v", se)
 	}
@@ -642,13 +448,8 @@ func TestSendErrors(t *testing.T) {
 	}
 
 	// Unreachable: a network error, retried by the outbox.
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
-	_, err = New(srv.URL, nil).Send(ctx, account(), jean, msgr.Outgoing{Text: "x"})
-	if err == nil || msgr.AsSendError(err) != nil {
-		t.Errorf("unreachable: %v", err)
-	}
-	noSecret(t, err)
+	_, err = New(platformtest.DeadURL(t), nil).Send(ctx, account(), jean, msgr.Outgoing{Text: "x"})
+	platformtest.Unreachable(t, err, account(), proof(account()))
 }
 
 func TestHumanAgentTag(t *testing.T) {
@@ -763,20 +564,10 @@ func TestConnect(t *testing.T) {
 		}
 	}
 
-	field := func(err error) string {
-		var e *errs.Error
-		if !errors.As(err, &e) {
-			return fmt.Sprintf("not an errs.Error: %v", err)
-		}
-		if e.Kind == errs.ErrUnavailable {
-			return "unavailable"
-		}
-		return e.Field
-	}
 	wrong := account()
 	wrong.Secrets[FieldPageAccessToken] = "EAAGwrongTOKEN"
 	_, err = m.Connect(ctx, wrong, "")
-	if field(err) != FieldPageAccessToken || err.Error() != "page_access_token: Meta does not accept this Page access token" {
+	if platformtest.ErrField(err) != FieldPageAccessToken || err.Error() != "page_access_token: Meta does not accept this Page access token" {
 		t.Errorf("wrong token: %v", err)
 	}
 	if strings.Contains(err.Error(), "EAAGwrongTOKEN") {
@@ -784,44 +575,36 @@ func TestConnect(t *testing.T) {
 	}
 	wrong = account()
 	wrong.Secrets[FieldAppSecret] = "another app's secret"
-	if _, err := m.Connect(ctx, wrong, ""); field(err) != FieldAppSecret {
+	if _, err := m.Connect(ctx, wrong, ""); platformtest.ErrField(err) != FieldAppSecret {
 		t.Errorf("wrong app secret: %v", err)
 	}
 	other := account()
 	other.Public[FieldPageID] = "123456"
-	if _, err := m.Connect(ctx, other, ""); field(err) != FieldPageID {
+	if _, err := m.Connect(ctx, other, ""); platformtest.ErrField(err) != FieldPageID {
 		t.Errorf("unknown page: %v", err)
 	}
 	for _, id := range []string{"../me", "me", "my.page"} {
 		other.Public[FieldPageID] = id
-		if _, err := m.Connect(ctx, other, ""); field(err) != FieldPageID {
+		if _, err := m.Connect(ctx, other, ""); platformtest.ErrField(err) != FieldPageID {
 			t.Errorf("page %q: %v", id, err)
 		}
 	}
-	for _, name := range []string{FieldPageAccessToken, FieldAppSecret, FieldVerifyToken} {
-		a := account()
-		a.Secrets[name] = " "
-		if _, err := m.Connect(ctx, a, ""); field(err) != name {
-			t.Errorf("missing %s: %v", name, err)
-		}
-	}
+	platformtest.Required(t, m, account(), FieldPageAccessToken, FieldAppSecret, FieldVerifyToken)
 	a := account()
 	a.Public[FieldHumanAgent] = "maybe"
-	if _, err := m.Connect(ctx, a, ""); field(err) != FieldHumanAgent {
+	if _, err := m.Connect(ctx, a, ""); platformtest.ErrField(err) != FieldHumanAgent {
 		t.Errorf("human agent maybe: %v", err)
 	}
 
 	fake.SetDown(true)
 	_, err = m.Connect(ctx, account(), "")
-	if field(err) != "unavailable" {
+	if platformtest.ErrField(err) != "unavailable" {
 		t.Errorf("down: %v", err)
 	}
 	fake.SetDown(false)
 
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
-	_, err = New(srv.URL, nil).Connect(ctx, account(), "")
-	if field(err) != "unavailable" {
+	_, err = New(platformtest.DeadURL(t), nil).Connect(ctx, account(), "")
+	if platformtest.ErrField(err) != "unavailable" {
 		t.Errorf("unreachable: %v", err)
 	}
 	noSecret(t, err)
@@ -886,9 +669,9 @@ func TestFetch(t *testing.T) {
 	}
 
 	// A fixture's file, through Localize and Parse.
-	us, err := m.Parse(fake.Account(), fake.Localize(fixture(t, "inbound_file.json")))
+	us, err := m.Parse(fake.Account(), fake.Localize(platformtest.Fixture(t, "inbound_file.json")))
 	if err != nil || len(us) != 1 || len(us[0].Message.Files) != 1 {
-		t.Fatalf("localized: %s %v", dump(us), err)
+		t.Fatalf("localized: %s %v", platformtest.Dump(us...), err)
 	}
 	f, err = m.Fetch(ctx, fake.Account(), us[0].Message.Files[0])
 	if err != nil || f.Filename != "fake_invoice.pdf" || f.ContentType != "application/pdf" || len(f.Data) == 0 {
@@ -909,15 +692,7 @@ func TestFetch(t *testing.T) {
 
 func TestFetchRefuses(t *testing.T) {
 	ctx := context.Background()
-	var foreignHits int
-	var mu sync.Mutex
-	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		foreignHits++
-		mu.Unlock()
-		_, _ = w.Write([]byte("foreign bytes"))
-	}))
-	defer foreign.Close()
+	foreign := platformtest.Foreign(t)
 
 	t.Run("foreign host", func(t *testing.T) {
 		_, err := New("http://127.0.0.1:1", nil).Fetch(ctx, account(), msgr.FileRef{ID: foreign.URL + "/x.jpg"})
@@ -964,16 +739,11 @@ func TestFetchRefuses(t *testing.T) {
 			t.Errorf("err %v, credentials %q", err, auth)
 		}
 	})
-	mu.Lock()
-	defer mu.Unlock()
-	if foreignHits != 0 {
-		t.Errorf("the foreign host was asked %d times", foreignHits)
-	}
 }
 
 func TestMediaHostAllowed(t *testing.T) {
 	m := New("http://127.0.0.1:8080", nil)
-	for u, want := range map[string]bool{
+	platformtest.AllowedHosts(t, m.mediaHostAllowed, map[string]bool{
 		"https://scontent.xx.fbcdn.net/v/t1.15752-9/fake_photo.jpg?oh=1": true,
 		"https://cdn.fbsbx.com/v/t59.2708-21/fake_invoice.pdf":           true,
 		"https://lookaside.fbsbx.com/x":                                  true,
@@ -989,12 +759,7 @@ func TestMediaHostAllowed(t *testing.T) {
 		"https://user@cdn.fbsbx.com/x":                                   false,
 		"https://graph.facebook.com/x":                                   false,
 		"https://example.com/x":                                          false,
-	} {
-		pu, _ := url.Parse(u)
-		if got := m.mediaHostAllowed(pu); got != want {
-			t.Errorf("%s: %v", u, got)
-		}
-	}
+	})
 	if New("", nil).mediaHostAllowed(&url.URL{Scheme: "https", Host: "graph.facebook.com"}) != true {
 		t.Error("the configured base host is not allowed")
 	}
@@ -1056,72 +821,27 @@ func TestSecretsRedacted(t *testing.T) {
 	m := New(srv.URL, nil)
 	ctx := context.Background()
 	_, err := m.Send(ctx, account(), jean, msgr.Outgoing{Text: "x"})
-	if err == nil {
-		t.Fatal("no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account(), proof(account()))
 	_, err = m.Connect(ctx, account(), "")
-	if err == nil {
-		t.Fatal("no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account(), proof(account()))
 	_, err = m.Profile(ctx, account(), jean)
-	if err == nil {
-		t.Fatal("no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account(), proof(account()))
 	// Transport errors name no URL with the proof in it.
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
 	_, err = New(dead.URL, nil).Profile(ctx, account(), jean)
-	if err == nil {
-		t.Fatal("no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account(), proof(account()))
 }
 
 func TestFakeDeliver(t *testing.T) {
 	fake := messengertest.New(t, testToken)
 	m := New(fake.URL, nil)
-	var (
-		mu  sync.Mutex
-		got []msgr.Update
-	)
-	hook := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			body, ok := m.Handshake(fake.Account(), r.URL.Query())
-			if !ok {
-				rw.WriteHeader(http.StatusForbidden)
-				return
-			}
-			_, _ = io.WriteString(rw, body)
-			return
-		}
-		b, _ := io.ReadAll(r.Body)
-		if err := m.Verify(fake.Account(), r.Header, b); err != nil {
-			rw.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		us, err := m.Parse(fake.Account(), b)
-		if err != nil {
-			rw.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		got = append(got, us...)
-		mu.Unlock()
-	}))
-	defer hook.Close()
+	hook := platformtest.NewHook(t, m, fake.Account())
+	read := platformtest.ReadResponse(t)
 	ctx := context.Background()
 
-	resp, err := fake.Subscribe(ctx, hook.URL, messengertest.VerifyToken, "1158201444")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || string(b) != "1158201444" {
-		t.Errorf("subscribe: %d %q", resp.StatusCode, b)
+	if code, body := read(fake.Subscribe(ctx, hook.URL, messengertest.VerifyToken, "1158201444")); code != 200 || body != "1158201444" {
+		t.Errorf("subscribe: %d %q", code, body)
 	}
 
 	id, err := m.Send(ctx, fake.Account(), messengertest.Customer, msgr.Outgoing{Text: "hi"})
@@ -1135,130 +855,64 @@ func TestFakeDeliver(t *testing.T) {
 	imgMid, inImage := fake.Attachment(messengertest.Customer, "image", "photo.png", "image/png", []byte("\x89PNG\r\n\x1a\n"))
 	pbMid, inPostback := fake.Postback(messengertest.Customer, "Talk to an agent", "HUMAN")
 	bodies := [][]byte{inText, inImage, inPostback, fake.Delivery(messengertest.Customer, id), fake.Read(messengertest.Customer, time.Now()),
-		fake.Echo(messengertest.Customer, id, "hi"), fake.Localize(fixture(t, "inbound_image.json"))}
+		fake.Echo(messengertest.Customer, id, "hi"), fake.Localize(platformtest.Fixture(t, "inbound_image.json"))}
 	for _, b := range bodies {
-		resp, err := fake.Deliver(ctx, hook.URL, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("deliver: %d", resp.StatusCode)
+		if code, _ := read(fake.Deliver(ctx, hook.URL, b)); code != 200 {
+			t.Fatalf("deliver: %d", code)
 		}
 	}
 	for _, sig := range []string{"", messengertest.Sign("wrong secret", inText)} {
-		resp, err = fake.DeliverSigned(ctx, hook.URL, sig, inText)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusUnauthorized {
-			t.Errorf("signature %q: %d", sig, resp.StatusCode)
+		if code, _ := read(fake.DeliverSigned(ctx, hook.URL, sig, inText)); code != http.StatusUnauthorized {
+			t.Errorf("signature %q: %d", sig, code)
 		}
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
+	got := hook.Updates()
 	if len(got) != 7 {
-		t.Fatalf("updates: %s", dump(got))
+		t.Fatalf("updates: %s", platformtest.Dump(got...))
 	}
 	if in := got[0].Message; in == nil || in.ExternalID != mid || in.Text != "Merci 🙂 / à bientôt <3" || in.SenderID != messengertest.Customer {
-		t.Errorf("inbound: %s", dump(got[:1]))
+		t.Errorf("inbound: %s", platformtest.Dump(got[:1]...))
 	}
 	in := got[1].Message
 	if in == nil || in.ExternalID != imgMid || len(in.Files) != 1 {
-		t.Fatalf("image: %s", dump(got[1:2]))
+		t.Fatalf("image: %s", platformtest.Dump(got[1:2]...))
 	}
 	f, err := m.Fetch(ctx, fake.Account(), in.Files[0])
 	if err != nil || f.Filename != "photo.png" || f.ContentType != "image/png" || string(f.Data) != "\x89PNG\r\n\x1a\n" {
 		t.Errorf("fetched %+v %v", f, err)
 	}
 	if in := got[2].Message; in == nil || in.ExternalID != pbMid || in.Text != "Talk to an agent" {
-		t.Errorf("postback: %s", dump(got[2:3]))
+		t.Errorf("postback: %s", platformtest.Dump(got[2:3]...))
 	}
 	if s := got[3].Status; s == nil || s.ExternalID != id || s.State != msgr.Delivered {
-		t.Errorf("delivered: %s", dump(got[3:4]))
+		t.Errorf("delivered: %s", platformtest.Dump(got[3:4]...))
 	}
 	if s := got[4].Status; s == nil || !s.UpTo || s.State != msgr.Read || got[5].Kind != msgr.Ignored || !strings.HasPrefix(got[5].Reason, "echo") {
-		t.Errorf("read and echo: %s", dump(got[4:6]))
+		t.Errorf("read and echo: %s", platformtest.Dump(got[4:6]...))
 	}
 	if in := got[6].Message; in == nil || len(in.Files) != 1 || !strings.HasPrefix(in.Files[0].ID, fake.URL) {
-		t.Errorf("localized fixture: %s", dump(got[6:]))
+		t.Errorf("localized fixture: %s", platformtest.Dump(got[6:]...))
 	}
 }
 
 func TestFakeConcurrent(t *testing.T) {
 	fake := messengertest.New(t, testToken)
 	m := New(fake.URL, nil)
-	var wg sync.WaitGroup
-	ids := make([]string, 20)
-	for i := range ids {
-		wg.Go(func() {
-			id, err := m.Send(context.Background(), fake.Account(), jean, msgr.Outgoing{Text: fmt.Sprint("n", i)})
-			if err != nil {
-				t.Error(err)
-			}
-			ids[i] = id
-			_, _ = fake.Text(jean, "x")
-			_ = fake.Sent()
-		})
-	}
-	wg.Wait()
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if id == "" || seen[id] {
-			t.Errorf("id %q empty or repeated", id)
-		}
-		seen[id] = true
-	}
-}
-
-var webhookFixtures = []string{
-	"inbound_text.json", "inbound_image.json", "inbound_file.json", "inbound_audio.json", "inbound_sticker.json",
-	"inbound_quick_reply.json", "postback.json", "echo_ignored.json", "delivery.json", "read.json", "optin_ignored.json",
+	platformtest.SendConcurrently(t, 20, func(i int) (string, error) {
+		id, err := m.Send(context.Background(), fake.Account(), jean, msgr.Outgoing{Text: fmt.Sprint("n", i)})
+		_, _ = fake.Text(jean, "x")
+		_ = fake.Sent()
+		return id, err
+	})
 }
 
 func FuzzParse(f *testing.F) {
-	for _, name := range webhookFixtures {
-		f.Add(fixture(f, name))
-	}
-	f.Add(event(testPage, message(`{"mid":"m","attachments":[{"type":"location","payload":{"coordinates":{"lat":1,"long":2}}},{"type":"fallback","payload":{"url":"https://x/","title":"t"}}]}`)))
-	f.Add(event(testPage, `[{"sender":{"id":"1"},"timestamp":1,"postback":{"payload":"P"}},{"sender":{"id":"1"},"message_edit":{"mid":"m","text":"t"}},{"sender":{"id":"1"},"reaction":{"mid":"m"}}]`))
-	m := New("", nil)
-	acc := account()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		us, err := m.Parse(acc, b)
-		if err != nil {
-			if us != nil {
-				t.Errorf("updates with an error")
-			}
-			return
-		}
-		for _, u := range us {
-			switch u.Kind {
-			case msgr.Message, msgr.Edit:
-				if u.Message == nil || u.Message.ExternalID == "" || u.Message.SenderID == "" {
-					t.Errorf("message without ids: %s", dump([]msgr.Update{u}))
-				}
-				if u.Kind == msgr.Message && u.Message.Text == "" && len(u.Message.Files) == 0 {
-					t.Errorf("empty message: %s", dump([]msgr.Update{u}))
-				}
-				for _, file := range u.Message.Files {
-					if file.ID == "" || file.Filename == "" || strings.ContainsAny(file.Filename, "/\\\x00") {
-						t.Errorf("bad file %+v", file)
-					}
-				}
-			case msgr.Status:
-				if u.Status == nil || (u.Status.ExternalID == "" && !(u.Status.UpTo && u.Status.Recipient != "")) {
-					t.Errorf("status %s", dump([]msgr.Update{u}))
-				}
-			case msgr.Ignored:
-				if u.Reason == "" {
-					t.Errorf("ignored without a reason")
-				}
-			default:
-				t.Errorf("kind %q", u.Kind)
-			}
-		}
-	})
+	platformtest.NewParser(New("", nil), account()).Fuzz(f, platformtest.Rules{
+		Kinds:   []msgr.UpdateKind{msgr.Message, msgr.Edit, msgr.Status, msgr.Ignored},
+		Content: true,
+		UpTo:    true,
+	}, webhooks.Files(),
+		event(testPage, message(`{"mid":"m","attachments":[{"type":"location","payload":{"coordinates":{"lat":1,"long":2}}},{"type":"fallback","payload":{"url":"https://x/","title":"t"}}]}`)),
+		event(testPage, `[{"sender":{"id":"1"},"timestamp":1,"postback":{"payload":"P"}},{"sender":{"id":"1"},"message_edit":{"mid":"m","text":"t"}},{"sender":{"id":"1"},"reaction":{"mid":"m"}}]`))
 }

@@ -9,11 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
+	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -23,6 +21,7 @@ import (
 	"github.com/switchboard-hq/switchboard/internal/messenger"
 	"github.com/switchboard-hq/switchboard/internal/messenger/ok"
 	"github.com/switchboard-hq/switchboard/internal/messenger/ok/oktest"
+	"github.com/switchboard-hq/switchboard/internal/messenger/platformtest"
 )
 
 const (
@@ -33,15 +32,6 @@ const (
 	prof   = "https://ok.ru/profile/910000000001"
 )
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func account() messenger.Account {
 	return messenger.Account{
 		ChannelID: 42,
@@ -50,29 +40,11 @@ func account() messenger.Account {
 	}
 }
 
-// noSecret fails when err's text holds a secret.
-func noSecret(t *testing.T, err error, secrets ...string) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range append(secrets, token, secret) {
-		if s != "" && strings.Contains(err.Error(), s) {
-			t.Errorf("error text holds a secret: %q", err)
-		}
-	}
-}
-
 func inbound(mid string, ms int64, text string, files ...messenger.FileRef) []messenger.Update {
 	return []messenger.Update{{Kind: messenger.Message, Message: &messenger.Inbound{
 		ExternalID: mid, SenderID: chat, SenderName: user, ProfileURL: prof,
 		Text: text, Files: files, SentAt: time.UnixMilli(ms).UTC(),
 	}}}
-}
-
-func dump(us []messenger.Update) string {
-	b, _ := json.MarshalIndent(us, "", " ")
-	return string(b)
 }
 
 func TestKindAndFields(t *testing.T) {
@@ -94,45 +66,26 @@ func TestKindAndFields(t *testing.T) {
 
 // ---------------------------------------------------------------- Parse
 
-var webhookFixtures = []string{
-	"message_text.json", "message_image.json", "message_file.json", "message_share.json",
-	"message_location.json", "message_callback.json", "chat_system.json",
+// webhooks are the webhook fixtures and what they parse to: all of them,
+// since FuzzParse seeds with them.
+var webhooks = platformtest.Golden{
+	"message_text.json": inbound("mid:C3ecb9d0fake01.15cea67d78d2059", 1718000000123, "Добрый день, где мой заказ 1042?"),
+	"message_image.json": inbound("mid:C3ecb9d0fake01.15cea67d78d2100", 1718000060456, "",
+		messenger.FileRef{ID: "https://i.mycdn.example.test/image?id=900000001&t=fake", Filename: "image-900000001"}),
+	"message_file.json": inbound("mid:C3ecb9d0fake01.15cea67d78d2300", 1718000180000, "",
+		messenger.FileRef{ID: "https://dfs.mycdn.example.test/file?id=910000000777&t=fake", Filename: "invoice-1042.pdf", Size: 52344}),
+	// The shared link is the text already: not repeated.
+	"message_share.json": inbound("mid:C3ecb9d0fake01.15cea67d78d2200", 1718000120789, "https://shop.example.test/orders/1042"),
+	"message_location.json": inbound("mid:C3ecb9d0fake01.15cea67d78d2400", 1718000240000,
+		"📍 55.751244,37.618423\nhttps://www.google.com/maps/search/?api=1&query=55.751244,37.618423"),
+	"message_callback.json": {{Kind: messenger.Ignored,
+		Reason: "inline button press (MESSAGE_CALLBACK): Switchboard sends no buttons"}},
+	"chat_system.json": {{Kind: messenger.Ignored,
+		Reason: "chat system event (CHAT_SYSTEM), not a client message"}},
 }
 
 func TestParseFixtures(t *testing.T) {
-	p := ok.New("", nil)
-	tests := []struct {
-		file string
-		want []messenger.Update
-	}{
-		{"message_text.json", inbound("mid:C3ecb9d0fake01.15cea67d78d2059", 1718000000123, "Добрый день, где мой заказ 1042?")},
-		{"message_image.json", inbound("mid:C3ecb9d0fake01.15cea67d78d2100", 1718000060456, "",
-			messenger.FileRef{ID: "https://i.mycdn.example.test/image?id=900000001&t=fake", Filename: "image-900000001"})},
-		{"message_file.json", inbound("mid:C3ecb9d0fake01.15cea67d78d2300", 1718000180000, "",
-			messenger.FileRef{ID: "https://dfs.mycdn.example.test/file?id=910000000777&t=fake", Filename: "invoice-1042.pdf", Size: 52344})},
-		// The shared link is the text already: not repeated.
-		{"message_share.json", inbound("mid:C3ecb9d0fake01.15cea67d78d2200", 1718000120789, "https://shop.example.test/orders/1042")},
-		{"message_location.json", inbound("mid:C3ecb9d0fake01.15cea67d78d2400", 1718000240000,
-			"📍 55.751244,37.618423\nhttps://www.google.com/maps/search/?api=1&query=55.751244,37.618423")},
-		{"message_callback.json", []messenger.Update{{Kind: messenger.Ignored,
-			Reason: "inline button press (MESSAGE_CALLBACK): Switchboard sends no buttons"}}},
-		{"chat_system.json", []messenger.Update{{Kind: messenger.Ignored,
-			Reason: "chat system event (CHAT_SYSTEM), not a client message"}}},
-	}
-	if len(tests) != len(webhookFixtures) {
-		t.Fatal("a webhook fixture has no expectation")
-	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			got, err := p.Parse(account(), fixture(t, tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Parse =\n%s\nwant\n%s", dump(got), dump(tt.want))
-			}
-		})
-	}
+	platformtest.NewParser(ok.New("", nil), account()).Match(t, webhooks)
 }
 
 // event is a MESSAGE_CREATED body with message fields msg (JSON members).
@@ -141,113 +94,73 @@ func event(msg string) []byte {
 		`"recipient":{"chat_id":"chat:C3ecb9d0fake01"},"message":{"mid":"mid:X.1","seq":98211023614189661` + msg + `},"timestamp":1718000000123}`)
 }
 
+// unnamed checks that a message names no sender: the framework asks Profile.
+func unnamed(t *testing.T, u messenger.Update) {
+	if u.Message.SenderName != "" {
+		t.Errorf("sender name %q", u.Message.SenderName)
+	}
+}
+
 func TestParseOtherShapes(t *testing.T) {
-	p := ok.New("", nil)
-	tests := []struct {
-		name     string
-		body     string
-		kind     messenger.UpdateKind
-		text     string   // Message
-		files    []string // file ID + " " + name
-		reason   string   // Ignored: a part of the reason
-		external string
-		sender   string // SenderName when not user
-	}{
-		{name: "the 2017 example: no webhookType, no name",
-			body: `{"sender":{"user_id":"user:123456789012"},"recipient":{"chat_id":"chat:C3ecb9d02a600"},"message":{"text":"text","seq":98211023614189660,"mid":"mid:C3ecb9d02a600.15cea67d78d2059"},"timestamp":1498581292941}`,
-			kind: messenger.Message, text: "text", external: "mid:C3ecb9d02a600.15cea67d78d2059", sender: "-"},
-		{name: "no mid: chat and exact seq", body: `{"webhookType":"MESSAGE_CREATED","recipient":{"chat_id":"chat:C1"},"message":{"text":"x","seq":98211023614189661}}`,
-			kind: messenger.Message, text: "x", external: "chat:C1:98211023614189661", sender: "-"},
-		{name: "seq as a string", body: `{"webhookType":"MESSAGE_CREATED","recipient":{"chat_id":"chat:C1"},"message":{"text":"x","seq":"9223372036854775807"}}`,
-			kind: messenger.Message, text: "x", external: "chat:C1:9223372036854775807", sender: "-"},
-		{name: "unknown attachment", body: string(event(`,"text":"look","attachments":[{"type":"POLL","payload":{}}]`)),
-			kind: messenger.Message, text: "look\n[unsupported message type: POLL]"},
-		{name: "attachment without type", body: string(event(`,"attachments":[{"payload":{}}]`)),
-			kind: messenger.Message, text: "[unsupported message type]"},
-		{name: "video without url", body: string(event(`,"attachments":[{"type":"VIDEO","payload":{"id":"1"}}]`)),
-			kind: messenger.Message, text: "[OK attachment VIDEO]"},
-		{name: "video and audio", body: string(event(`,"attachments":[{"type":"VIDEO","payload":{"url":"https://vd.mycdn.me/v?id=7"}},{"type":"AUDIO","payload":{"url":"https://a.mycdn.me/a"}}]`)),
-			kind: messenger.Message, files: []string{"https://vd.mycdn.me/v?id=7 video-7", "https://a.mycdn.me/a audio-2"}},
-		{name: "sticker", body: string(event(`,"attachments":[{"type":"STICKER","payload":{"url":"https://i.mycdn.me/s?id=5"}}]`)),
-			kind: messenger.Message, text: "[sticker]", files: []string{"https://i.mycdn.me/s?id=5 sticker-5"}},
-		{name: "sticker without url", body: string(event(`,"attachments":[{"type":"STICKER","payload":{"code":"x"}}]`)),
-			kind: messenger.Message, text: "[sticker]"},
-		{name: "contact", body: string(event(`,"attachments":[{"type":"CONTACT","payload":{"name":"Bob Courier","phone":"+79990000000"}}]`)),
-			kind: messenger.Message, text: "👤 Bob Courier, +79990000000"},
-		{name: "contact unknown shape", body: string(event(`,"attachments":[{"type":"CONTACT","payload":{"x":1}}]`)),
-			kind: messenger.Message, text: "[OK attachment CONTACT]"},
-		{name: "keyboard dropped", body: string(event(`,"text":"hi","attachments":[{"type":"INLINE_KEYBOARD","payload":{}}]`)),
-			kind: messenger.Message, text: "hi"},
-		{name: "share not in the text", body: string(event(`,"text":"see","attachments":[{"type":"SHARE","payload":{"url":"https://x.example/a"}}]`)),
-			kind: messenger.Message, text: "see\nhttps://x.example/a"},
-		{name: "bad location", body: string(event(`,"attachments":[{"type":"LOCATION","payload":{"latitude":"north","longitude":1}}]`)),
-			kind: messenger.Message, text: "[OK attachment LOCATION]"},
-		{name: "file name with a path", body: string(event(`,"attachments":[{"type":"FILE","payload":{"url":"https://dfs.mycdn.me/f","name":"../../etc/passwd"}}]`)),
-			kind: messenger.Message, files: []string{"https://dfs.mycdn.me/f passwd"}},
-		{name: "file url not http", body: string(event(`,"attachments":[{"type":"FILE","payload":{"url":"file:///etc/passwd"}}]`)),
-			kind: messenger.Message, text: "[OK attachment FILE]"},
-		{name: "present", body: string(event(`,"attachments":[{"type":"PRESENT","payload":{}}]`)),
-			kind: messenger.Message, text: "[OK attachment PRESENT]"},
-		{name: "the group's own message", body: `{"webhookType":"MESSAGE_CREATED","sender":{"user_id":"group:570000000000001"},"recipient":{"chat_id":"chat:C1"},"message":{"text":"x","mid":"mid:1"}}`,
-			kind: messenger.Ignored, reason: "echo"},
-		{name: "no chat", body: `{"webhookType":"MESSAGE_CREATED","sender":{"user_id":"user:1"},"message":{"text":"x","mid":"mid:1"}}`,
-			kind: messenger.Ignored, reason: "chat_id"},
-		{name: "chat id with a path", body: `{"webhookType":"MESSAGE_CREATED","recipient":{"chat_id":"chat:../x?y"},"message":{"text":"x","mid":"mid:1"}}`,
-			kind: messenger.Ignored, reason: "chat_id"},
-		{name: "no ids", body: `{"webhookType":"MESSAGE_CREATED","recipient":{"chat_id":"chat:C1"},"message":{"text":"x","seq":1.5}}`,
-			kind: messenger.Ignored, reason: "without mid or seq"},
-		{name: "created without message", body: `{"webhookType":"MESSAGE_CREATED","recipient":{"chat_id":"chat:C1"}}`,
-			kind: messenger.Ignored, reason: "without a message"},
-		{name: "other type", body: `{"webhookType":"CHAT_TITLE_CHANGED","recipient":{"chat_id":"chat:C1"}}`,
-			kind: messenger.Ignored, reason: "CHAT_TITLE_CHANGED events"},
-		{name: "untyped event without message", body: `{"recipient":{"chat_id":"chat:C1"},"timestamp":1}`,
-			kind: messenger.Ignored, reason: "without a message"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := p.Parse(account(), []byte(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != 1 || got[0].Kind != tt.kind {
-				t.Fatalf("Parse = %s", dump(got))
-			}
-			u := got[0]
-			if tt.kind == messenger.Ignored {
-				if !strings.Contains(u.Reason, tt.reason) || u.Message != nil {
-					t.Errorf("Ignored reason %q, want it to contain %q", u.Reason, tt.reason)
-				}
-				return
-			}
-			m := u.Message
-			if m.Text != tt.text {
-				t.Errorf("text %q, want %q", m.Text, tt.text)
-			}
-			var files []string
-			for _, f := range m.Files {
-				files = append(files, f.ID+" "+f.Filename)
-			}
-			if !reflect.DeepEqual(files, tt.files) {
-				t.Errorf("files %q, want %q", files, tt.files)
-			}
-			if tt.external != "" && m.ExternalID != tt.external {
-				t.Errorf("external id %q, want %q", m.ExternalID, tt.external)
-			}
-			if tt.sender == "-" && m.SenderName != "" {
-				t.Errorf("sender name %q: without a name the framework asks Profile", m.SenderName)
-			}
-			if m.SenderID == "" || m.ExternalID == "" {
-				t.Errorf("ids %q %q", m.SenderID, m.ExternalID)
-			}
-		})
-	}
+	idAndName := func(f messenger.FileRef) string { return f.ID + " " + f.Filename }
+	platformtest.NewParser(ok.New("", nil), account()).Cases(t, idAndName, []platformtest.Case{
+		{Name: "the 2017 example: no webhookType, no name",
+			Body: `{"sender":{"user_id":"user:123456789012"},"recipient":{"chat_id":"chat:C3ecb9d02a600"},"message":{"text":"text","seq":98211023614189660,"mid":"mid:C3ecb9d02a600.15cea67d78d2059"},"timestamp":1498581292941}`,
+			Kind: messenger.Message, Text: "text", ID: "mid:C3ecb9d02a600.15cea67d78d2059", Check: unnamed},
+		{Name: "no mid: chat and exact seq", Body: `{"webhookType":"MESSAGE_CREATED","recipient":{"chat_id":"chat:C1"},"message":{"text":"x","seq":98211023614189661}}`,
+			Kind: messenger.Message, Text: "x", ID: "chat:C1:98211023614189661", Check: unnamed},
+		{Name: "seq as a string", Body: `{"webhookType":"MESSAGE_CREATED","recipient":{"chat_id":"chat:C1"},"message":{"text":"x","seq":"9223372036854775807"}}`,
+			Kind: messenger.Message, Text: "x", ID: "chat:C1:9223372036854775807", Check: unnamed},
+		{Name: "unknown attachment", Body: string(event(`,"text":"look","attachments":[{"type":"POLL","payload":{}}]`)),
+			Kind: messenger.Message, Text: "look\n[unsupported message type: POLL]"},
+		{Name: "attachment without type", Body: string(event(`,"attachments":[{"payload":{}}]`)),
+			Kind: messenger.Message, Text: "[unsupported message type]"},
+		{Name: "video without url", Body: string(event(`,"attachments":[{"type":"VIDEO","payload":{"id":"1"}}]`)),
+			Kind: messenger.Message, Text: "[OK attachment VIDEO]"},
+		{Name: "video and audio", Body: string(event(`,"attachments":[{"type":"VIDEO","payload":{"url":"https://vd.mycdn.me/v?id=7"}},{"type":"AUDIO","payload":{"url":"https://a.mycdn.me/a"}}]`)),
+			Kind: messenger.Message, Files: []string{"https://vd.mycdn.me/v?id=7 video-7", "https://a.mycdn.me/a audio-2"}},
+		{Name: "sticker", Body: string(event(`,"attachments":[{"type":"STICKER","payload":{"url":"https://i.mycdn.me/s?id=5"}}]`)),
+			Kind: messenger.Message, Text: "[sticker]", Files: []string{"https://i.mycdn.me/s?id=5 sticker-5"}},
+		{Name: "sticker without url", Body: string(event(`,"attachments":[{"type":"STICKER","payload":{"code":"x"}}]`)),
+			Kind: messenger.Message, Text: "[sticker]"},
+		{Name: "contact", Body: string(event(`,"attachments":[{"type":"CONTACT","payload":{"name":"Bob Courier","phone":"+79990000000"}}]`)),
+			Kind: messenger.Message, Text: "👤 Bob Courier, +79990000000"},
+		{Name: "contact unknown shape", Body: string(event(`,"attachments":[{"type":"CONTACT","payload":{"x":1}}]`)),
+			Kind: messenger.Message, Text: "[OK attachment CONTACT]"},
+		{Name: "keyboard dropped", Body: string(event(`,"text":"hi","attachments":[{"type":"INLINE_KEYBOARD","payload":{}}]`)),
+			Kind: messenger.Message, Text: "hi"},
+		{Name: "share not in the text", Body: string(event(`,"text":"see","attachments":[{"type":"SHARE","payload":{"url":"https://x.example/a"}}]`)),
+			Kind: messenger.Message, Text: "see\nhttps://x.example/a"},
+		{Name: "bad location", Body: string(event(`,"attachments":[{"type":"LOCATION","payload":{"latitude":"north","longitude":1}}]`)),
+			Kind: messenger.Message, Text: "[OK attachment LOCATION]"},
+		{Name: "file name with a path", Body: string(event(`,"attachments":[{"type":"FILE","payload":{"url":"https://dfs.mycdn.me/f","name":"../../etc/passwd"}}]`)),
+			Kind: messenger.Message, Files: []string{"https://dfs.mycdn.me/f passwd"}},
+		{Name: "file url not http", Body: string(event(`,"attachments":[{"type":"FILE","payload":{"url":"file:///etc/passwd"}}]`)),
+			Kind: messenger.Message, Text: "[OK attachment FILE]"},
+		{Name: "present", Body: string(event(`,"attachments":[{"type":"PRESENT","payload":{}}]`)),
+			Kind: messenger.Message, Text: "[OK attachment PRESENT]"},
+		{Name: "the group's own message", Body: `{"webhookType":"MESSAGE_CREATED","sender":{"user_id":"group:570000000000001"},"recipient":{"chat_id":"chat:C1"},"message":{"text":"x","mid":"mid:1"}}`,
+			Kind: messenger.Ignored, Reason: "echo"},
+		{Name: "no chat", Body: `{"webhookType":"MESSAGE_CREATED","sender":{"user_id":"user:1"},"message":{"text":"x","mid":"mid:1"}}`,
+			Kind: messenger.Ignored, Reason: "chat_id"},
+		{Name: "chat id with a path", Body: `{"webhookType":"MESSAGE_CREATED","recipient":{"chat_id":"chat:../x?y"},"message":{"text":"x","mid":"mid:1"}}`,
+			Kind: messenger.Ignored, Reason: "chat_id"},
+		{Name: "no ids", Body: `{"webhookType":"MESSAGE_CREATED","recipient":{"chat_id":"chat:C1"},"message":{"text":"x","seq":1.5}}`,
+			Kind: messenger.Ignored, Reason: "without mid or seq"},
+		{Name: "created without message", Body: `{"webhookType":"MESSAGE_CREATED","recipient":{"chat_id":"chat:C1"}}`,
+			Kind: messenger.Ignored, Reason: "without a message"},
+		{Name: "other type", Body: `{"webhookType":"CHAT_TITLE_CHANGED","recipient":{"chat_id":"chat:C1"}}`,
+			Kind: messenger.Ignored, Reason: "CHAT_TITLE_CHANGED events"},
+		{Name: "untyped event without message", Body: `{"recipient":{"chat_id":"chat:C1"},"timestamp":1}`,
+			Kind: messenger.Ignored, Reason: "without a message"},
+	})
 }
 
 func TestParseRejectsWhatIsNotAnEvent(t *testing.T) {
 	p := ok.New("", nil)
 	for _, body := range []string{``, `not json`, `null`, `[]`, `"x"`, `1`, `{}`, `{"foo":1}`, `{"message":null}`} {
 		if got, err := p.Parse(account(), []byte(body)); err == nil || got != nil {
-			t.Errorf("Parse(%q) = %s, %v; want an error (the webhook answers 400)", body, dump(got), err)
+			t.Errorf("Parse(%q) = %s, %v; want an error (the webhook answers 400)", body, platformtest.Dump(got...), err)
 		}
 	}
 	if _, err := p.Parse(account(), bytes.Repeat([]byte(" "), 5<<20)); err == nil {
@@ -258,77 +171,15 @@ func TestParseRejectsWhatIsNotAnEvent(t *testing.T) {
 // ---------------------------------------------------------------- Verify
 
 func TestVerify(t *testing.T) {
-	p := ok.New("", nil)
-	body := fixture(t, "message_text.json")
-	h := func(v string) http.Header {
-		hdr := http.Header{}
-		if v != "" {
-			hdr.Set(messenger.PathSecretHeader, v)
-		}
-		return hdr
-	}
-	if err := p.Verify(account(), h(secret), body); err != nil {
-		t.Errorf("the right secret is refused: %v", err)
-	}
-	for name, hdr := range map[string]http.Header{
-		"missing": h(""), "wrong": h("3f9c2b7e5d1a4c8b9e6f0a1b2c3d4e5e"), "prefix": h(secret[:16]),
-		"longer": h(secret + "0"), "upper case": h(strings.ToUpper(secret)),
-	} {
-		err := p.Verify(account(), hdr, body)
-		if err == nil {
-			t.Errorf("%s secret accepted", name)
-		}
-		if !errors.Is(err, errs.ErrUnauthenticated) {
-			t.Errorf("%s: %v is not unauthenticated (401)", name, err)
-		}
-		noSecret(t, err)
-	}
-	// OK signs nothing: the body's bytes do not matter, the URL's secret does.
-	var v any
-	_ = json.Unmarshal(body, &v)
-	reserialised, _ := json.Marshal(v)
-	if bytes.Equal(reserialised, body) {
-		t.Fatal("re-serialising did not change the bytes")
-	}
-	if err := p.Verify(account(), h(secret), reserialised); err != nil {
-		t.Errorf("re-serialised body with the right secret: %v", err)
-	}
-	if err := p.Verify(account(), h("wrong"), reserialised); err == nil {
-		t.Error("re-serialised body with a wrong secret accepted")
-	}
-	noSecretAcc := account()
-	delete(noSecretAcc.Secrets, "webhook_secret")
-	if err := p.Verify(noSecretAcc, h(""), body); err == nil {
-		t.Error("a channel without a webhook secret accepts anything")
-	}
+	// OK signs nothing: the secret segment of the webhook URL is checked.
+	platformtest.SecretHeader(t, ok.New("", nil), account(), messenger.PathSecretHeader, "webhook_secret",
+		platformtest.Fixture(t, "message_text.json"))
 }
 
 // ---------------------------------------------------------------- Send
 
-// jsonEqual compares two JSON documents as values.
-func jsonEqual(t *testing.T, got, want []byte) {
-	t.Helper()
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatalf("sent body is not JSON: %s", got)
-	}
-	if err := json.Unmarshal(want, &w); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(g, w) {
-		t.Errorf("sent\n%s\nwant\n%s", got, want)
-	}
-}
-
 func TestSendTextMatchesFixture(t *testing.T) {
-	var got []byte
-	var path, query, ctype, method string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, _ = io.ReadAll(r.Body)
-		path, query, ctype, method = r.URL.EscapedPath(), r.URL.Query().Get("access_token"), r.Header.Get("Content-Type"), r.Method
-		_, _ = w.Write(fixture(t, "send_response_ok.json"))
-	}))
-	defer srv.Close()
+	srv := platformtest.Record(t, platformtest.Fixture(t, "send_response_ok.json"))
 	p := ok.New(srv.URL+"/graph/", srv.Client())
 	id, err := p.Send(t.Context(), account(), chat, messenger.Outgoing{Text: "Здравствуйте! Проверяем заказ 1042.", Key: "7"})
 	if err != nil {
@@ -337,9 +188,11 @@ func TestSendTextMatchesFixture(t *testing.T) {
 	if id != "mid:C3ecb9d0fake01.15cea67d78d3000" {
 		t.Errorf("id %q", id)
 	}
-	jsonEqual(t, got, fixture(t, "send_request_text.json"))
-	if method != http.MethodPost || path != "/graph/me/messages/chat:C3ecb9d0fake01" || query != token || ctype != "application/json;charset=utf-8" {
-		t.Errorf("%s %s token %q content type %q", method, path, query, ctype)
+	r, got := srv.Last()
+	platformtest.JSONEqual(t, got, platformtest.Fixture(t, "send_request_text.json"))
+	if r.Method != http.MethodPost || r.URL.EscapedPath() != "/graph/me/messages/chat:C3ecb9d0fake01" ||
+		r.URL.Query().Get("access_token") != token || r.Header.Get("Content-Type") != "application/json;charset=utf-8" {
+		t.Errorf("%s %s (%s)", r.Method, r.URL.EscapedPath(), r.Header.Get("Content-Type"))
 	}
 }
 
@@ -361,7 +214,7 @@ func TestSendFileMatchesFixture(t *testing.T) {
 	if len(sent) != 1 || id != sent[0].MessageID {
 		t.Fatalf("sent %+v, id %q", sent, id)
 	}
-	jsonEqual(t, sent[0].Body, fixture(t, "send_request_file.json"))
+	platformtest.JSONEqual(t, sent[0].Body, platformtest.Fixture(t, "send_request_file.json"))
 	if up := sent[0].Upload; up == nil || up.Type != "FILE" || up.Filename != "label.pdf" || up.ContentType != "application/pdf" || !bytes.Equal(up.Data, pdf.Data) {
 		t.Errorf("upload %+v", up)
 	}
@@ -440,7 +293,9 @@ func TestSendErrors(t *testing.T) {
 		want   messenger.SendError
 		reason string // a part of the reason
 	}{
-		{"expired token (fixture)", func(f *oktest.Fake) { f.FailNextSends(1, 200, string(fixture(t, "send_response_error.json"))) }, "",
+		{"expired token (fixture)", func(f *oktest.Fake) {
+			f.FailNextSends(1, 200, string(platformtest.Fixture(t, "send_response_error.json")))
+		}, "",
 			messenger.SendError{Permanent: true, Broken: true}, "no longer accepts the group's access token: reconnect the channel with a new token (PARAM_SESSION_EXPIRED : Session expired (error 102))"},
 		{"wrong token", func(*oktest.Fake) {}, "tkn1Wrong:CQABPOJKAKEKEKEKE",
 			messenger.SendError{Permanent: true, Broken: true}, "reconnect the channel"},
@@ -471,10 +326,7 @@ func TestSendErrors(t *testing.T) {
 				acc.Secrets["access_token"] = tt.token
 			}
 			_, err := p.Send(t.Context(), acc, chat, messenger.Outgoing{Text: "hello"})
-			se := messenger.AsSendError(err)
-			if se == nil {
-				t.Fatalf("error %v is not a *SendError", err)
-			}
+			se := platformtest.SendError(t, err)
 			if !strings.Contains(se.Reason, tt.reason) {
 				t.Errorf("reason %q, want it to contain %q", se.Reason, tt.reason)
 			}
@@ -485,7 +337,7 @@ func TestSendErrors(t *testing.T) {
 			if len(fake.Sent()) != 0 {
 				t.Error("the fake recorded a refused message")
 			}
-			noSecret(t, err, tt.token)
+			platformtest.NoSecret(t, err, account(), tt.token)
 		})
 	}
 }
@@ -516,17 +368,14 @@ func TestSendErrorAnswers(t *testing.T) {
 			}))
 			defer srv.Close()
 			id, err := ok.New(srv.URL, nil).Send(t.Context(), account(), chat, messenger.Outgoing{Text: "x"})
-			noSecret(t, err)
+			platformtest.NoSecret(t, err, account())
 			if tt.want == (messenger.SendError{}) {
 				if err != nil || id != tt.id {
 					t.Errorf("id %q, error %v; want %q", id, err, tt.id)
 				}
 				return
 			}
-			se := messenger.AsSendError(err)
-			if se == nil {
-				t.Fatalf("error %v", err)
-			}
+			se := platformtest.SendError(t, err)
 			tt.want.Reason = se.Reason
 			if *se != tt.want {
 				t.Errorf("SendError %+v, want %+v", *se, tt.want)
@@ -619,7 +468,7 @@ func TestSendRefusesWhatCannotGo(t *testing.T) {
 }
 
 func TestSendNetworkErrors(t *testing.T) {
-	p := ok.New(deadURL(t), nil)
+	p := ok.New(platformtest.DeadURL(t), nil)
 	_, err := p.Send(t.Context(), account(), chat, messenger.Outgoing{Text: "hello"})
 	if err == nil {
 		t.Fatal("no error")
@@ -627,7 +476,7 @@ func TestSendNetworkErrors(t *testing.T) {
 	if se := messenger.AsSendError(err); se != nil && se.Permanent {
 		t.Errorf("a network error is permanent: %v", err)
 	}
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 
 	_, p2 := newFake(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -636,23 +485,16 @@ func TestSendNetworkErrors(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v does not say the context was cancelled", err)
 	}
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 }
 
 func TestSendConcurrent(t *testing.T) {
 	fake, p := newFake(t)
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f := messenger.File{Filename: fmt.Sprintf("%d.txt", i), ContentType: "text/plain", Data: []byte("x")}
-			if _, err := p.Send(context.Background(), account(), chat, messenger.Outgoing{Text: fmt.Sprint(i), Files: []messenger.File{f}}); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	platformtest.SendConcurrently(t, 8, func(i int) (string, error) {
+		f := messenger.File{Filename: fmt.Sprintf("%d.txt", i), ContentType: "text/plain", Data: []byte("x")}
+		return p.Send(context.Background(), account(), chat, messenger.Outgoing{Text: fmt.Sprint(i), Files: []messenger.File{f}})
+	})
+	// Each reply is a text and a file: two messages.
 	ids := map[string]bool{}
 	for _, s := range fake.Sent() {
 		ids[s.MessageID] = true
@@ -660,13 +502,6 @@ func TestSendConcurrent(t *testing.T) {
 	if len(fake.Sent()) != 16 || len(ids) != 16 {
 		t.Errorf("sent %d, %d ids", len(fake.Sent()), len(ids))
 	}
-}
-
-// deadURL is a URL where nothing answers.
-func deadURL(t *testing.T) string {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
-	return srv.URL
 }
 
 // ---------------------------------------------------------------- Connect
@@ -728,7 +563,7 @@ func TestConnectSubscribeMatchesFixture(t *testing.T) {
 		case "/me/subscribe":
 			got, _ = io.ReadAll(r.Body)
 			ctype = r.Header.Get("Content-Type")
-			_, _ = w.Write(fixture(t, "subscribe_response.json"))
+			_, _ = w.Write(platformtest.Fixture(t, "subscribe_response.json"))
 		default:
 			http.NotFound(w, r)
 		}
@@ -738,8 +573,8 @@ func TestConnectSubscribeMatchesFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := bytes.Replace(fixture(t, "subscribe_request.json"), []byte("3f9c2b7e5d1a4c8b9e6f0a1b2c3d4e5f"), []byte(acc.Secrets["webhook_secret"]), 1)
-	jsonEqual(t, got, want)
+	want := bytes.Replace(platformtest.Fixture(t, "subscribe_request.json"), []byte("3f9c2b7e5d1a4c8b9e6f0a1b2c3d4e5f"), []byte(acc.Secrets["webhook_secret"]), 1)
+	platformtest.JSONEqual(t, got, want)
 	if ctype != ok.JSONContentType {
 		t.Errorf("content type %q", ctype)
 	}
@@ -780,7 +615,7 @@ func TestConnectErrors(t *testing.T) {
 			if !errors.As(err, &e) || !errors.Is(err, tt.kind) || e.Field != tt.field || !strings.Contains(e.Message, tt.msg) {
 				t.Fatalf("error %#v, want %v on %q with %q", err, tt.kind, tt.field, tt.msg)
 			}
-			noSecret(t, err, tt.token)
+			platformtest.NoSecret(t, err, account(), tt.token)
 			if subs := fake.Subscriptions(); len(subs) != 0 {
 				t.Errorf("subscribed %v although Connect failed", subs)
 			}
@@ -789,12 +624,12 @@ func TestConnectErrors(t *testing.T) {
 }
 
 func TestConnectUnreachable(t *testing.T) {
-	_, err := ok.New(deadURL(t), nil).Connect(t.Context(), account(), "https://x.example/hooks/ok/1")
+	_, err := ok.New(platformtest.DeadURL(t), nil).Connect(t.Context(), account(), "https://x.example/hooks/ok/1")
 	if !errors.Is(err, errs.ErrUnavailable) || !strings.Contains(err.Error(), "cannot reach OK") {
 		t.Fatalf("error %v", err)
 	}
-	noSecret(t, err)
-	_, err = ok.New(deadURL(t), nil).Connect(t.Context(), account(), "not a url")
+	platformtest.NoSecret(t, err, account())
+	_, err = ok.New(platformtest.DeadURL(t), nil).Connect(t.Context(), account(), "not a url")
 	if !errors.Is(err, errs.ErrInvalid) {
 		t.Errorf("bad hook URL: %v", err)
 	}
@@ -805,76 +640,40 @@ func TestConnectUnreachable(t *testing.T) {
 // fake delivers to the URL Connect subscribed.
 func TestWebhookRoundTrip(t *testing.T) {
 	fake, p := newFake(t)
-	var mu sync.Mutex
-	var acc messenger.Account
-	var got []messenger.Update
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		rest, found := strings.CutPrefix(r.URL.Path, "/hooks/ok/42")
-		r.Header.Del(messenger.PathSecretHeader)
-		if found && strings.HasPrefix(rest, "/") {
-			r.Header.Set(messenger.PathSecretHeader, rest[1:])
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if err := p.Verify(acc, r.Header, body); err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return
-		}
-		us, err := p.Parse(acc, body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		got = append(got, us...)
-	}))
-	t.Cleanup(hook.Close)
-
+	hook := platformtest.NewHook(t, p, messenger.Account{})
+	read := platformtest.ReadResponse(t)
 	hookURL := hook.URL + "/hooks/ok/42"
 	connected, err := p.Connect(t.Context(), fake.Account(), hookURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	acc = connected
-	mu.Unlock()
+	hook.SetAccount(connected)
 
 	mid, text := fake.Text(oktest.ChatID, oktest.UserID, "", "Hello / привет")
 	data := []byte("%PDF-1.4 invoice")
 	fileMid, file := fake.File(oktest.ChatID, oktest.UserID, oktest.UserName, fake.AddMedia("application/pdf", data), "invoice.pdf", len(data))
 	for _, body := range [][]byte{oktest.Fixture("message_text.json"), text, file} {
-		resp, err := fake.Deliver(t.Context(), hookURL, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("webhook answered %s", resp.Status)
+		if code, _ := read(fake.Deliver(t.Context(), hookURL, body)); code != http.StatusOK {
+			t.Fatalf("webhook answered %d", code)
 		}
 	}
 	// A caller who does not know the secret.
 	for _, u := range []string{hookURL, hookURL + "/" + strings.Repeat("0", 64)} {
-		resp, err := http.Post(u, "application/json", bytes.NewReader(text))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusUnauthorized {
-			t.Errorf("%s without the secret: %s", u, resp.Status)
+		if code, _ := read(http.Post(u, "application/json", bytes.NewReader(text))); code != http.StatusUnauthorized {
+			t.Errorf("%s without the secret: %d", u, code)
 		}
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
+	got := hook.Updates()
 	if len(got) != 3 || got[0].Message == nil || got[0].Message.ExternalID != "mid:C3ecb9d0fake01.15cea67d78d2059" {
-		t.Fatalf("delivered %s", dump(got))
+		t.Fatalf("delivered %s", platformtest.Dump(got...))
 	}
 	if m := got[1].Message; m == nil || m.ExternalID != mid || m.Text != "Hello / привет" || m.SenderName != "" || m.SenderID != oktest.ChatID {
-		t.Errorf("text %s", dump(got[1:2]))
+		t.Errorf("text %s", platformtest.Dump(got[1:2]...))
 	}
 	m := got[2].Message
 	if m == nil || m.ExternalID != fileMid || len(m.Files) != 1 {
-		t.Fatalf("file %s", dump(got[2:]))
+		t.Fatalf("file %s", platformtest.Dump(got[2:]...))
 	}
 	f, err := p.Fetch(t.Context(), connected, m.Files[0])
 	if err != nil {
@@ -923,19 +722,11 @@ func TestFetch(t *testing.T) {
 }
 
 func TestFetchRefuses(t *testing.T) {
-	var mu sync.Mutex
-	foreignHits := 0
-	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		foreignHits++
-		mu.Unlock()
-		_, _ = io.WriteString(w, "foreign bytes")
-	}))
-	defer foreign.Close()
+	foreign := platformtest.Foreign(t)
 	fake, p := newFake(t)
 
 	// The fixtures' CDN hosts are not OK's: not fetched.
-	us, err := p.Parse(account(), fixture(t, "message_image.json"))
+	us, err := p.Parse(account(), platformtest.Fixture(t, "message_image.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -960,16 +751,11 @@ func TestFetchRefuses(t *testing.T) {
 	if _, err := p.Fetch(t.Context(), account(), messenger.FileRef{ID: big}); !errors.Is(err, ok.ErrTooLarge) {
 		t.Errorf("large body: %v", err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if foreignHits != 0 {
-		t.Errorf("the foreign host was asked %d times", foreignHits)
-	}
 }
 
 func TestMediaHostAllowed(t *testing.T) {
 	p := ok.New("http://127.0.0.1:8080/graph", nil)
-	for u, want := range map[string]bool{
+	platformtest.AllowedHosts(t, func(u *url.URL) bool { return ok.MediaHostAllowed(p, u.String()) }, map[string]bool{
 		"https://i.mycdn.me/image?id=1":       true,
 		"https://dfs3.mycdn.me/file?id=1":     true,
 		"https://vd12.okcdn.ru/video":         true,
@@ -984,11 +770,7 @@ func TestMediaHostAllowed(t *testing.T) {
 		"https://user@i.mycdn.me/x":           false,
 		"https://i.mycdn.example.test/image":  false,
 		"https://dfs.mycdn.example.test/file": false,
-	} {
-		if got := ok.MediaHostAllowed(p, u); got != want {
-			t.Errorf("%s: %v", u, got)
-		}
-	}
+	})
 }
 
 // ---------------------------------------------------------------- Profile
@@ -1014,57 +796,22 @@ func TestNoSecretInErrors(t *testing.T) {
 	defer srv.Close()
 	p := ok.New(srv.URL, nil)
 	_, err := p.Send(t.Context(), account(), chat, messenger.Outgoing{Text: "x"})
-	if err == nil {
-		t.Fatal("no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account())
 	acc, err := p.Connect(t.Context(), account(), "https://x.example/hooks/ok/1")
 	if err == nil {
 		t.Fatalf("connected: %+v", acc)
 	}
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 }
 
 // ---------------------------------------------------------------- fuzz
 
 func FuzzParse(f *testing.F) {
-	for _, name := range webhookFixtures {
-		f.Add(fixture(f, name))
-	}
-	f.Add(event(`,"attachments":[{"type":"FILE","payload":{"url":"https://dfs.mycdn.me/f","name":"a\\b"}}]`))
-	f.Add(event(`,"attachments":[{"type":"LOCATION","payload":{"latitude":1e400,"longitude":0}}]`))
-	f.Add([]byte(`{"recipient":{"chat_id":"chat:C"},"message":{"seq":"-1"}}`))
-	p := ok.New("", nil)
-	acc := account()
-	f.Fuzz(func(t *testing.T, body []byte) {
-		us, err := p.Parse(acc, body)
-		if err != nil {
-			if us != nil {
-				t.Error("updates with an error")
-			}
-			return
-		}
-		if len(us) == 0 {
-			t.Fatal("no update and no error")
-		}
-		for _, u := range us {
-			switch u.Kind {
-			case messenger.Message:
-				if u.Message == nil || u.Message.ExternalID == "" || u.Message.SenderID == "" {
-					t.Fatalf("message without ids: %s", dump(us))
-				}
-				for _, file := range u.Message.Files {
-					if file.ID == "" || file.Filename == "" || strings.ContainsAny(file.Filename, "/\\\x00") {
-						t.Errorf("bad file %+v", file)
-					}
-				}
-			case messenger.Ignored:
-				if u.Reason == "" {
-					t.Fatal("ignored without a reason")
-				}
-			default:
-				t.Fatalf("unexpected kind %q", u.Kind)
-			}
-		}
-	})
+	platformtest.NewParser(ok.New("", nil), account()).Fuzz(f, platformtest.Rules{
+		Kinds:    []messenger.UpdateKind{messenger.Message, messenger.Ignored},
+		NotEmpty: true,
+	}, webhooks.Files(),
+		event(`,"attachments":[{"type":"FILE","payload":{"url":"https://dfs.mycdn.me/f","name":"a\\b"}}]`),
+		event(`,"attachments":[{"type":"LOCATION","payload":{"latitude":1e400,"longitude":0}}]`),
+		[]byte(`{"recipient":{"chat_id":"chat:C"},"message":{"seq":"-1"}}`))
 }

@@ -7,14 +7,9 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -22,6 +17,7 @@ import (
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/platformtest"
 	"github.com/switchboard-hq/switchboard/internal/messenger/telegram"
 	"github.com/switchboard-hq/switchboard/internal/messenger/telegram/telegramtest"
 )
@@ -31,15 +27,6 @@ const (
 	secret   = "test-secret_0123456789abcdef"
 	annaChat = "700000001"
 )
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func account() messenger.Account {
 	return messenger.Account{
@@ -85,59 +72,30 @@ func TestKindAndFields(t *testing.T) {
 	}
 }
 
-func TestParseFixtures(t *testing.T) {
-	p := telegram.New("", nil)
-	tests := []struct {
-		file string
-		want []messenger.Update
-	}{
-		{"update_text.json", message(with(anna("11", 1735689600), "Hello, my order #4521 has not arrived"))},
-		{"update_photo_caption.json", message(with(anna("12", 1735689660), "This is the damaged box",
-			messenger.FileRef{ID: "AgACAgIAAxkBAAFAKE-photo-large", Filename: "photo-AQADfake01x.jpg", ContentType: "image/jpeg", Size: 98765}))},
-		{"update_document.json", message(with(anna("13", 1735689720), "",
-			messenger.FileRef{ID: "BQACAgIAAxkBAAFAKE-document", Filename: "invoice-4521.pdf", ContentType: "application/pdf", Size: 48213}))},
-		{"update_voice.json", message(with(anna("14", 1735689780), "",
-			messenger.FileRef{ID: "AwACAgIAAxkBAAFAKE-voice", Filename: "voice-AgADfake03.ogg", ContentType: "audio/ogg", Size: 23040}))},
-		{"update_location.json", message(with(anna("15", 1735689840),
-			"📍 52.520008,13.404954\nhttps://www.google.com/maps/search/?api=1&query=52.520008,13.404954"))},
-		{"update_contact.json", message(with(anna("16", 1735689900), "👤 Bob Courier, +15550100777"))},
-		{"update_sticker.json", message(with(anna("17", 1735689960), "[sticker 👍]",
-			messenger.FileRef{ID: "CAACAgIAAxkBAAFAKE-sticker", Filename: "sticker-AgADfake04.webp", ContentType: "image/webp", Size: 21010}))},
-		// The same external id as update_text.json: an edit, not a new message;
-		// SentAt is the edit_date.
-		{"update_edited_message.json", []messenger.Update{{Kind: messenger.Edit,
-			Message: with(anna("11", 1735690020), "Hello, my order #4522 has not arrived (typo fixed)")}}},
-		{"update_my_chat_member_kicked.json", []messenger.Update{{Kind: messenger.Ignored, Reason: "the client blocked the bot"}}},
-		{"update_channel_post_ignored.json", []messenger.Update{{Kind: messenger.Ignored, Reason: "channel_post updates are not helpdesk traffic"}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			got, err := p.Parse(account(), fixture(t, tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Parse =\n%s\nwant\n%s", dump(got), dump(tt.want))
-			}
-		})
-	}
+// webhooks are the webhook fixtures and what they parse to.
+var webhooks = platformtest.Golden{
+	"update_text.json": message(with(anna("11", 1735689600), "Hello, my order #4521 has not arrived")),
+	"update_photo_caption.json": message(with(anna("12", 1735689660), "This is the damaged box",
+		messenger.FileRef{ID: "AgACAgIAAxkBAAFAKE-photo-large", Filename: "photo-AQADfake01x.jpg", ContentType: "image/jpeg", Size: 98765})),
+	"update_document.json": message(with(anna("13", 1735689720), "",
+		messenger.FileRef{ID: "BQACAgIAAxkBAAFAKE-document", Filename: "invoice-4521.pdf", ContentType: "application/pdf", Size: 48213})),
+	"update_voice.json": message(with(anna("14", 1735689780), "",
+		messenger.FileRef{ID: "AwACAgIAAxkBAAFAKE-voice", Filename: "voice-AgADfake03.ogg", ContentType: "audio/ogg", Size: 23040})),
+	"update_location.json": message(with(anna("15", 1735689840),
+		"📍 52.520008,13.404954\nhttps://www.google.com/maps/search/?api=1&query=52.520008,13.404954")),
+	"update_contact.json": message(with(anna("16", 1735689900), "👤 Bob Courier, +15550100777")),
+	"update_sticker.json": message(with(anna("17", 1735689960), "[sticker 👍]",
+		messenger.FileRef{ID: "CAACAgIAAxkBAAFAKE-sticker", Filename: "sticker-AgADfake04.webp", ContentType: "image/webp", Size: 21010})),
+	// The same external id as update_text.json: an edit, not a new message;
+	// SentAt is the edit_date.
+	"update_edited_message.json": {{Kind: messenger.Edit,
+		Message: with(anna("11", 1735690020), "Hello, my order #4522 has not arrived (typo fixed)")}},
+	"update_my_chat_member_kicked.json": {{Kind: messenger.Ignored, Reason: "the client blocked the bot"}},
+	"update_channel_post_ignored.json":  {{Kind: messenger.Ignored, Reason: "channel_post updates are not helpdesk traffic"}},
 }
 
-func dump(us []messenger.Update) string {
-	var b strings.Builder
-	for _, u := range us {
-		b.WriteString(string(u.Kind) + " " + u.Reason)
-		if u.Message != nil {
-			b.WriteString(strings.ReplaceAll(strings.TrimSpace(strings.ReplaceAll(
-				strings.Join([]string{"", u.Message.ExternalID, u.Message.SenderID, u.Message.SenderName,
-					u.Message.ProfileURL, u.Message.ChatURL, u.Message.Text, u.Message.SentAt.String()}, " | "), "\n", `\n`)), "  ", " "))
-			for _, f := range u.Message.Files {
-				b.WriteString("\n  file " + f.ID + " " + f.Filename + " " + f.ContentType)
-			}
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
+func TestParseFixtures(t *testing.T) {
+	platformtest.NewParser(telegram.New("", nil), account()).Match(t, webhooks)
 }
 
 // update wraps a message object from a private chat with Anna.
@@ -148,125 +106,62 @@ func update(content string) []byte {
 }
 
 func TestParseOtherShapes(t *testing.T) {
-	p := telegram.New("", nil)
-	tests := []struct {
-		name     string
-		body     string
-		kind     messenger.UpdateKind
-		text     string   // Message/Edit
-		files    []string // file name + " " + content type
-		reason   string   // Ignored: a part of the reason
-		senderID string
-	}{
-		{name: "poll is shown as unsupported", body: string(update(`,"poll":{"id":"1","question":"?"}`)),
-			kind: messenger.Message, text: "[unsupported message type: poll]"},
-		{name: "dice", body: string(update(`,"dice":{"emoji":"🎲","value":3}`)),
-			kind: messenger.Message, text: "[unsupported message type: dice]"},
-		{name: "story", body: string(update(`,"story":{"chat":{"id":1,"type":"private"},"id":3}`)),
-			kind: messenger.Message, text: "[unsupported message type: story]"},
-		{name: "venue is shown as a place", body: string(update(`,"venue":{"location":{"latitude":1.5,"longitude":2},"title":"Shop","address":"Main St 1"},"location":{"latitude":1.5,"longitude":2}`)),
-			kind: messenger.Message, text: "📍 Shop, Main St 1\n1.5,2\nhttps://www.google.com/maps/search/?api=1&query=1.5,2"},
-		{name: "service message", body: string(update(`,"pinned_message":{"message_id":4}`)),
-			kind: messenger.Ignored, reason: "service message (pinned_message)"},
-		{name: "message without content", body: string(update(``)),
-			kind: messenger.Ignored, reason: "without content"},
-		{name: "group chat", body: `{"update_id":2,"message":{"message_id":5,"from":{"id":1},"chat":{"id":-100,"type":"group","title":"G"},"text":"hi"}}`,
-			kind: messenger.Ignored, reason: "group chat"},
-		{name: "supergroup chat", body: `{"update_id":2,"message":{"message_id":5,"from":{"id":1},"chat":{"id":-1001,"type":"supergroup"},"text":"hi"}}`,
-			kind: messenger.Ignored, reason: "supergroup chat"},
-		{name: "edit in a group", body: `{"update_id":2,"edited_message":{"message_id":5,"from":{"id":1},"chat":{"id":-100,"type":"group"},"text":"hi"}}`,
-			kind: messenger.Ignored, reason: "group chat"},
-		{name: "unblocked", body: `{"update_id":3,"my_chat_member":{"chat":{"id":7,"type":"private"},"from":{"id":7},"new_chat_member":{"status":"member"}}}`,
-			kind: messenger.Ignored, reason: "the client unblocked the bot"},
-		{name: "bot added to a group", body: `{"update_id":3,"my_chat_member":{"chat":{"id":-7,"type":"group"},"from":{"id":7},"new_chat_member":{"status":"member"}}}`,
-			kind: messenger.Ignored, reason: "group or channel"},
-		{name: "button press", body: `{"update_id":4,"callback_query":{"id":"9","from":{"id":7},"data":"x"}}`,
-			kind: messenger.Ignored, reason: "button"},
-		{name: "unknown update type", body: `{"update_id":5,"message_reaction":{}}`,
-			kind: messenger.Ignored, reason: "message_reaction"},
-		{name: "ids above 2^53 stay exact", body: `{"update_id":6,"message":{"message_id":9007199254740993,"from":{"id":9007199254740993},"chat":{"id":9007199254740993,"type":"private"},"text":"x"}}`,
-			kind: messenger.Message, text: "x", senderID: "9007199254740993"},
-		{name: "animated sticker", body: string(update(`,"sticker":{"file_id":"S","file_unique_id":"u1","is_animated":true,"is_video":false,"type":"regular"}`)),
-			kind: messenger.Message, text: "[sticker]", files: []string{"sticker-u1.tgs application/x-tgsticker"}},
-		{name: "video sticker", body: string(update(`,"sticker":{"file_id":"S","file_unique_id":"u2","is_animated":false,"is_video":true,"emoji":"😀"}`)),
-			kind: messenger.Message, text: "[sticker 😀]", files: []string{"sticker-u2.webm video/webm"}},
-		{name: "GIF is one file, not two", body: string(update(`,"animation":{"file_id":"A","file_unique_id":"u3","file_name":"cat.mp4","mime_type":"video/mp4"},"document":{"file_id":"A","file_unique_id":"u3","file_name":"cat.mp4","mime_type":"video/mp4"},"caption":"look"`)),
-			kind: messenger.Message, text: "look", files: []string{"cat.mp4 video/mp4"}},
-		{name: "video note", body: string(update(`,"video_note":{"file_id":"V","file_unique_id":"u4","length":240,"duration":3}`)),
-			kind: messenger.Message, files: []string{"video-note-u4.mp4 video/mp4"}},
-		{name: "document without a name", body: string(update(`,"document":{"file_id":"D","file_unique_id":"u5"}`)),
-			kind: messenger.Message, files: []string{"document-u5 application/octet-stream"}},
-		{name: "document name with a path", body: string(update(`,"document":{"file_id":"D","file_unique_id":"u5","file_name":"../../etc/passwd","mime_type":"text/plain"}`)),
-			kind: messenger.Message, files: []string{"....etcpasswd text/plain"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := p.Parse(account(), []byte(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != 1 || got[0].Kind != tt.kind {
-				t.Fatalf("Parse = %s", dump(got))
-			}
-			u := got[0]
-			if tt.kind == messenger.Ignored {
-				if !strings.Contains(u.Reason, tt.reason) || u.Message != nil {
-					t.Errorf("Ignored reason %q, want it to contain %q", u.Reason, tt.reason)
-				}
-				return
-			}
-			if u.Message.Text != tt.text {
-				t.Errorf("text %q, want %q", u.Message.Text, tt.text)
-			}
-			var files []string
-			for _, f := range u.Message.Files {
-				files = append(files, f.Filename+" "+f.ContentType)
-			}
-			if !reflect.DeepEqual(files, tt.files) {
-				t.Errorf("files %q, want %q", files, tt.files)
-			}
-			if tt.senderID != "" && (u.Message.SenderID != tt.senderID || u.Message.ExternalID != tt.senderID+":"+tt.senderID) {
-				t.Errorf("ids %q %q", u.Message.SenderID, u.Message.ExternalID)
-			}
-		})
-	}
+	platformtest.NewParser(telegram.New("", nil), account()).Cases(t, platformtest.NameAndType, []platformtest.Case{
+		{Name: "poll is shown as unsupported", Body: string(update(`,"poll":{"id":"1","question":"?"}`)),
+			Kind: messenger.Message, Text: "[unsupported message type: poll]"},
+		{Name: "dice", Body: string(update(`,"dice":{"emoji":"🎲","value":3}`)),
+			Kind: messenger.Message, Text: "[unsupported message type: dice]"},
+		{Name: "story", Body: string(update(`,"story":{"chat":{"id":1,"type":"private"},"id":3}`)),
+			Kind: messenger.Message, Text: "[unsupported message type: story]"},
+		{Name: "venue is shown as a place", Body: string(update(`,"venue":{"location":{"latitude":1.5,"longitude":2},"title":"Shop","address":"Main St 1"},"location":{"latitude":1.5,"longitude":2}`)),
+			Kind: messenger.Message, Text: "📍 Shop, Main St 1\n1.5,2\nhttps://www.google.com/maps/search/?api=1&query=1.5,2"},
+		{Name: "service message", Body: string(update(`,"pinned_message":{"message_id":4}`)),
+			Kind: messenger.Ignored, Reason: "service message (pinned_message)"},
+		{Name: "message without content", Body: string(update(``)),
+			Kind: messenger.Ignored, Reason: "without content"},
+		{Name: "group chat", Body: `{"update_id":2,"message":{"message_id":5,"from":{"id":1},"chat":{"id":-100,"type":"group","title":"G"},"text":"hi"}}`,
+			Kind: messenger.Ignored, Reason: "group chat"},
+		{Name: "supergroup chat", Body: `{"update_id":2,"message":{"message_id":5,"from":{"id":1},"chat":{"id":-1001,"type":"supergroup"},"text":"hi"}}`,
+			Kind: messenger.Ignored, Reason: "supergroup chat"},
+		{Name: "edit in a group", Body: `{"update_id":2,"edited_message":{"message_id":5,"from":{"id":1},"chat":{"id":-100,"type":"group"},"text":"hi"}}`,
+			Kind: messenger.Ignored, Reason: "group chat"},
+		{Name: "unblocked", Body: `{"update_id":3,"my_chat_member":{"chat":{"id":7,"type":"private"},"from":{"id":7},"new_chat_member":{"status":"member"}}}`,
+			Kind: messenger.Ignored, Reason: "the client unblocked the bot"},
+		{Name: "bot added to a group", Body: `{"update_id":3,"my_chat_member":{"chat":{"id":-7,"type":"group"},"from":{"id":7},"new_chat_member":{"status":"member"}}}`,
+			Kind: messenger.Ignored, Reason: "group or channel"},
+		{Name: "button press", Body: `{"update_id":4,"callback_query":{"id":"9","from":{"id":7},"data":"x"}}`,
+			Kind: messenger.Ignored, Reason: "button"},
+		{Name: "unknown update type", Body: `{"update_id":5,"message_reaction":{}}`,
+			Kind: messenger.Ignored, Reason: "message_reaction"},
+		{Name: "ids above 2^53 stay exact", Body: `{"update_id":6,"message":{"message_id":9007199254740993,"from":{"id":9007199254740993},"chat":{"id":9007199254740993,"type":"private"},"text":"x"}}`,
+			Kind: messenger.Message, Text: "x", ID: "9007199254740993:9007199254740993", Sender: "9007199254740993"},
+		{Name: "animated sticker", Body: string(update(`,"sticker":{"file_id":"S","file_unique_id":"u1","is_animated":true,"is_video":false,"type":"regular"}`)),
+			Kind: messenger.Message, Text: "[sticker]", Files: []string{"sticker-u1.tgs application/x-tgsticker"}},
+		{Name: "video sticker", Body: string(update(`,"sticker":{"file_id":"S","file_unique_id":"u2","is_animated":false,"is_video":true,"emoji":"😀"}`)),
+			Kind: messenger.Message, Text: "[sticker 😀]", Files: []string{"sticker-u2.webm video/webm"}},
+		{Name: "GIF is one file, not two", Body: string(update(`,"animation":{"file_id":"A","file_unique_id":"u3","file_name":"cat.mp4","mime_type":"video/mp4"},"document":{"file_id":"A","file_unique_id":"u3","file_name":"cat.mp4","mime_type":"video/mp4"},"caption":"look"`)),
+			Kind: messenger.Message, Text: "look", Files: []string{"cat.mp4 video/mp4"}},
+		{Name: "video note", Body: string(update(`,"video_note":{"file_id":"V","file_unique_id":"u4","length":240,"duration":3}`)),
+			Kind: messenger.Message, Files: []string{"video-note-u4.mp4 video/mp4"}},
+		{Name: "document without a name", Body: string(update(`,"document":{"file_id":"D","file_unique_id":"u5"}`)),
+			Kind: messenger.Message, Files: []string{"document-u5 application/octet-stream"}},
+		{Name: "document name with a path", Body: string(update(`,"document":{"file_id":"D","file_unique_id":"u5","file_name":"../../etc/passwd","mime_type":"text/plain"}`)),
+			Kind: messenger.Message, Files: []string{"....etcpasswd text/plain"}},
+	})
 }
 
 func TestParseRejectsWhatIsNotAnUpdate(t *testing.T) {
 	p := telegram.New("", nil)
 	for _, body := range []string{``, `not json`, `null`, `[]`, `{}`, `{"message":{}}`, `{"update_id":"1"}`, `{"update_id":1.5}`, `{"update_id":1e30}`} {
 		if got, err := p.Parse(account(), []byte(body)); err == nil {
-			t.Errorf("Parse(%q) = %s, want an error (the webhook answers 400)", body, dump(got))
+			t.Errorf("Parse(%q) = %s, want an error (the webhook answers 400)", body, platformtest.Dump(got...))
 		}
 	}
 }
 
 func TestVerify(t *testing.T) {
-	p := telegram.New("", nil)
-	body := fixture(t, "update_text.json")
-	h := func(v string) http.Header {
-		hdr := http.Header{}
-		if v != "" {
-			hdr.Set("X-Telegram-Bot-Api-Secret-Token", v)
-		}
-		return hdr
-	}
-	if err := p.Verify(account(), h(secret), body); err != nil {
-		t.Errorf("the right secret is refused: %v", err)
-	}
-	for name, hdr := range map[string]http.Header{
-		"missing": h(""), "wrong": h("test-secret_0123456789abcdeX"), "prefix": h("test-secret"),
-		"longer": h(secret + "x"),
-	} {
-		if err := p.Verify(account(), hdr, body); err == nil {
-			t.Errorf("%s secret accepted", name)
-		}
-	}
-	noSecret := account()
-	delete(noSecret.Secrets, "webhook_secret")
-	if err := p.Verify(noSecret, h(""), body); err == nil {
-		t.Error("a channel without a webhook secret accepts anything")
-	}
+	platformtest.SecretHeader(t, telegram.New("", nil), account(), "X-Telegram-Bot-Api-Secret-Token", "webhook_secret",
+		platformtest.Fixture(t, "update_text.json"))
 }
 
 // ---------------------------------------------------------------- Send
@@ -422,10 +317,7 @@ func TestSendErrors(t *testing.T) {
 				acc.Secrets["bot_token"] = tt.token
 			}
 			_, err := p.Send(t.Context(), acc, annaChat, messenger.Outgoing{Text: "hello"})
-			se := messenger.AsSendError(err)
-			if se == nil {
-				t.Fatalf("error %v is not a *SendError", err)
-			}
+			se := platformtest.SendError(t, err)
 			if tt.want.Reason == "" {
 				tt.want.Reason = se.Reason
 			}
@@ -435,13 +327,13 @@ func TestSendErrors(t *testing.T) {
 			if len(fake.Sent()) != 0 {
 				t.Error("the fake recorded a refused message")
 			}
-			noToken(t, err, token, tt.token)
+			platformtest.NoSecret(t, err, account(), tt.token)
 		})
 	}
 }
 
 func TestSendNetworkErrorIsTemporaryAndRedacted(t *testing.T) {
-	p := telegram.New(deadURL(t), nil)
+	p := telegram.New(platformtest.DeadURL(t), nil)
 	_, err := p.Send(t.Context(), account(), annaChat, messenger.Outgoing{Text: "hello"})
 	if err == nil {
 		t.Fatal("no error")
@@ -449,7 +341,7 @@ func TestSendNetworkErrorIsTemporaryAndRedacted(t *testing.T) {
 	if se := messenger.AsSendError(err); se != nil && se.Permanent {
 		t.Errorf("a network error is permanent: %v", err)
 	}
-	noToken(t, err, token)
+	platformtest.NoSecret(t, err, account())
 }
 
 func TestSendRefusesWhatCannotGo(t *testing.T) {
@@ -464,25 +356,6 @@ func TestSendRefusesWhatCannotGo(t *testing.T) {
 		_, err := p.Send(t.Context(), account(), tc.to, tc.m)
 		if se := messenger.AsSendError(err); se == nil || !se.Permanent {
 			t.Errorf("%s: %v, want a permanent SendError", name, err)
-		}
-	}
-}
-
-// deadURL is a URL where nothing answers.
-func deadURL(t *testing.T) string {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
-	return srv.URL
-}
-
-func noToken(t *testing.T, err error, tokens ...string) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, tok := range tokens {
-		if tok != "" && strings.Contains(err.Error(), tok) {
-			t.Errorf("error shows the token: %v", err)
 		}
 	}
 }
@@ -562,63 +435,35 @@ func TestConnectErrors(t *testing.T) {
 			if tt.kind == errs.ErrInvalid && e.Code != "validation_failed" {
 				t.Errorf("code %q", e.Code)
 			}
-			noToken(t, err, tt.token)
+			platformtest.NoSecret(t, err, account(), tt.token)
 		})
 	}
 }
 
 func TestConnectUnreachable(t *testing.T) {
-	p := telegram.New(deadURL(t), nil)
+	p := telegram.New(platformtest.DeadURL(t), nil)
 	_, err := p.Connect(t.Context(), account(), "https://x.example/hook")
 	if !errors.Is(err, errs.ErrUnavailable) || !strings.Contains(err.Error(), "cannot reach Telegram") {
 		t.Fatalf("error %v", err)
 	}
-	noToken(t, err, token)
+	platformtest.NoSecret(t, err, account())
 }
 
 // TestWebhookRoundTrip plays Telegram's side with the fake: the update the
 // fake delivers passes Verify and parses.
 func TestWebhookRoundTrip(t *testing.T) {
 	fake, p := newFake(t)
-	var mu sync.Mutex
-	var acc messenger.Account
-	var got []messenger.Update
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		defer mu.Unlock()
-		if err := p.Verify(acc, r.Header, body); err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return
-		}
-		us, err := p.Parse(acc, body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		got = append(got, us...)
-	}))
-	t.Cleanup(hook.Close)
-
+	hook := platformtest.NewHook(t, p, messenger.Account{})
 	connected, err := p.Connect(t.Context(), account(), hook.URL+"/hooks/telegram/1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	acc = connected
-	mu.Unlock()
-	resp, err := fake.Deliver(t.Context(), telegramtest.Fixture("update_text.json"))
-	if err != nil {
-		t.Fatal(err)
+	hook.SetAccount(connected)
+	if code, _ := platformtest.ReadResponse(t)(fake.Deliver(t.Context(), telegramtest.Fixture("update_text.json"))); code != http.StatusOK {
+		t.Fatalf("webhook answered %d", code)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("webhook answered %s", resp.Status)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != 1 || got[0].Message == nil || got[0].Message.ExternalID != annaChat+":11" {
-		t.Errorf("delivered %s", dump(got))
+	if got := hook.Updates(); len(got) != 1 || got[0].Message == nil || got[0].Message.ExternalID != annaChat+":11" {
+		t.Errorf("delivered %s", platformtest.Dump(got...))
 	}
 }
 
@@ -628,7 +473,7 @@ func TestFetchDownloadsAPhoto(t *testing.T) {
 	fake, p := newFake(t)
 	data := jpegBytes(t)
 	fake.AddFile("AgACAgIAAxkBAAFAKE-photo-large", "photos/file_0.jpg", data)
-	us, err := p.Parse(account(), fixture(t, "update_photo_caption.json"))
+	us, err := p.Parse(account(), platformtest.Fixture(t, "update_photo_caption.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -674,13 +519,13 @@ func TestFetchErrorsHideTheToken(t *testing.T) {
 	if err == nil {
 		t.Fatal("unknown file fetched")
 	}
-	noToken(t, err, token)
+	platformtest.NoSecret(t, err, account())
 
-	_, err = telegram.New(deadURL(t), nil).Fetch(t.Context(), account(), messenger.FileRef{ID: "x"})
+	_, err = telegram.New(platformtest.DeadURL(t), nil).Fetch(t.Context(), account(), messenger.FileRef{ID: "x"})
 	if err == nil {
 		t.Fatal("fetched from nowhere")
 	}
-	noToken(t, err, token)
+	platformtest.NoSecret(t, err, account())
 }
 
 func TestCancelledContext(t *testing.T) {
@@ -691,50 +536,16 @@ func TestCancelledContext(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v does not say the context was cancelled", err)
 	}
-	noToken(t, err, token)
+	platformtest.NoSecret(t, err, account())
 }
 
 // ---------------------------------------------------------------- fuzz
 
 func FuzzParse(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil || len(files) == 0 {
-		f.Fatal("no fixtures", err)
-	}
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Add(update(`,"poll":{}`))
-	f.Add(update(`,"photo":[]`))
-	f.Add(update(`,"sticker":null,"caption":"x"`))
-	p := telegram.New("", nil)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		us, err := p.Parse(account(), body)
-		if err != nil {
-			return
-		}
-		if len(us) == 0 {
-			t.Fatal("no update and no error")
-		}
-		for _, u := range us {
-			switch u.Kind {
-			case messenger.Message, messenger.Edit:
-				if u.Message == nil || u.Message.ExternalID == "" || u.Message.SenderID == "" {
-					t.Fatalf("%s without ids: %+v", u.Kind, u.Message)
-				}
-			case messenger.Ignored:
-				if u.Reason == "" {
-					t.Fatal("ignored without a reason")
-				}
-			default:
-				t.Fatalf("unexpected kind %q", u.Kind)
-			}
-		}
-	})
+	platformtest.NewParser(telegram.New("", nil), account()).Fuzz(f, platformtest.Rules{
+		Kinds:    []messenger.UpdateKind{messenger.Message, messenger.Edit, messenger.Ignored},
+		NotEmpty: true,
+	}, platformtest.Glob(f, "*.json"), update(`,"poll":{}`), update(`,"photo":[]`), update(`,"sticker":null,"caption":"x"`))
 }
 
 func TestSendPhotoRefusedGoesAsDocument(t *testing.T) {

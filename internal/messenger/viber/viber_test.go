@@ -3,15 +3,11 @@ package viber
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -22,6 +18,7 @@ import (
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/platformtest"
 	"github.com/switchboard-hq/switchboard/internal/messenger/viber/vibertest"
 )
 
@@ -33,15 +30,6 @@ const (
 	customerNm = "Test Customer"
 )
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func account() messenger.Account {
 	return messenger.Account{
 		ChannelID: 5,
@@ -52,31 +40,6 @@ func account() messenger.Account {
 		},
 		Secrets: map[string]string{FieldToken: token},
 	}
-}
-
-// noSecret fails when err's text holds the token.
-func noSecret(t *testing.T, err error, tokens ...string) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range append(tokens, token) {
-		if s != "" && strings.Contains(err.Error(), s) {
-			t.Errorf("error text holds a secret: %q", err)
-		}
-	}
-}
-
-func dump(us []messenger.Update) string {
-	b, _ := json.MarshalIndent(us, "", " ")
-	return string(b)
-}
-
-// deadURL is a URL where nothing answers.
-func deadURL(t *testing.T) string {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
-	return srv.URL
 }
 
 func TestKindAndFields(t *testing.T) {
@@ -117,75 +80,43 @@ func message(id, text string, ms int64, files ...messenger.FileRef) []messenger.
 	}}}
 }
 
-func TestParseFixtures(t *testing.T) {
-	v := New("", nil)
-	tests := []struct {
-		file string
-		want []messenger.Update
-	}{
-		{"message_text.json", message("5710000000000000001", "Hello, my order #1042 has not arrived yet.", 1718000000123)},
-		{"message_picture.json", message("5710000000000000002", "This is the damaged box", 1718000060456, messenger.FileRef{
-			ID:       "https://dl-media.viber.example.test/media/photo-0001.jpg?Expires=1718086400&Signature=FAKE",
-			Filename: "photo-0001.jpg", ContentType: "image/jpeg", Size: 184213})},
-		{"message_file.json", message("5710000000000000003", "", 1718000120789, messenger.FileRef{
-			ID:       "https://dl-media.viber.example.test/media/invoice-1042.pdf?Expires=1718086400&Signature=FAKE",
-			Filename: "invoice-1042.pdf", ContentType: "application/pdf", Size: 52344})},
-		{"message_video.json", message("5710000000000000004", "", 1718000150000, messenger.FileRef{
-			ID:       "https://dl-media.viber.example.test/media/clip-0001.mp4?Expires=1718086400&Signature=FAKE",
-			Filename: "video-5710000000000000004.mp4", ContentType: "video/mp4", Size: 2048000})},
-		{"message_location.json", message("5710000000000000005",
-			"📍 51.50735,-0.12776\nhttps://www.google.com/maps/search/?api=1&query=51.50735,-0.12776", 1718000180000)},
-		{"message_contact.json", message("5710000000000000006", "👤 Warehouse Desk, +440000000000", 1718000210000)},
-		{"message_sticker.json", message("5710000000000000007", "[sticker]", 1718000240000, messenger.FileRef{
-			ID: "https://content.viber.example.test/stickers/46105.png", Filename: "sticker-46105.png", ContentType: "image/png"})},
-		{"delivered.json", []messenger.Update{{Kind: messenger.Status,
-			Status: &messenger.DeliveryStatus{ExternalID: "5720000000000000001", State: messenger.Delivered}}}},
-		{"seen.json", []messenger.Update{{Kind: messenger.Status,
-			Status: &messenger.DeliveryStatus{ExternalID: "5720000000000000001", State: messenger.Read}}}},
-		{"failed.json", []messenger.Update{{Kind: messenger.Status,
-			Status: &messenger.DeliveryStatus{ExternalID: "5720000000000000002", State: messenger.Failed, Error: "failure description"}}}},
-		{"subscribed.json", []messenger.Update{{Kind: messenger.Ignored, Reason: "the client subscribed to the bot"}}},
-		{"unsubscribed.json", []messenger.Update{{Kind: messenger.Ignored,
-			Reason: "the client unsubscribed: Viber refuses replies until they write again"}}},
-		{"webhook_check.json", []messenger.Update{{Kind: messenger.Ignored, Reason: "Viber's webhook check"}}},
-	}
-	seen := map[string]bool{}
-	for _, tt := range tests {
-		seen[tt.file] = true
-		t.Run(tt.file, func(t *testing.T) {
-			got, err := v.Parse(account(), fixture(t, tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got  %s\nwant %s", dump(got), dump(tt.want))
-			}
-		})
-	}
-	for _, name := range webhookFixtures(t) {
-		if !seen[filepath.Base(name)] {
-			t.Errorf("webhook fixture %s is not in the table", name)
-		}
-	}
+// callbacks are the callback fixtures and what they parse to.
+var callbacks = platformtest.Golden{
+	"message_text.json": message("5710000000000000001", "Hello, my order #1042 has not arrived yet.", 1718000000123),
+	"message_picture.json": message("5710000000000000002", "This is the damaged box", 1718000060456, messenger.FileRef{
+		ID:       "https://dl-media.viber.example.test/media/photo-0001.jpg?Expires=1718086400&Signature=FAKE",
+		Filename: "photo-0001.jpg", ContentType: "image/jpeg", Size: 184213}),
+	"message_file.json": message("5710000000000000003", "", 1718000120789, messenger.FileRef{
+		ID:       "https://dl-media.viber.example.test/media/invoice-1042.pdf?Expires=1718086400&Signature=FAKE",
+		Filename: "invoice-1042.pdf", ContentType: "application/pdf", Size: 52344}),
+	"message_video.json": message("5710000000000000004", "", 1718000150000, messenger.FileRef{
+		ID:       "https://dl-media.viber.example.test/media/clip-0001.mp4?Expires=1718086400&Signature=FAKE",
+		Filename: "video-5710000000000000004.mp4", ContentType: "video/mp4", Size: 2048000}),
+	"message_location.json": message("5710000000000000005",
+		"📍 51.50735,-0.12776\nhttps://www.google.com/maps/search/?api=1&query=51.50735,-0.12776", 1718000180000),
+	"message_contact.json": message("5710000000000000006", "👤 Warehouse Desk, +440000000000", 1718000210000),
+	"message_sticker.json": message("5710000000000000007", "[sticker]", 1718000240000, messenger.FileRef{
+		ID: "https://content.viber.example.test/stickers/46105.png", Filename: "sticker-46105.png", ContentType: "image/png"}),
+	"delivered.json": {{Kind: messenger.Status,
+		Status: &messenger.DeliveryStatus{ExternalID: "5720000000000000001", State: messenger.Delivered}}},
+	"seen.json": {{Kind: messenger.Status,
+		Status: &messenger.DeliveryStatus{ExternalID: "5720000000000000001", State: messenger.Read}}},
+	"failed.json": {{Kind: messenger.Status,
+		Status: &messenger.DeliveryStatus{ExternalID: "5720000000000000002", State: messenger.Failed, Error: "failure description"}}},
+	"subscribed.json": {{Kind: messenger.Ignored, Reason: "the client subscribed to the bot"}},
+	"unsubscribed.json": {{Kind: messenger.Ignored,
+		Reason: "the client unsubscribed: Viber refuses replies until they write again"}},
+	"webhook_check.json": {{Kind: messenger.Ignored, Reason: "Viber's webhook check"}},
 }
 
-// webhookFixtures are the fixtures Viber posts to the webhook.
-func webhookFixtures(t testing.TB) []string {
-	all, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, name := range all {
-		base := filepath.Base(name)
-		if !strings.HasPrefix(base, "send_message_") && !strings.HasPrefix(base, "get_user_details") {
-			out = append(out, name)
+func TestParseFixtures(t *testing.T) {
+	platformtest.NewParser(New("", nil), account()).Match(t, callbacks)
+	// The other fixtures are the API's answers.
+	for _, name := range platformtest.Glob(t, "*.json") {
+		if _, ok := callbacks[name]; !ok && !strings.HasPrefix(name, "send_message_") && !strings.HasPrefix(name, "get_user_details") {
+			t.Errorf("callback fixture %s is not in the table", name)
 		}
 	}
-	if len(out) != 13 {
-		t.Fatalf("%d webhook fixtures: %v", len(out), out)
-	}
-	return out
 }
 
 // msg is a "message" callback from the customer with the message object m.
@@ -195,101 +126,60 @@ func msg(m string) []byte {
 }
 
 func TestParseOtherShapes(t *testing.T) {
-	v := New("", nil)
-	tests := []struct {
-		name   string
-		body   string
-		kind   messenger.UpdateKind
-		text   string   // Message
-		files  []string // file name + " " + content type
-		reason string   // Ignored: a part of the reason
-		id     string   // the external id, when checked
-	}{
-		{name: "rich media", body: string(msg(`{"type":"rich_media","rich_media":{"Type":"rich_media"}}`)),
-			kind: messenger.Message, text: "[unsupported message type: rich_media]"},
-		{name: "future type with text", body: string(msg(`{"type":"poll","text":"Which one?"}`)),
-			kind: messenger.Message, text: "[unsupported message type: poll]\nWhich one?"},
-		{name: "no type", body: string(msg(`{"text":"x"}`)),
-			kind: messenger.Message, text: "[unsupported message type]\nx"},
-		{name: "no message object", body: `{"event":"message","message_token":1,"sender":{"id":"u="}}`,
-			kind: messenger.Message, text: "[unsupported message type]"},
-		{name: "picture without media", body: string(msg(`{"type":"picture","text":"look"}`)),
-			kind: messenger.Message, text: "[unsupported message type: picture]\nlook"},
-		{name: "url", body: string(msg(`{"type":"url","media":"https://shop.example/item/1"}`)),
-			kind: messenger.Message, text: "https://shop.example/item/1"},
-		{name: "location out of range", body: string(msg(`{"type":"location","location":{"lat":91,"lon":0}}`)),
-			kind: messenger.Message, text: "[unsupported message type: location]"},
-		{name: "location as strings with exponent", body: string(msg(`{"type":"location","location":{"lat":"1e1","lon":-2.5}}`)),
-			kind: messenger.Message, text: "📍 10,-2.5\nhttps://www.google.com/maps/search/?api=1&query=10,-2.5"},
-		{name: "contact without name", body: string(msg(`{"type":"contact","contact":{"phone_number":"+1555"}}`)),
-			kind: messenger.Message, text: "👤 +1555"},
-		{name: "sticker without media", body: string(msg(`{"type":"sticker","sticker_id":1}`)),
-			kind: messenger.Message, text: "[sticker]"},
-		{name: "file name with a path", body: string(msg(`{"type":"file","media":"https://dl-media.viber.com/x","file_name":"..\\..\\etc/pass\u0000wd.txt","size":3}`)),
-			kind: messenger.Message, files: []string{"passwd.txt text/plain"}},
-		{name: "file without a name", body: string(msg(`{"type":"file","media":"https://dl-media.viber.com/x/y"}`)),
-			kind: messenger.Message, files: []string{"file-5710000000000000099 application/octet-stream"}},
-		{name: "picture png without a name", body: string(msg(`{"type":"picture","text":"","media":"https://dl-media.viber.com/a/b.png?x=1"}`)),
-			kind: messenger.Message, files: []string{"picture-5710000000000000099.png image/png"}},
-		{name: "voice, undocumented", body: string(msg(`{"type":"audio","media":"https://dl-media.viber.com/v.m4a"}`)),
-			kind: messenger.Message, files: []string{"audio-5710000000000000099.m4a audio/mp4"}},
-		{name: "media that is not a link", body: string(msg(`{"type":"video","media":"javascript:alert(1)"}`)),
-			kind: messenger.Message, text: "[unsupported message type: video]"},
-		{name: "token above 2^53 stays exact", body: `{"event":"message","message_token":9007199254740993,"sender":{"id":"u="},"message":{"type":"text","text":"x"}}`,
-			kind: messenger.Message, text: "x", id: "9007199254740993"},
-		{name: "token as a string", body: `{"event":"message","message_token":"5710000000000000123","sender":{"id":"u="},"message":{"type":"text","text":"x"}}`,
-			kind: messenger.Message, text: "x", id: "5710000000000000123"},
-		{name: "token as a float", body: `{"event":"message","message_token":5.71e18,"sender":{"id":"u="},"message":{"type":"text","text":"x"}}`,
-			kind: messenger.Ignored, reason: "without a message_token"},
-		{name: "no token", body: `{"event":"message","sender":{"id":"u="},"message":{"type":"text","text":"x"}}`,
-			kind: messenger.Ignored, reason: "without a message_token"},
-		{name: "no sender", body: `{"event":"message","message_token":1,"message":{"type":"text","text":"x"}}`,
-			kind: messenger.Ignored, reason: "without a valid sender id"},
-		{name: "status without token", body: `{"event":"seen","user_id":"u="}`,
-			kind: messenger.Ignored, reason: "seen callback without a message_token"},
-		{name: "failed without desc", body: `{"event":"failed","message_token":7}`,
-			kind: messenger.Status},
-		{name: "conversation started", body: `{"event":"conversation_started","timestamp":1,"message_token":4,"type":"open","context":"","user":{"id":"u=","name":"A"},"subscribed":false}`,
-			kind: messenger.Ignored, reason: "conversation_started"},
-		{name: "client status", body: `{"event":"client_status","timestamp":1}`,
-			kind: messenger.Ignored, reason: `event "client_status" is not helpdesk traffic`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			us, err := v.Parse(account(), []byte(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(us) != 1 || us[0].Kind != tt.kind {
-				t.Fatalf("got %s", dump(us))
-			}
-			u := us[0]
-			switch u.Kind {
-			case messenger.Ignored:
-				if !strings.Contains(u.Reason, tt.reason) {
-					t.Errorf("reason %q, want %q", u.Reason, tt.reason)
+	platformtest.NewParser(New("", nil), account()).Cases(t, platformtest.NameAndType, []platformtest.Case{
+		{Name: "rich media", Body: string(msg(`{"type":"rich_media","rich_media":{"Type":"rich_media"}}`)),
+			Kind: messenger.Message, Text: "[unsupported message type: rich_media]"},
+		{Name: "future type with text", Body: string(msg(`{"type":"poll","text":"Which one?"}`)),
+			Kind: messenger.Message, Text: "[unsupported message type: poll]\nWhich one?"},
+		{Name: "no type", Body: string(msg(`{"text":"x"}`)),
+			Kind: messenger.Message, Text: "[unsupported message type]\nx"},
+		{Name: "no message object", Body: `{"event":"message","message_token":1,"sender":{"id":"u="}}`,
+			Kind: messenger.Message, Text: "[unsupported message type]"},
+		{Name: "picture without media", Body: string(msg(`{"type":"picture","text":"look"}`)),
+			Kind: messenger.Message, Text: "[unsupported message type: picture]\nlook"},
+		{Name: "url", Body: string(msg(`{"type":"url","media":"https://shop.example/item/1"}`)),
+			Kind: messenger.Message, Text: "https://shop.example/item/1"},
+		{Name: "location out of range", Body: string(msg(`{"type":"location","location":{"lat":91,"lon":0}}`)),
+			Kind: messenger.Message, Text: "[unsupported message type: location]"},
+		{Name: "location as strings with exponent", Body: string(msg(`{"type":"location","location":{"lat":"1e1","lon":-2.5}}`)),
+			Kind: messenger.Message, Text: "📍 10,-2.5\nhttps://www.google.com/maps/search/?api=1&query=10,-2.5"},
+		{Name: "contact without name", Body: string(msg(`{"type":"contact","contact":{"phone_number":"+1555"}}`)),
+			Kind: messenger.Message, Text: "👤 +1555"},
+		{Name: "sticker without media", Body: string(msg(`{"type":"sticker","sticker_id":1}`)),
+			Kind: messenger.Message, Text: "[sticker]"},
+		{Name: "file name with a path", Body: string(msg(`{"type":"file","media":"https://dl-media.viber.com/x","file_name":"..\\..\\etc/pass\u0000wd.txt","size":3}`)),
+			Kind: messenger.Message, Files: []string{"passwd.txt text/plain"}},
+		{Name: "file without a name", Body: string(msg(`{"type":"file","media":"https://dl-media.viber.com/x/y"}`)),
+			Kind: messenger.Message, Files: []string{"file-5710000000000000099 application/octet-stream"}},
+		{Name: "picture png without a name", Body: string(msg(`{"type":"picture","text":"","media":"https://dl-media.viber.com/a/b.png?x=1"}`)),
+			Kind: messenger.Message, Files: []string{"picture-5710000000000000099.png image/png"}},
+		{Name: "voice, undocumented", Body: string(msg(`{"type":"audio","media":"https://dl-media.viber.com/v.m4a"}`)),
+			Kind: messenger.Message, Files: []string{"audio-5710000000000000099.m4a audio/mp4"}},
+		{Name: "media that is not a link", Body: string(msg(`{"type":"video","media":"javascript:alert(1)"}`)),
+			Kind: messenger.Message, Text: "[unsupported message type: video]"},
+		{Name: "token above 2^53 stays exact", Body: `{"event":"message","message_token":9007199254740993,"sender":{"id":"u="},"message":{"type":"text","text":"x"}}`,
+			Kind: messenger.Message, Text: "x", ID: "9007199254740993"},
+		{Name: "token as a string", Body: `{"event":"message","message_token":"5710000000000000123","sender":{"id":"u="},"message":{"type":"text","text":"x"}}`,
+			Kind: messenger.Message, Text: "x", ID: "5710000000000000123"},
+		{Name: "token as a float", Body: `{"event":"message","message_token":5.71e18,"sender":{"id":"u="},"message":{"type":"text","text":"x"}}`,
+			Kind: messenger.Ignored, Reason: "without a message_token"},
+		{Name: "no token", Body: `{"event":"message","sender":{"id":"u="},"message":{"type":"text","text":"x"}}`,
+			Kind: messenger.Ignored, Reason: "without a message_token"},
+		{Name: "no sender", Body: `{"event":"message","message_token":1,"message":{"type":"text","text":"x"}}`,
+			Kind: messenger.Ignored, Reason: "without a valid sender id"},
+		{Name: "status without token", Body: `{"event":"seen","user_id":"u="}`,
+			Kind: messenger.Ignored, Reason: "seen callback without a message_token"},
+		{Name: "failed without desc", Body: `{"event":"failed","message_token":7}`,
+			Kind: messenger.Status, Check: func(t *testing.T, u messenger.Update) {
+				if s := u.Status; s.State != messenger.Failed || s.Error != "Viber could not deliver the message" || s.ExternalID != "7" {
+					t.Errorf("status %+v", s)
 				}
-			case messenger.Status:
-				if u.Status.State != messenger.Failed || u.Status.Error != "Viber could not deliver the message" || u.Status.ExternalID != "7" {
-					t.Errorf("status %+v", u.Status)
-				}
-			case messenger.Message:
-				if tt.text != "" && u.Message.Text != tt.text {
-					t.Errorf("text %q, want %q", u.Message.Text, tt.text)
-				}
-				if tt.id != "" && u.Message.ExternalID != tt.id {
-					t.Errorf("id %q, want %q", u.Message.ExternalID, tt.id)
-				}
-				var files []string
-				for _, f := range u.Message.Files {
-					files = append(files, f.Filename+" "+f.ContentType)
-				}
-				if tt.files != nil && !reflect.DeepEqual(files, tt.files) {
-					t.Errorf("files %q, want %q", files, tt.files)
-				}
-			}
-		})
-	}
+			}},
+		{Name: "conversation started", Body: `{"event":"conversation_started","timestamp":1,"message_token":4,"type":"open","context":"","user":{"id":"u=","name":"A"},"subscribed":false}`,
+			Kind: messenger.Ignored, Reason: "conversation_started"},
+		{Name: "client status", Body: `{"event":"client_status","timestamp":1}`,
+			Kind: messenger.Ignored, Reason: `event "client_status" is not helpdesk traffic`},
+	})
 }
 
 func TestParseRejectsWhatIsNotACallback(t *testing.T) {
@@ -308,85 +198,17 @@ func TestParseRejectsWhatIsNotACallback(t *testing.T) {
 // ---------------------------------------------------------------- Verify
 
 func TestVerifySigning(t *testing.T) {
-	v := New("", nil)
-	raw := fixture(t, "message_text.json")
-	if len(raw) != 452 {
-		t.Fatalf("message_text.json is %d bytes, SIGNING.md says 452", len(raw))
-	}
-	hdr := func(sig string) http.Header {
-		h := http.Header{}
-		if sig != "" {
-			h.Set(SignatureHeader, sig)
-		}
-		return h
-	}
-	// The exact bytes and SIGNING.md's header: accepted, in either case.
-	if err := v.Verify(account(), hdr(signingHex), raw); err != nil {
-		t.Fatalf("valid signature refused: %v", err)
-	}
-	if err := v.Verify(account(), hdr(strings.ToUpper(signingHex)), raw); err != nil {
-		t.Errorf("uppercase hex refused: %v", err)
-	}
-	// One hex digit changed.
-	changed := []byte(signingHex)
-	changed[10] = map[bool]byte{true: 'd', false: 'c'}[changed[10] == 'c']
-	if err := v.Verify(account(), hdr(string(changed)), raw); !errors.Is(err, ErrBadSignature) {
-		t.Errorf("changed digit: %v", err)
-	}
-	// Missing header.
-	if err := v.Verify(account(), hdr(""), raw); !errors.Is(err, ErrNoSignature) {
-		t.Errorf("no header: %v", err)
-	}
-	// The body re-serialised: the same JSON value in other bytes.
-	var val any
-	if err := json.Unmarshal(raw, &val); err != nil {
-		t.Fatal(err)
-	}
-	reserialised, _ := json.Marshal(val)
-	if bytes.Equal(reserialised, raw) {
-		t.Fatal("re-serialising did not change the bytes")
-	}
-	if err := v.Verify(account(), hdr(signingHex), reserialised); !errors.Is(err, ErrBadSignature) {
-		t.Errorf("re-serialised body: %v", err)
-	}
-	// Without the final newline.
-	if err := v.Verify(account(), hdr(signingHex), bytes.TrimRight(raw, "\n")); err == nil {
-		t.Error("body without its final newline accepted")
-	}
-	// Malformed headers.
-	for _, h := range []string{"sha256=" + signingHex, signingHex[:62], "zz" + signingHex[2:], signingHex + "00"} {
-		if err := v.Verify(account(), hdr(h), raw); err == nil {
-			t.Errorf("header %q accepted", h)
-		}
-	}
-	// Another channel's token, or none.
-	other := account()
-	other.Secrets[FieldToken] = "4ab1c0ffee000000-TESTTOKEN0000000-0000000000000002"
-	if err := v.Verify(other, hdr(signingHex), raw); err == nil {
-		t.Error("another token accepted")
-	}
-	delete(other.Secrets, FieldToken)
-	if err := v.Verify(other, hdr(signingHex), raw); err == nil {
-		t.Error("accepted without a token")
-	}
-	// The fake signs the same way.
-	if got := vibertest.Sign(token, raw); got != signingHex {
-		t.Errorf("vibertest.Sign = %s", got)
-	}
+	platformtest.Signature{
+		Platform: New("", nil), Account: account(), Secret: FieldToken, Header: SignatureHeader,
+		Fixture: "message_text.json", Size: 452, Hex: signingHex,
+		ErrNo: ErrNoSignature, ErrBad: ErrBadSignature, Sign: vibertest.Sign,
+	}.Check(t)
 }
 
 // ---------------------------------------------------------------- Send
 
 func TestSendTextMatchesFixture(t *testing.T) {
-	var got []byte
-	var auth, path, ctype string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, _ = io.ReadAll(r.Body)
-		auth, path, ctype = r.Header.Get(AuthHeader), r.URL.Path, r.Header.Get("Content-Type")
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(fixture(t, "send_message_response_ok.json"))
-	}))
-	defer srv.Close()
+	srv := platformtest.Record(t, platformtest.Fixture(t, "send_message_response_ok.json"))
 	v := New(srv.URL+"/pa", srv.Client())
 	id, err := v.Send(context.Background(), account(), customer, messenger.Outgoing{Text: "Hi! We are checking order #1042 now.", Key: "41"})
 	if err != nil {
@@ -395,19 +217,11 @@ func TestSendTextMatchesFixture(t *testing.T) {
 	if id != "5720000000000000001" {
 		t.Errorf("id = %q (a message_token above 2^53 must stay exact)", id)
 	}
-	if auth != token || path != "/pa/send_message" || ctype != "application/json" {
-		t.Errorf("auth %q path %q content type %q", auth, path, ctype)
+	r, got := srv.Last()
+	if r.Header.Get(AuthHeader) != token || r.URL.Path != "/pa/send_message" || r.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("%s %s", r.URL, r.Header)
 	}
-	var gotV, wantV any
-	if err := json.Unmarshal(got, &gotV); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(fixture(t, "send_message_request.json"), &wantV); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(gotV, wantV) {
-		t.Errorf("request\n got %s\nwant %s", got, fixture(t, "send_message_request.json"))
-	}
+	platformtest.JSONEqual(t, got, platformtest.Fixture(t, "send_message_request.json"))
 }
 
 func TestSendSender(t *testing.T) {
@@ -528,17 +342,14 @@ func TestSendErrors(t *testing.T) {
 				acc.Secrets[FieldToken] = tt.token
 			}
 			_, err := New(fake.URL, nil).Send(context.Background(), acc, customer, messenger.Outgoing{Text: "hello"})
-			se := messenger.AsSendError(err)
-			if se == nil {
-				t.Fatalf("error %v is not a *SendError", err)
-			}
+			se := platformtest.SendError(t, err)
 			if *se != tt.want {
 				t.Errorf("SendError %+v, want %+v", *se, tt.want)
 			}
 			if len(fake.Sent()) != 0 {
 				t.Error("the fake recorded a refused message")
 			}
-			noSecret(t, err, tt.token)
+			platformtest.NoSecret(t, err, account(), tt.token)
 		})
 	}
 }
@@ -566,14 +377,8 @@ func TestSendErrorHTTP(t *testing.T) {
 }
 
 func TestSendNetworkErrorIsTemporaryAndRedacted(t *testing.T) {
-	_, err := New(deadURL(t), nil).Send(context.Background(), account(), customer, messenger.Outgoing{Text: "hello"})
-	if err == nil {
-		t.Fatal("no error")
-	}
-	if se := messenger.AsSendError(err); se != nil {
-		t.Errorf("a network error is a SendError: %v", err)
-	}
-	noSecret(t, err)
+	_, err := New(platformtest.DeadURL(t), nil).Send(context.Background(), account(), customer, messenger.Outgoing{Text: "hello"})
+	platformtest.Unreachable(t, err, account())
 }
 
 func TestSendRefusesWhatCannotGo(t *testing.T) {
@@ -673,65 +478,12 @@ func TestSendFiles(t *testing.T) {
 func TestSendConcurrent(t *testing.T) {
 	fake := vibertest.New(t, token)
 	v := New(fake.URL, nil)
-	var wg sync.WaitGroup
-	ids := make([]string, 20)
-	for i := range ids {
-		wg.Go(func() {
-			id, err := v.Send(context.Background(), account(), customer, messenger.Outgoing{Text: fmt.Sprint("n", i)})
-			if err != nil {
-				t.Error(err)
-			}
-			ids[i] = id
-		})
-	}
-	wg.Wait()
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if id == "" || seen[id] {
-			t.Errorf("id %q empty or repeated", id)
-		}
-		seen[id] = true
-	}
+	platformtest.SendConcurrently(t, 20, func(i int) (string, error) {
+		return v.Send(context.Background(), account(), customer, messenger.Outgoing{Text: fmt.Sprint("n", i)})
+	})
 }
 
 // ---------------------------------------------------------------- Connect
-
-// hookServer is Switchboard's webhook for acc: it verifies and parses what
-// comes, and collects the updates.
-type hookServer struct {
-	*httptest.Server
-	mu  sync.Mutex
-	acc messenger.Account
-	got []messenger.Update
-}
-
-func newHook(t *testing.T, acc messenger.Account) *hookServer {
-	h := &hookServer{acc: acc}
-	v := New("", nil)
-	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if err := v.Verify(h.acc, r.Header, body); err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return
-		}
-		us, err := v.Parse(h.acc, body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		h.got = append(h.got, us...)
-	}))
-	t.Cleanup(h.Close)
-	return h
-}
-
-func (h *hookServer) updates() []messenger.Update {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]messenger.Update(nil), h.got...)
-}
 
 func TestConnectRegistersTheWebhook(t *testing.T) {
 	fake := vibertest.New(t, token)
@@ -740,7 +492,7 @@ func TestConnectRegistersTheWebhook(t *testing.T) {
 		Secrets: map[string]string{FieldToken: " " + token + "\n"}}
 	// The framework stores the credentials before Connect: Viber's check of
 	// the webhook verifies with them.
-	hook := newHook(t, messenger.Account{Secrets: map[string]string{FieldToken: token}})
+	hook := platformtest.NewHook(t, New("", nil), messenger.Account{Secrets: map[string]string{FieldToken: token}})
 	hookURL := hook.URL + "/hooks/viber/3"
 	acc, err := v.Connect(context.Background(), in, hookURL)
 	if err != nil {
@@ -767,8 +519,8 @@ func TestConnectRegistersTheWebhook(t *testing.T) {
 	if name, photo := fake.SendsNameAndPhoto(); !name || !photo {
 		t.Error("set_webhook did not ask for send_name and send_photo")
 	}
-	if got := hook.updates(); len(got) != 1 || got[0].Kind != messenger.Ignored || got[0].Reason != "Viber's webhook check" {
-		t.Errorf("webhook check: %s", dump(got))
+	if got := hook.Updates(); len(got) != 1 || got[0].Kind != messenger.Ignored || got[0].Reason != "Viber's webhook check" {
+		t.Errorf("webhook check: %s", platformtest.Dump(got...))
 	}
 	if calls := fake.Calls(); !reflect.DeepEqual(calls, []string{"get_account_info", "set_webhook"}) {
 		t.Errorf("calls %v", calls)
@@ -808,9 +560,9 @@ func TestConnectErrors(t *testing.T) {
 			if tt.script != nil {
 				tt.script(fake)
 			}
-			hook := newHook(t, account()).URL
+			hook := platformtest.NewHook(t, New("", nil), account()).URL
 			if tt.hook == "dead" {
-				hook = deadURL(t)
+				hook = platformtest.DeadURL(t)
 			}
 			acc := account()
 			acc.Public = map[string]string{}
@@ -823,17 +575,17 @@ func TestConnectErrors(t *testing.T) {
 			if !errors.As(err, &e) || !errors.Is(err, tt.kind) || e.Field != tt.field || !strings.Contains(e.Message, tt.msg) {
 				t.Fatalf("error %#v, want %v on %q with %q", err, tt.kind, tt.field, tt.msg)
 			}
-			noSecret(t, err, tt.token)
+			platformtest.NoSecret(t, err, account(), tt.token)
 		})
 	}
 }
 
 func TestConnectUnreachable(t *testing.T) {
-	_, err := New(deadURL(t), nil).Connect(context.Background(), account(), "https://x.example/hook")
+	_, err := New(platformtest.DeadURL(t), nil).Connect(context.Background(), account(), "https://x.example/hook")
 	if !errors.Is(err, errs.ErrUnavailable) || !strings.Contains(err.Error(), "cannot reach Viber") {
 		t.Fatalf("error %v", err)
 	}
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 }
 
 // TestWebhookRoundTrip plays Viber's side with the fake: what it delivers
@@ -841,47 +593,38 @@ func TestConnectUnreachable(t *testing.T) {
 func TestWebhookRoundTrip(t *testing.T) {
 	fake := vibertest.New(t, token)
 	v := New(fake.URL, nil)
-	hook := newHook(t, account())
+	hook := platformtest.NewHook(t, New("", nil), account())
+	read := platformtest.ReadResponse(t)
 	ctx := context.Background()
 	id, err := v.Send(ctx, account(), customer, messenger.Outgoing{Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	in, text := fake.Text(customer, "", "hello again")
-	bodies := [][]byte{fixture(t, "message_text.json"), text, fake.Status("delivered", id), fake.Status("seen", id), fake.Status("failed", id)}
+	bodies := [][]byte{platformtest.Fixture(t, "message_text.json"), text, fake.Status("delivered", id), fake.Status("seen", id), fake.Status("failed", id)}
 	for _, b := range bodies {
-		resp, err := fake.Deliver(ctx, hook.URL, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("webhook answered %s", resp.Status)
+		if code, _ := read(fake.Deliver(ctx, hook.URL, b)); code != http.StatusOK {
+			t.Fatalf("webhook answered %d", code)
 		}
 	}
 	other := vibertest.New(t, "4ab1c0ffee000000-OTHERTOKEN")
-	resp, err := other.Deliver(ctx, hook.URL, text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("another bot's signature: %s", resp.Status)
+	if code, _ := read(other.Deliver(ctx, hook.URL, text)); code != http.StatusUnauthorized {
+		t.Errorf("another bot's signature: %d", code)
 	}
 
-	got := hook.updates()
+	got := hook.Updates()
 	if len(got) != 5 {
-		t.Fatalf("updates %s", dump(got))
+		t.Fatalf("updates %s", platformtest.Dump(got...))
 	}
 	if m := got[0].Message; m == nil || m.ExternalID != "5710000000000000001" {
-		t.Errorf("fixture: %s", dump(got[:1]))
+		t.Errorf("fixture: %s", platformtest.Dump(got[:1]...))
 	}
 	if m := got[1].Message; m == nil || m.ExternalID != in || m.Text != "hello again" || m.SenderName != "" || m.SenderID != customer {
-		t.Errorf("built text: %s", dump(got[1:2]))
+		t.Errorf("built text: %s", platformtest.Dump(got[1:2]...))
 	}
 	for i, state := range []string{messenger.Delivered, messenger.Read, messenger.Failed} {
 		if s := got[2+i].Status; s == nil || s.ExternalID != id || s.State != state {
-			t.Errorf("status %d: %s", i, dump(got[2+i:3+i]))
+			t.Errorf("status %d: %s", i, platformtest.Dump(got[2+i:3+i]...))
 		}
 	}
 }
@@ -897,7 +640,7 @@ func TestFetch(t *testing.T) {
 	_, body := fake.Picture(customer, customerNm, link, "photo-9.jpg", "the box")
 	us, err := v.Parse(account(), body)
 	if err != nil || len(us) != 1 || us[0].Message == nil || len(us[0].Message.Files) != 1 {
-		t.Fatalf("parse: %v %s", err, dump(us))
+		t.Fatalf("parse: %v %s", err, platformtest.Dump(us...))
 	}
 	f, err := v.Fetch(ctx, account(), us[0].Message.Files[0])
 	if err != nil {
@@ -932,15 +675,7 @@ func TestFetch(t *testing.T) {
 
 func TestFetchRefusesOtherHosts(t *testing.T) {
 	ctx := context.Background()
-	var mu sync.Mutex
-	hits := 0
-	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hits++
-		mu.Unlock()
-		_, _ = w.Write([]byte("foreign bytes"))
-	}))
-	defer foreign.Close()
+	foreign := platformtest.Foreign(t)
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, foreign.URL+"/stolen", http.StatusFound)
 	}))
@@ -955,17 +690,12 @@ func TestFetchRefusesOtherHosts(t *testing.T) {
 	if !errors.Is(err, ErrHostNotAllowed) {
 		t.Errorf("redirect to a foreign host: %v", err)
 	}
-	noSecret(t, err)
-	mu.Lock()
-	defer mu.Unlock()
-	if hits != 0 {
-		t.Errorf("the foreign host was asked %d times", hits)
-	}
+	platformtest.NoSecret(t, err, account())
 }
 
 func TestMediaHostAllowed(t *testing.T) {
 	v := New("http://127.0.0.1:8080/pa", nil)
-	for u, want := range map[string]bool{
+	platformtest.AllowedHosts(t, v.mediaHostAllowed, map[string]bool{
 		"https://dl-media.viber.com/1/share/2/x.jpg":    true,
 		"https://media-direct.cdn.viber.com/download":   true,
 		"https://viber.com/x":                           true,
@@ -985,12 +715,7 @@ func TestMediaHostAllowed(t *testing.T) {
 		"https://avatar.example.test/u/aaaa.jpg":        false,
 		"https://switchboard.example.test/files/a.jpg":  false,
 		"https://chatapi.viber.com/pa/get_account_info": true,
-	} {
-		pu, _ := url.Parse(u)
-		if got := v.mediaHostAllowed(pu); got != want {
-			t.Errorf("%s: %v", u, got)
-		}
-	}
+	})
 }
 
 // ---------------------------------------------------------------- Profile
@@ -1018,7 +743,7 @@ func TestProfile(t *testing.T) {
 	if err == nil {
 		t.Error("wrong token answered")
 	}
-	noSecret(t, err, "4ab1c0ffee000000-WRONG")
+	platformtest.NoSecret(t, err, account(), "4ab1c0ffee000000-WRONG")
 	if calls := fake.Calls(); len(calls) != 3 || calls[0] != "get_user_details" {
 		t.Errorf("calls %v", calls)
 	}
@@ -1038,17 +763,11 @@ func TestSecretsRedacted(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "[redacted]") {
 		t.Fatalf("send: %v", err)
 	}
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 	_, err = v.Connect(ctx, account(), "https://x.example/hook")
-	if err == nil {
-		t.Fatal("connect: no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account())
 	_, err = v.Profile(ctx, account(), customer)
-	if err == nil {
-		t.Fatal("profile: no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account())
 }
 
 func TestCancelledContext(t *testing.T) {
@@ -1060,7 +779,7 @@ func TestCancelledContext(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("send: %v does not say the context was cancelled", err)
 	}
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 	if _, err := v.Connect(ctx, account(), "https://x.example/hook"); !errors.Is(err, context.Canceled) {
 		t.Errorf("connect: %v", err)
 	}
@@ -1069,51 +788,12 @@ func TestCancelledContext(t *testing.T) {
 // ---------------------------------------------------------------- fuzz
 
 func FuzzParse(f *testing.F) {
-	for _, name := range webhookFixtures(f) {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Add(msg(`{"type":"rich_media","rich_media":{}}`))
-	f.Add(msg(`{"type":"sticker","sticker_id":"x","media":"https://a.viber.com/1.png"}`))
-	f.Add(msg(`{"type":"location","location":{"lat":"NaN","lon":1}}`))
-	f.Add([]byte(`{"event":"message","message_token":"-1","sender":{"id":"\u0000"}}`))
-	v := New("", nil)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		us, err := v.Parse(account(), body)
-		if err != nil {
-			if us != nil {
-				t.Fatal("updates with an error")
-			}
-			return
-		}
-		if len(us) != 1 {
-			t.Fatalf("%d updates", len(us))
-		}
-		for _, u := range us {
-			switch u.Kind {
-			case messenger.Message:
-				if u.Message == nil || u.Message.ExternalID == "" || u.Message.SenderID == "" {
-					t.Fatalf("message without ids: %+v", u.Message)
-				}
-				for _, file := range u.Message.Files {
-					if file.ID == "" || file.Filename == "" || strings.ContainsAny(file.Filename, "/\\\x00") {
-						t.Fatalf("bad file %+v", file)
-					}
-				}
-			case messenger.Status:
-				if u.Status == nil || u.Status.ExternalID == "" {
-					t.Fatal("status without id")
-				}
-			case messenger.Ignored:
-				if u.Reason == "" {
-					t.Fatal("ignored without a reason")
-				}
-			default:
-				t.Fatalf("unexpected kind %q", u.Kind)
-			}
-		}
-	})
+	platformtest.NewParser(New("", nil), account()).Fuzz(f, platformtest.Rules{
+		Kinds:  []messenger.UpdateKind{messenger.Message, messenger.Status, messenger.Ignored},
+		Single: true,
+	}, callbacks.Files(),
+		msg(`{"type":"rich_media","rich_media":{}}`),
+		msg(`{"type":"sticker","sticker_id":"x","media":"https://a.viber.com/1.png"}`),
+		msg(`{"type":"location","location":{"lat":"NaN","lon":1}}`),
+		[]byte(`{"event":"message","message_token":"-1","sender":{"id":"\u0000"}}`))
 }

@@ -10,18 +10,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
-	"github.com/switchboard-hq/switchboard/internal/errs"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/platformtest"
 	"github.com/switchboard-hq/switchboard/internal/messenger/vk/vktest"
 )
 
@@ -35,15 +32,6 @@ const (
 	ivanChat         = "https://vk.com/gim200000001?sel=100000001"
 )
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func account() messenger.Account {
 	return messenger.Account{
 		ChannelID: 9,
@@ -54,24 +42,6 @@ func account() messenger.Account {
 			FieldSecret:       testSecret,
 		},
 	}
-}
-
-// noSecret fails when err's text holds any secret of the test account.
-func noSecret(t *testing.T, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range []string{testToken, testSecret, testConfirmation} {
-		if strings.Contains(err.Error(), s) {
-			t.Errorf("error text holds a secret: %q", err)
-		}
-	}
-}
-
-func dump(us []messenger.Update) string {
-	b, _ := json.Marshal(us)
-	return string(b)
 }
 
 var okAnswer = messenger.Update{Kind: messenger.Answer, Answer: OK}
@@ -116,46 +86,37 @@ func TestKindAndFields(t *testing.T) {
 
 // ---------------------------------------------------------------- Parse
 
+// webhooks are the callback fixtures and what they parse to.
+var webhooks = platformtest.Golden{
+	"confirmation.json":     {{Kind: messenger.Answer, Answer: testConfirmation}},
+	"message_new_text.json": fromIvan("1499", 1718000000, "Здравствуйте! Где мой заказ 1042?"),
+	"message_new_photo.json": fromIvan("1500", 1718000060, "Вот фото коробки", messenger.FileRef{
+		ID: "https://sun9-1.userapi.example.test/photo_z.jpg", Filename: "photo-100000001_457239001.jpg", ContentType: "image/jpeg"}),
+	"message_new_doc.json": fromIvan("1501", 1718000120, "", messenger.FileRef{
+		ID: "https://vk.example.test/doc100000001_660000001?hash=fake&dl=fake", Filename: "invoice-1042.pdf", ContentType: "application/pdf", Size: 52344}),
+	"message_new_voice.json": fromIvan("1502", 1718000180, "", messenger.FileRef{
+		ID: "https://psv4.userapi.example.test/voice-0001.ogg", Filename: "voice-100000001_670000001.ogg", ContentType: "audio/ogg"}),
+	"message_new_geo.json": fromIvan("1503", 1718000240,
+		"📍 55.751244,37.618423 (Moscow, Russia)\nhttps://maps.google.com/?q=55.751244,37.618423"),
+	"message_new_sticker.json": fromIvan("1504", 1718000300, "[sticker]", messenger.FileRef{
+		ID: "https://vk.example.test/sticker/1-49-128", Filename: "sticker-1-49.png", ContentType: "image/png"}),
+	"message_read.json": {{Kind: messenger.Status,
+		Status: &messenger.DeliveryStatus{ExternalID: "1510", State: messenger.Read, UpTo: true, Recipient: "100000001"}}, okAnswer},
+	"message_reply.json":        ignoredAs("the community's own message 1510 to 100000001 (message_reply)"),
+	"message_typing_state.json": ignoredAs("client 100000001 is typing"),
+	"message_allow.json":        ignoredAs("client 100000001 allowed messages from the community"),
+	"message_deny.json":         ignoredAs("client 100000001 denied messages from the community: replies fail until they allow them again"),
+}
+
 func TestParseFixtures(t *testing.T) {
-	tests := []struct {
-		file string
-		want []messenger.Update
-	}{
-		{"confirmation.json", []messenger.Update{{Kind: messenger.Answer, Answer: testConfirmation}}},
-		{"message_new_text.json", fromIvan("1499", 1718000000, "Здравствуйте! Где мой заказ 1042?")},
-		{"message_new_photo.json", fromIvan("1500", 1718000060, "Вот фото коробки", messenger.FileRef{
-			ID: "https://sun9-1.userapi.example.test/photo_z.jpg", Filename: "photo-100000001_457239001.jpg", ContentType: "image/jpeg"})},
-		{"message_new_doc.json", fromIvan("1501", 1718000120, "", messenger.FileRef{
-			ID: "https://vk.example.test/doc100000001_660000001?hash=fake&dl=fake", Filename: "invoice-1042.pdf", ContentType: "application/pdf", Size: 52344})},
-		{"message_new_voice.json", fromIvan("1502", 1718000180, "", messenger.FileRef{
-			ID: "https://psv4.userapi.example.test/voice-0001.ogg", Filename: "voice-100000001_670000001.ogg", ContentType: "audio/ogg"})},
-		{"message_new_geo.json", fromIvan("1503", 1718000240,
-			"📍 55.751244,37.618423 (Moscow, Russia)\nhttps://maps.google.com/?q=55.751244,37.618423")},
-		{"message_new_sticker.json", fromIvan("1504", 1718000300, "[sticker]", messenger.FileRef{
-			ID: "https://vk.example.test/sticker/1-49-128", Filename: "sticker-1-49.png", ContentType: "image/png"})},
-		{"message_read.json", []messenger.Update{{Kind: messenger.Status,
-			Status: &messenger.DeliveryStatus{ExternalID: "1510", State: messenger.Read, UpTo: true, Recipient: "100000001"}}, okAnswer}},
-		{"message_reply.json", ignoredAs("the community's own message 1510 to 100000001 (message_reply)")},
-		{"message_typing_state.json", ignoredAs("client 100000001 is typing")},
-		{"message_allow.json", ignoredAs("client 100000001 allowed messages from the community")},
-		{"message_deny.json", ignoredAs("client 100000001 denied messages from the community: replies fail until they allow them again")},
-	}
 	v := New("", nil)
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			body := fixture(t, tt.file)
-			if err := v.Verify(account(), http.Header{}, body); err != nil {
-				t.Fatalf("Verify: %v", err)
-			}
-			got, err := v.Parse(account(), body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got  %s\nwant %s", dump(got), dump(tt.want))
-			}
-		})
-	}
+	// Every fixture passes Verify too.
+	platformtest.Parser{Parse: func(body []byte) ([]messenger.Update, error) {
+		if err := v.Verify(account(), http.Header{}, body); err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
+		}
+		return v.Parse(account(), body)
+	}}.Match(t, webhooks)
 }
 
 // event wraps an object in a callback envelope for the test community.
@@ -174,81 +135,66 @@ func msgNew(fields string) []byte {
 
 func TestParseCases(t *testing.T) {
 	v := New("", nil)
-	parse := func(t *testing.T, b []byte) messenger.Update {
-		t.Helper()
+	// Every event is answered "ok"; the cases check what comes before.
+	p := platformtest.Parser{Parse: func(b []byte) ([]messenger.Update, error) {
 		us, err := v.Parse(account(), b)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		if len(us) != 2 || us[1] != okAnswer {
-			t.Fatalf("updates = %s", dump(us))
+		if len(us) == 0 || us[len(us)-1] != okAnswer {
+			return nil, fmt.Errorf("not answered ok: %s", platformtest.Dump(us...))
 		}
-		return us[0]
-	}
-	text := func(t *testing.T, b []byte, want string) *messenger.Inbound {
-		t.Helper()
-		u := parse(t, b)
-		if u.Kind != messenger.Message || u.Message.Text != want || u.Message.ExternalID == "" || u.Message.SenderID == "" {
-			t.Errorf("got %s, want text %q", dump([]messenger.Update{u}), want)
-		}
-		return u.Message
-	}
-	ignored := func(t *testing.T, b []byte, prefix string) {
-		t.Helper()
-		u := parse(t, b)
-		if u.Kind != messenger.Ignored || !strings.HasPrefix(u.Reason, prefix) {
-			t.Errorf("got %s, want ignored %q…", dump([]messenger.Update{u}), prefix)
-		}
-	}
+		return us[:len(us)-1], nil
+	}}
 
 	t.Run("not a callback", func(t *testing.T) {
 		for _, b := range []string{``, `nope`, `[]`, `{}`, `{"type":""}`, `{"type":5}`} {
 			if us, err := v.Parse(account(), []byte(b)); !errors.Is(err, ErrNotVK) || us != nil {
-				t.Errorf("%q: %s %v", b, dump(us), err)
+				t.Errorf("%q: %s %v", b, platformtest.Dump(us...), err)
 			}
 		}
 	})
 	t.Run("another community", func(t *testing.T) {
-		ignored(t, bytes.Replace(msgNew(`"text":"hi"`), []byte("200000001"), []byte("200000002"), 1), "event for another community")
+		p.Ignored(t, bytes.Replace(msgNew(`"text":"hi"`), []byte("200000001"), []byte("200000002"), 1), "event for another community")
 	})
 	t.Run("confirmation without a confirmation string", func(t *testing.T) {
 		acc := account()
 		delete(acc.Secrets, FieldConfirmation)
-		if _, err := v.Parse(acc, fixture(t, "confirmation.json")); err == nil {
+		if _, err := v.Parse(acc, platformtest.Fixture(t, "confirmation.json")); err == nil {
 			t.Error("answered without a confirmation string")
 		}
 	})
 	t.Run("big ids stay exact", func(t *testing.T) {
-		m := text(t, msgNew(`"text":"x","conversation_message_id":9007199254740993`), "x")
+		m := p.Text(t, msgNew(`"text":"x","conversation_message_id":9007199254740993`), "x")
 		if m.ExternalID != "100000001_9007199254740993" {
 			t.Errorf("external id %q", m.ExternalID)
 		}
-		u := parse(t, event("message_read", `{"from_id":1,"peer_id":1,"read_message_id":9007199254740993}`))
+		u := p.One(t, event("message_read", `{"from_id":1,"peer_id":1,"read_message_id":9007199254740993}`))
 		if u.Status == nil || u.Status.ExternalID != "9007199254740993" {
-			t.Errorf("read %s", dump([]messenger.Update{u}))
+			t.Errorf("read %s", platformtest.Dump(u))
 		}
 	})
 	t.Run("not from a person", func(t *testing.T) {
-		ignored(t, msgNew(`"text":"hi","peer_id":2000000005`), "message in a group chat")
-		ignored(t, msgNew(`"text":"hi","out":1`), "the community's own message")
-		ignored(t, msgNew(`"text":"hi","from_id":-200000001,"peer_id":-200000001`), "message from a community")
-		ignored(t, event("message_new", `{"client_info":{}}`), "message event without a message")
-		ignored(t, event("message_read", `{"from_id":1,"peer_id":2000000001,"read_message_id":5}`), "read receipt in a group chat")
-		ignored(t, event("message_read", `{"from_id":1,"peer_id":1}`), "read receipt without")
+		p.Ignored(t, msgNew(`"text":"hi","peer_id":2000000005`), "message in a group chat")
+		p.Ignored(t, msgNew(`"text":"hi","out":1`), "the community's own message")
+		p.Ignored(t, msgNew(`"text":"hi","from_id":-200000001,"peer_id":-200000001`), "message from a community")
+		p.Ignored(t, event("message_new", `{"client_info":{}}`), "message event without a message")
+		p.Ignored(t, event("message_read", `{"from_id":1,"peer_id":2000000001,"read_message_id":5}`), "read receipt in a group chat")
+		p.Ignored(t, event("message_read", `{"from_id":1,"peer_id":1}`), "read receipt without")
 	})
 	t.Run("ids", func(t *testing.T) {
-		m := text(t, msgNew(`"text":"x","conversation_message_id":0,"id":55`), "x")
+		m := p.Text(t, msgNew(`"text":"x","conversation_message_id":0,"id":55`), "x")
 		if m.ExternalID != "100000001_id55" {
 			t.Errorf("without cmid: %q", m.ExternalID)
 		}
-		ignored(t, msgNew(`"text":"x","conversation_message_id":0,"id":0`), "message without conversation_message_id")
-		m = text(t, msgNew(`"text":"x","peer_id":"100000001","conversation_message_id":"8"`), "x")
+		p.Ignored(t, msgNew(`"text":"x","conversation_message_id":0,"id":0`), "message without conversation_message_id")
+		m = p.Text(t, msgNew(`"text":"x","peer_id":"100000001","conversation_message_id":"8"`), "x")
 		if m.ExternalID != "100000001_8" {
 			t.Errorf("string ids: %q", m.ExternalID)
 		}
 	})
 	t.Run("old message_new shape", func(t *testing.T) {
-		m := text(t, event("message_new", `{"date":1,"from_id":5,"peer_id":5,"id":2,"conversation_message_id":3,"text":"old"}`), "old")
+		m := p.Text(t, event("message_new", `{"date":1,"from_id":5,"peer_id":5,"id":2,"conversation_message_id":3,"text":"old"}`), "old")
 		if m.ExternalID != "5_3" || m.SenderID != "5" {
 			t.Errorf("old shape: %+v", m)
 		}
@@ -256,40 +202,40 @@ func TestParseCases(t *testing.T) {
 	t.Run("edit", func(t *testing.T) {
 		b := event("message_edit", `{"date":1718000000,"update_time":1718000500,"from_id":100000001,"id":1501,"out":0,"conversation_message_id":1499,"peer_id":100000001,"text":"Где мой заказ 1043?",`+
 			`"attachments":[{"type":"photo","photo":{"id":1,"owner_id":1,"sizes":[{"type":"x","url":"https://sun9-1.userapi.com/a.jpg","width":1,"height":1}]}}]}`)
-		u := parse(t, b)
+		u := p.One(t, b)
 		if u.Kind != messenger.Edit || u.Message.ExternalID != ivan+"_1499" || u.Message.Text != "Где мой заказ 1043?" ||
 			len(u.Message.Files) != 0 || u.Message.SentAt.Unix() != 1718000500 {
-			t.Errorf("edit: %s", dump([]messenger.Update{u}))
+			t.Errorf("edit: %s", platformtest.Dump(u))
 		}
-		ignored(t, event("message_edit", `{"from_id":-200000001,"peer_id":100000001,"out":1,"conversation_message_id":5,"text":"x"}`), "the community's own message")
+		p.Ignored(t, event("message_edit", `{"from_id":-200000001,"peer_id":100000001,"out":1,"conversation_message_id":5,"text":"x"}`), "the community's own message")
 	})
 	t.Run("ignored events", func(t *testing.T) {
-		ignored(t, event("message_event", `{"user_id":1,"peer_id":1,"event_id":"x","payload":{}}`), "callback button press")
-		ignored(t, event("group_join", `{"user_id":1}`), "group_join events are not helpdesk traffic")
-		ignored(t, event("wall_post_new", `null`), "wall_post_new events")
-		ignored(t, event("<script>", `{}`), "script events")
+		p.Ignored(t, event("message_event", `{"user_id":1,"peer_id":1,"event_id":"x","payload":{}}`), "callback button press")
+		p.Ignored(t, event("group_join", `{"user_id":1}`), "group_join events are not helpdesk traffic")
+		p.Ignored(t, event("wall_post_new", `null`), "wall_post_new events")
+		p.Ignored(t, event("<script>", `{}`), "script events")
 	})
 	t.Run("attachments as text", func(t *testing.T) {
 		att := func(a string) []byte { return msgNew(`"attachments":[` + a + `]`) }
-		text(t, att(`{"type":"video","video":{"id":456239017,"owner_id":-1,"title":"Unboxing","duration":30}}`),
+		p.Text(t, att(`{"type":"video","video":{"id":456239017,"owner_id":-1,"title":"Unboxing","duration":30}}`),
 			"[video: Unboxing]\nhttps://vk.com/video-1_456239017")
-		text(t, att(`{"type":"audio","audio":{"id":1,"owner_id":2,"artist":"Artist","title":"Song"}}`), "[audio: Artist – Song]")
-		text(t, att(`{"type":"link","link":{"url":"https://example.com/a","title":"A page"}}`), "[link: A page]\nhttps://example.com/a")
-		text(t, att(`{"type":"link","link":{"url":"javascript:alert(1)","title":"bad"}}`), "[link: bad]")
-		text(t, att(`{"type":"wall","wall":{"id":12,"from_id":-5,"text":"post"}}`), "[wall post]\nhttps://vk.com/wall-5_12")
-		text(t, att(`{"type":"market","market":{"id":3,"owner_id":-5,"title":"Mug"}}`), "[product: Mug]\nhttps://vk.com/product-5_3")
-		text(t, att(`{"type":"poll","poll":{"id":1,"question":"Which?"}}`), "[poll: Which?]")
-		text(t, att(`{"type":"gift","gift":{"id":1}}`), "[gift]")
-		text(t, att(`{"type":"story","story":{"id":4,"owner_id":6}}`), "[story]\nhttps://vk.com/story6_4")
-		text(t, att(`{"type":"hologram","hologram":{}}`), "[unsupported message type: hologram]")
-		text(t, att(`{"type":"","x":{}}`), Unsupported)
-		text(t, att(`"not an object"`), Unsupported)
-		text(t, att(`{"type":"photo","photo":{"id":1,"owner_id":1,"sizes":[]}}`), "[photo]")
-		text(t, att(`{"type":"doc","doc":{"id":1,"owner_id":1,"title":"x.pdf","ext":"pdf"}}`), "[file: x.pdf]")
-		text(t, att(`{"type":"audio_message","audio_message":{"id":1,"owner_id":1,"transcript":"Привет"}}`), "[voice message]\n🎤 Привет")
+		p.Text(t, att(`{"type":"audio","audio":{"id":1,"owner_id":2,"artist":"Artist","title":"Song"}}`), "[audio: Artist – Song]")
+		p.Text(t, att(`{"type":"link","link":{"url":"https://example.com/a","title":"A page"}}`), "[link: A page]\nhttps://example.com/a")
+		p.Text(t, att(`{"type":"link","link":{"url":"javascript:alert(1)","title":"bad"}}`), "[link: bad]")
+		p.Text(t, att(`{"type":"wall","wall":{"id":12,"from_id":-5,"text":"post"}}`), "[wall post]\nhttps://vk.com/wall-5_12")
+		p.Text(t, att(`{"type":"market","market":{"id":3,"owner_id":-5,"title":"Mug"}}`), "[product: Mug]\nhttps://vk.com/product-5_3")
+		p.Text(t, att(`{"type":"poll","poll":{"id":1,"question":"Which?"}}`), "[poll: Which?]")
+		p.Text(t, att(`{"type":"gift","gift":{"id":1}}`), "[gift]")
+		p.Text(t, att(`{"type":"story","story":{"id":4,"owner_id":6}}`), "[story]\nhttps://vk.com/story6_4")
+		p.Text(t, att(`{"type":"hologram","hologram":{}}`), "[unsupported message type: hologram]")
+		p.Text(t, att(`{"type":"","x":{}}`), Unsupported)
+		p.Text(t, att(`"not an object"`), Unsupported)
+		p.Text(t, att(`{"type":"photo","photo":{"id":1,"owner_id":1,"sizes":[]}}`), "[photo]")
+		p.Text(t, att(`{"type":"doc","doc":{"id":1,"owner_id":1,"title":"x.pdf","ext":"pdf"}}`), "[file: x.pdf]")
+		p.Text(t, att(`{"type":"audio_message","audio_message":{"id":1,"owner_id":1,"transcript":"Привет"}}`), "[voice message]\n🎤 Привет")
 	})
 	t.Run("files", func(t *testing.T) {
-		m := text(t, msgNew(`"text":"two","attachments":[`+
+		m := p.Text(t, msgNew(`"text":"two","attachments":[`+
 			`{"type":"photo","photo":{"id":2,"owner_id":3,"sizes":[{"type":"z","url":"https://sun9-1.userapi.com/z.jpg","width":0,"height":0},{"type":"w","url":"https://sun9-1.userapi.com/w.jpg","width":0,"height":0},{"type":"m","url":"https://sun9-1.userapi.com/m.jpg"}]}},`+
 			`{"type":"doc","doc":{"id":4,"owner_id":5,"title":"..\\..\\etc/pass\u0000wd","ext":"txt","size":-3,"url":"https://vk.com/doc5_4"}},`+
 			`{"type":"audio_message","audio_message":{"id":6,"owner_id":7,"link_mp3":"https://psv4.userapi.com/v.mp3","transcript":"да"}},`+
@@ -305,19 +251,19 @@ func TestParseCases(t *testing.T) {
 		}
 	})
 	t.Run("forwarded messages", func(t *testing.T) {
-		m := text(t, msgNew(`"text":"see below","fwd_messages":[{"from_id":5,"text":"original","attachments":[{"type":"doc","doc":{"id":1,"owner_id":5,"title":"a.pdf","ext":"pdf","url":"https://vk.com/doc5_1"}}],"fwd_messages":[{"from_id":6,"text":"deeper"}]},{"from_id":-3,"text":""}]`),
+		m := p.Text(t, msgNew(`"text":"see below","fwd_messages":[{"from_id":5,"text":"original","attachments":[{"type":"doc","doc":{"id":1,"owner_id":5,"title":"a.pdf","ext":"pdf","url":"https://vk.com/doc5_1"}}],"fwd_messages":[{"from_id":6,"text":"deeper"}]},{"from_id":-3,"text":""}]`),
 			"see below\n↪ forwarded message from https://vk.com/id5:\noriginal\n↪ forwarded message from https://vk.com/id6:\ndeeper\n↪ forwarded message:\n[empty message]")
 		if len(m.Files) != 1 || m.Files[0].Filename != "a.pdf" {
 			t.Errorf("forwarded files %+v", m.Files)
 		}
 	})
 	t.Run("location without place, old coordinates", func(t *testing.T) {
-		text(t, msgNew(`"geo":{"type":"point","coordinates":{"latitude":-33.5,"longitude":151}}`), "📍 -33.5,151\nhttps://maps.google.com/?q=-33.5,151")
-		text(t, msgNew(`"geo":{"type":"point","coordinates":"55.75 37.61"}`), "📍 55.75,37.61\nhttps://maps.google.com/?q=55.75,37.61")
-		text(t, msgNew(`"geo":{"type":"point","coordinates":"x y"}`), "📍 [location]")
+		p.Text(t, msgNew(`"geo":{"type":"point","coordinates":{"latitude":-33.5,"longitude":151}}`), "📍 -33.5,151\nhttps://maps.google.com/?q=-33.5,151")
+		p.Text(t, msgNew(`"geo":{"type":"point","coordinates":"55.75 37.61"}`), "📍 55.75,37.61\nhttps://maps.google.com/?q=55.75,37.61")
+		p.Text(t, msgNew(`"geo":{"type":"point","coordinates":"x y"}`), "📍 [location]")
 	})
 	t.Run("empty message stays empty", func(t *testing.T) {
-		text(t, msgNew(""), "")
+		p.Text(t, msgNew(""), "")
 	})
 }
 
@@ -325,7 +271,7 @@ func TestParseCases(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	v := New("", nil)
-	raw := fixture(t, "message_new_text.json")
+	raw := platformtest.Fixture(t, "message_new_text.json")
 	if err := v.Verify(account(), http.Header{}, raw); err != nil {
 		t.Fatalf("fixture refused: %v", err)
 	}
@@ -374,7 +320,7 @@ func TestVerify(t *testing.T) {
 		t.Error("re-serialised forgery accepted")
 	}
 	// The confirmation request carries no secret; the community must match.
-	if err := v.Verify(account(), http.Header{}, fixture(t, "confirmation.json")); err != nil {
+	if err := v.Verify(account(), http.Header{}, platformtest.Fixture(t, "confirmation.json")); err != nil {
 		t.Errorf("confirmation: %v", err)
 	}
 	// A channel without its secret or community verifies nothing.
@@ -385,7 +331,7 @@ func TestVerify(t *testing.T) {
 	}
 	acc = account()
 	delete(acc.Public, FieldGroupID)
-	if err := v.Verify(acc, http.Header{}, fixture(t, "confirmation.json")); err == nil {
+	if err := v.Verify(acc, http.Header{}, platformtest.Fixture(t, "confirmation.json")); err == nil {
 		t.Error("accepted without a community id")
 	}
 }
@@ -393,19 +339,7 @@ func TestVerify(t *testing.T) {
 // ---------------------------------------------------------------- Send
 
 func TestSendTextShape(t *testing.T) {
-	var (
-		form          url.Values
-		path, ctype   string
-		method, query string
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method, path, ctype, query = r.Method, r.URL.Path, r.Header.Get("Content-Type"), r.URL.RawQuery
-		_ = r.ParseForm()
-		form = r.PostForm
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(fixture(t, "messages_send_response_ok.json"))
-	}))
-	defer srv.Close()
+	srv := platformtest.Record(t, platformtest.Fixture(t, "messages_send_response_ok.json"))
 	v := New(srv.URL, srv.Client())
 	id, err := v.Send(context.Background(), account(), ivan, messenger.Outgoing{Text: "Мы проверяем заказ 1042.", Key: "outbox-41"})
 	if err != nil {
@@ -414,8 +348,13 @@ func TestSendTextShape(t *testing.T) {
 	if id != "1510" {
 		t.Errorf("id = %q", id)
 	}
-	if method != http.MethodPost || path != "/method/messages.send" || ctype != "application/x-www-form-urlencoded" || query != "" {
-		t.Errorf("%s %s?%s (%s)", method, path, query, ctype)
+	r, body := srv.Last()
+	if r.Method != http.MethodPost || r.URL.Path != "/method/messages.send" || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" || r.URL.RawQuery != "" {
+		t.Errorf("%s %s (%s)", r.Method, r.URL, r.Header.Get("Content-Type"))
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		t.Fatal(err)
 	}
 	rid, _ := randomID("outbox-41", 0)
 	want := url.Values{
@@ -626,12 +565,8 @@ func TestSendErrors(t *testing.T) {
 	send := func() *messenger.SendError {
 		t.Helper()
 		_, err := v.Send(ctx, fake.Account(), ivan, messenger.Outgoing{Text: "hello", Key: "k"})
-		noSecret(t, err)
-		se := messenger.AsSendError(err)
-		if se == nil {
-			t.Fatalf("err = %v, want a SendError", err)
-		}
-		return se
+		platformtest.NoSecret(t, err, account())
+		return platformtest.SendError(t, err)
 	}
 
 	fake.FailNextSends(1, http.StatusOK, vktest.ErrorNotAllowed)
@@ -684,17 +619,8 @@ func TestSendErrors(t *testing.T) {
 	}
 
 	// Unreachable: a network error, retried by the outbox.
-	_, err = New(deadURL(t), nil).Send(ctx, account(), ivan, messenger.Outgoing{Text: "x"})
-	if err == nil || messenger.AsSendError(err) != nil {
-		t.Errorf("unreachable: %v", err)
-	}
-	noSecret(t, err)
-}
-
-func deadURL(t *testing.T) string {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
-	return srv.URL
+	_, err = New(platformtest.DeadURL(t), nil).Send(ctx, account(), ivan, messenger.Outgoing{Text: "x"})
+	platformtest.Unreachable(t, err, account())
 }
 
 func TestSendErrorCodes(t *testing.T) {
@@ -743,39 +669,12 @@ func TestSendErrorCodes(t *testing.T) {
 func TestSendConcurrent(t *testing.T) {
 	fake := vktest.New(t, testToken)
 	v := New(fake.URL, nil)
-	var wg sync.WaitGroup
-	ids := make([]string, 20)
-	for i := range ids {
-		wg.Go(func() {
-			id, err := v.Send(context.Background(), fake.Account(), ivan, messenger.Outgoing{Text: fmt.Sprint("n", i), Key: fmt.Sprint("job", i)})
-			if err != nil {
-				t.Error(err)
-			}
-			ids[i] = id
-		})
-	}
-	wg.Wait()
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if id == "" || seen[id] {
-			t.Errorf("id %q empty or repeated", id)
-		}
-		seen[id] = true
-	}
+	platformtest.SendConcurrently(t, 20, func(i int) (string, error) {
+		return v.Send(context.Background(), fake.Account(), ivan, messenger.Outgoing{Text: fmt.Sprint("n", i), Key: fmt.Sprint("job", i)})
+	})
 }
 
 // ---------------------------------------------------------------- Connect
-
-func errField(err error) string {
-	var e *errs.Error
-	if !errors.As(err, &e) {
-		return fmt.Sprintf("not an errs.Error: %v", err)
-	}
-	if e.Kind == errs.ErrUnavailable {
-		return "unavailable"
-	}
-	return e.Field
-}
 
 func TestConnect(t *testing.T) {
 	fake := vktest.New(t, testToken)
@@ -803,7 +702,7 @@ func TestConnect(t *testing.T) {
 	wrong := account()
 	wrong.Secrets[FieldAccessToken] = "vk1.a.wrongTOKEN"
 	_, err = v.Connect(ctx, wrong, "")
-	if errField(err) != FieldAccessToken || err.Error() != "access_token: VK does not accept this access token" {
+	if platformtest.ErrField(err) != FieldAccessToken || err.Error() != "access_token: VK does not accept this access token" {
 		t.Errorf("wrong token: %v", err)
 	}
 	if strings.Contains(err.Error(), "wrongTOKEN") {
@@ -811,28 +710,17 @@ func TestConnect(t *testing.T) {
 	}
 	other := account()
 	other.Public[FieldGroupID] = "200000002"
-	if _, err := v.Connect(ctx, other, ""); errField(err) != FieldGroupID || !strings.Contains(err.Error(), vktest.GroupName) {
+	if _, err := v.Connect(ctx, other, ""); platformtest.ErrField(err) != FieldGroupID || !strings.Contains(err.Error(), vktest.GroupName) {
 		t.Errorf("another community: %v", err)
 	}
 	other.Public[FieldGroupID] = "../me"
-	if _, err := v.Connect(ctx, other, ""); errField(err) != FieldGroupID {
+	if _, err := v.Connect(ctx, other, ""); platformtest.ErrField(err) != FieldGroupID {
 		t.Errorf("not digits: %v", err)
 	}
-	for _, name := range []string{FieldAccessToken, FieldConfirmation, FieldSecret} {
-		a := account()
-		a.Secrets[name] = " "
-		if _, err := v.Connect(ctx, a, ""); errField(err) != name {
-			t.Errorf("missing %s: %v", name, err)
-		}
-	}
-	a := account()
-	a.Public[FieldGroupID] = ""
-	if _, err := v.Connect(ctx, a, ""); errField(err) != FieldGroupID {
-		t.Errorf("missing group: %v", err)
-	}
+	platformtest.Required(t, v, account(), FieldAccessToken, FieldConfirmation, FieldSecret, FieldGroupID)
 
 	fake.SetTokenMask(4 | 131072)
-	if _, err := v.Connect(ctx, account(), ""); errField(err) != FieldAccessToken || !strings.Contains(err.Error(), "messages right") {
+	if _, err := v.Connect(ctx, account(), ""); platformtest.ErrField(err) != FieldAccessToken || !strings.Contains(err.Error(), "messages right") {
 		t.Errorf("no messages right: %v", err)
 	}
 	fake.SetTokenMask(vktest.ManageMask)
@@ -841,7 +729,7 @@ func TestConnect(t *testing.T) {
 	}
 	stale := account()
 	stale.Secrets[FieldConfirmation] = "0ld0c0de"
-	if _, err := v.Connect(ctx, stale, ""); errField(err) != FieldConfirmation || strings.Contains(err.Error(), vktest.Confirmation) {
+	if _, err := v.Connect(ctx, stale, ""); platformtest.ErrField(err) != FieldConfirmation || strings.Contains(err.Error(), vktest.Confirmation) {
 		t.Errorf("stale confirmation: %v", err)
 	}
 	fake.SetTokenMask(vktest.MessagesMask)
@@ -850,16 +738,16 @@ func TestConnect(t *testing.T) {
 	}
 
 	fake.SetDown(true)
-	if _, err := v.Connect(ctx, account(), ""); errField(err) != "unavailable" {
+	if _, err := v.Connect(ctx, account(), ""); platformtest.ErrField(err) != "unavailable" {
 		t.Errorf("down: %v", err)
 	}
 	fake.SetDown(false)
 
-	_, err = New(deadURL(t), nil).Connect(ctx, account(), "")
-	if errField(err) != "unavailable" {
+	_, err = New(platformtest.DeadURL(t), nil).Connect(ctx, account(), "")
+	if platformtest.ErrField(err) != "unavailable" {
 		t.Errorf("unreachable: %v", err)
 	}
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 }
 
 func TestConnectAnswers(t *testing.T) {
@@ -886,14 +774,14 @@ func TestConnectAnswers(t *testing.T) {
 	} {
 		answer = body
 		got, err := v.Connect(context.Background(), account(), "")
-		noSecret(t, err)
+		platformtest.NoSecret(t, err, account())
 		if field == "" {
 			if err != nil || got.Public[FieldGroupName] != "Old" {
 				t.Errorf("%s: %v %+v", body, err, got)
 			}
 			continue
 		}
-		if errField(err) != field {
+		if platformtest.ErrField(err) != field {
 			t.Errorf("%s: %v", body, err)
 		}
 	}
@@ -926,7 +814,7 @@ func TestFetch(t *testing.T) {
 	}
 	// The fixtures' hosts are not VK's: refused without a request.
 	for _, name := range []string{"message_new_photo.json", "message_new_doc.json", "message_new_voice.json", "message_new_sticker.json"} {
-		us, _ := v.Parse(account(), fixture(t, name))
+		us, _ := v.Parse(account(), platformtest.Fixture(t, name))
 		ref := us[0].Message.Files[0]
 		if _, err := v.Fetch(ctx, fake.Account(), ref); !errors.Is(err, ErrHostNotAllowed) {
 			t.Errorf("%s: %v", name, err)
@@ -936,15 +824,7 @@ func TestFetch(t *testing.T) {
 
 func TestFetchRefuses(t *testing.T) {
 	ctx := context.Background()
-	var mu sync.Mutex
-	foreignHits := 0
-	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		foreignHits++
-		mu.Unlock()
-		_, _ = w.Write([]byte("foreign bytes"))
-	}))
-	defer foreign.Close()
+	foreign := platformtest.Foreign(t)
 	base := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/redirect":
@@ -979,16 +859,11 @@ func TestFetchRefuses(t *testing.T) {
 			t.Errorf("%q fetched", id)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if foreignHits != 0 {
-		t.Errorf("the foreign host was asked %d times", foreignHits)
-	}
 }
 
 func TestHostAllowed(t *testing.T) {
 	v := New("http://127.0.0.1:8080", nil)
-	for u, want := range map[string]bool{
+	platformtest.AllowedHosts(t, v.hostAllowed, map[string]bool{
 		"https://sun9-1.userapi.com/impg/x.jpg":     true,
 		"https://psv4.userapi.com/c1/voice.ogg":     true,
 		"https://vk.com/doc1_2?hash=x":              true,
@@ -1007,12 +882,7 @@ func TestHostAllowed(t *testing.T) {
 		"https://user@vk.com/x":                     false,
 		"https://sun9-1.userapi.example.test/x.jpg": false,
 		"https://vk.example.test/doc":               false,
-	} {
-		pu, _ := url.Parse(u)
-		if got := v.hostAllowed(pu); got != want {
-			t.Errorf("%s: %v", u, got)
-		}
-	}
+	})
 }
 
 func TestProfile(t *testing.T) {
@@ -1070,56 +940,16 @@ func TestSecretsRedacted(t *testing.T) {
 	v := New(srv.URL, nil)
 	ctx := context.Background()
 	_, err := v.Send(ctx, account(), ivan, messenger.Outgoing{Text: "x"})
-	if err == nil {
-		t.Fatal("no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account())
 	_, err = v.Connect(ctx, account(), "")
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 	_, err = v.Profile(ctx, account(), ivan)
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 	_, err = v.Send(ctx, account(), ivan, messenger.Outgoing{Files: []messenger.File{{Filename: "a.jpg", ContentType: "image/jpeg", Data: jpeg}}})
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 }
 
 // ---------------------------------------------------------------- round trip
-
-// hook is a webhook endpoint doing what Switchboard's does with a platform.
-func hook(t *testing.T, v *VK, acc messenger.Account) (*httptest.Server, func() []messenger.Update) {
-	var (
-		mu  sync.Mutex
-		got []messenger.Update
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		if err := v.Verify(acc, r.Header, b); err != nil {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		us, err := v.Parse(acc, b)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		answer := ""
-		mu.Lock()
-		for _, u := range us {
-			if u.Kind == messenger.Answer {
-				answer = u.Answer
-			} else {
-				got = append(got, u)
-			}
-		}
-		mu.Unlock()
-		_, _ = io.WriteString(w, answer)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []messenger.Update {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]messenger.Update(nil), got...)
-	}
-}
 
 func TestWebhookRoundTrip(t *testing.T) {
 	fake := vktest.New(t, testToken)
@@ -1129,26 +959,12 @@ func TestWebhookRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, updates := hook(t, v, connected)
-	deliver := func(body []byte) (int, string) {
-		t.Helper()
-		resp, err := fake.Deliver(ctx, srv.URL, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	hook := platformtest.NewHook(t, v, connected)
+	read := platformtest.ReadResponse(t)
+	deliver := func(body []byte) (int, string) { return read(fake.Deliver(ctx, hook.URL, body)) }
 
-	resp, err := fake.Confirm(ctx, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || string(b) != vktest.Confirmation {
-		t.Errorf("confirmation: %d %q", resp.StatusCode, b)
+	if status, answer := read(fake.Confirm(ctx, hook.URL)); status != 200 || answer != vktest.Confirmation {
+		t.Errorf("confirmation: %d %q", status, answer)
 	}
 
 	photoURL := fake.AddMedia("box.jpg", "image/jpeg", jpeg)
@@ -1170,34 +986,34 @@ func TestWebhookRoundTrip(t *testing.T) {
 		t.Errorf("forged secret: %d", status)
 	}
 
-	got := updates()
+	got := hook.Updates()
 	if len(got) != 9 {
-		t.Fatalf("updates: %s", dump(got))
+		t.Fatalf("updates: %s", platformtest.Dump(got...))
 	}
 	if m := got[0].Message; got[0].Kind != messenger.Message || m.ExternalID != textID || m.Text != "Где мой заказ?" || m.SenderID != vktest.User || m.SenderName != "" {
-		t.Errorf("text: %s", dump(got[:1]))
+		t.Errorf("text: %s", platformtest.Dump(got[:1]...))
 	}
 	if got[1].Message == nil || got[1].Message.ExternalID != textID {
-		t.Errorf("redelivery has another id: %s", dump(got[1:2]))
+		t.Errorf("redelivery has another id: %s", platformtest.Dump(got[1:2]...))
 	}
 	if m := got[2].Message; m == nil || m.ExternalID != photoID || m.Text != "коробка" || len(m.Files) != 1 {
-		t.Fatalf("photo: %s", dump(got[2:3]))
+		t.Fatalf("photo: %s", platformtest.Dump(got[2:3]...))
 	}
 	f, err := v.Fetch(ctx, connected, got[2].Message.Files[0])
 	if err != nil || !bytes.Equal(f.Data, jpeg) {
 		t.Errorf("fetch photo: %v", err)
 	}
 	if m := got[3].Message; m == nil || m.ExternalID != docID || len(m.Files) != 1 || m.Files[0].Filename != "a.pdf" || m.Files[0].ContentType != "application/pdf" {
-		t.Errorf("doc: %s", dump(got[3:4]))
+		t.Errorf("doc: %s", platformtest.Dump(got[3:4]...))
 	}
 	if got[4].Kind != messenger.Edit || got[4].Message.ExternalID != textID || got[4].Message.Text != "Где мой заказ 1042?" {
-		t.Errorf("edit: %s", dump(got[4:5]))
+		t.Errorf("edit: %s", platformtest.Dump(got[4:5]...))
 	}
 	if s := got[5].Status; s == nil || s.ExternalID != sentID || s.State != messenger.Read {
-		t.Errorf("read: %s", dump(got[5:6]))
+		t.Errorf("read: %s", platformtest.Dump(got[5:6]...))
 	}
 	if got[6].Kind != messenger.Ignored || got[7].Kind != messenger.Ignored {
-		t.Errorf("deny/allow: %s", dump(got[6:8]))
+		t.Errorf("deny/allow: %s", platformtest.Dump(got[6:8]...))
 	}
 	p, err := v.Profile(ctx, connected, got[0].Message.SenderID)
 	if err != nil || p.Name != vktest.UserName {
@@ -1205,60 +1021,13 @@ func TestWebhookRoundTrip(t *testing.T) {
 	}
 }
 
-var webhookFixtures = []string{
-	"confirmation.json", "message_allow.json", "message_deny.json", "message_new_doc.json", "message_new_geo.json",
-	"message_new_photo.json", "message_new_sticker.json", "message_new_text.json", "message_new_voice.json",
-	"message_read.json", "message_reply.json", "message_typing_state.json",
-}
-
 func FuzzParse(f *testing.F) {
-	for _, name := range webhookFixtures {
-		f.Add(fixture(f, name))
-	}
-	f.Add(msgNew(`"text":"x","fwd_messages":[{"from_id":1,"text":"y","fwd_messages":[{"attachments":[{"type":"sticker","sticker":{"images":[{"url":"https://vk.com/s"}]}}]}]}]`))
-	f.Add(event("message_edit", `{"from_id":1,"peer_id":1,"conversation_message_id":2,"text":"e"}`))
-	f.Add(msgNew(`"attachments":[{"type":"video","video":{"id":1e400,"owner_id":"x"}}],"geo":{"coordinates":"1 2"}`))
-	v := New("", nil)
-	acc := account()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		us, err := v.Parse(acc, b)
-		if err != nil {
-			if us != nil {
-				t.Errorf("updates with an error")
-			}
-			return
-		}
-		answers := 0
-		for _, u := range us {
-			switch u.Kind {
-			case messenger.Message, messenger.Edit:
-				if u.Message == nil || u.Message.ExternalID == "" || u.Message.SenderID == "" {
-					t.Fatalf("message without ids: %s", dump([]messenger.Update{u}))
-				}
-				for _, file := range u.Message.Files {
-					if file.ID == "" || file.Filename == "" || strings.ContainsAny(file.Filename, "/\\\x00") {
-						t.Errorf("bad file %+v", file)
-					}
-				}
-			case messenger.Status:
-				if u.Status == nil || u.Status.ExternalID == "" || u.Status.State != messenger.Read {
-					t.Errorf("bad status %s", dump([]messenger.Update{u}))
-				}
-			case messenger.Ignored:
-				if u.Reason == "" {
-					t.Errorf("ignored without a reason")
-				}
-			case messenger.Answer:
-				answers++
-				if u.Answer != OK && u.Answer != testConfirmation {
-					t.Errorf("answer %q", u.Answer)
-				}
-			default:
-				t.Errorf("kind %q", u.Kind)
-			}
-		}
-		if answers != 1 {
-			t.Errorf("%d answers", answers)
-		}
-	})
+	platformtest.NewParser(New("", nil), account()).Fuzz(f, platformtest.Rules{
+		Kinds:   []messenger.UpdateKind{messenger.Message, messenger.Edit, messenger.Status, messenger.Ignored, messenger.Answer},
+		States:  []string{messenger.Read},
+		Answers: []string{OK, testConfirmation},
+	}, webhooks.Files(),
+		msgNew(`"text":"x","fwd_messages":[{"from_id":1,"text":"y","fwd_messages":[{"attachments":[{"type":"sticker","sticker":{"images":[{"url":"https://vk.com/s"}]}}]}]}]`),
+		event("message_edit", `{"from_id":1,"peer_id":1,"conversation_message_id":2,"text":"e"}`),
+		msgNew(`"attachments":[{"type":"video","video":{"id":1e400,"owner_id":"x"}}],"geo":{"coordinates":"1 2"}`))
 }

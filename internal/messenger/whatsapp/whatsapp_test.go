@@ -8,22 +8,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
-	"github.com/switchboard-hq/switchboard/internal/errs"
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/platformtest"
 	"github.com/switchboard-hq/switchboard/internal/messenger/whatsapp/whatsapptest"
 )
 
@@ -40,15 +35,6 @@ const (
 	windowFixed = WindowClosedReason
 )
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func account() messenger.Account {
 	return messenger.Account{
 		ChannelID: 7,
@@ -58,19 +44,6 @@ func account() messenger.Account {
 			FieldAppSecret:   testSecret,
 			FieldVerifyToken: testVerify,
 		},
-	}
-}
-
-// noSecret fails when err's text holds any secret of the test account.
-func noSecret(t *testing.T, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range []string{testToken, testSecret, testVerify} {
-		if strings.Contains(err.Error(), s) {
-			t.Errorf("error text holds a secret: %q", err)
-		}
 	}
 }
 
@@ -105,49 +78,32 @@ func TestKindAndFields(t *testing.T) {
 	}
 }
 
-func TestParseFixtures(t *testing.T) {
-	tests := []struct {
-		file string
-		want []messenger.Update
-	}{
-		{"inbound_text.json", []messenger.Update{inbound("wamid.FAKE0001AAAA=",
-			"Hi! Is my order 4521 shipped? Need it by Friday äöå / thanks", 1735700000)}},
-		{"inbound_image_caption.json", []messenger.Update{inbound("wamid.FAKE0002AAAA=", "Scratch on the lid", 1735700060,
-			messenger.FileRef{ID: "900000000000101", Filename: "image-900000000000101.jpg", ContentType: "image/jpeg"})}},
-		{"inbound_document.json", []messenger.Update{inbound("wamid.FAKE0003AAAA=", "Receipt", 1735700120,
-			messenger.FileRef{ID: "900000000000102", Filename: "receipt-4521.pdf", ContentType: "application/pdf"})}},
-		{"inbound_audio_voice.json", []messenger.Update{inbound("wamid.FAKE0004AAAA=", "", 1735700180,
-			messenger.FileRef{ID: "900000000000103", Filename: "voice-900000000000103.ogg", ContentType: "audio/ogg; codecs=opus"})}},
-		{"inbound_location.json", []messenger.Update{inbound("wamid.FAKE0005AAAA=",
-			"📍 40.712776,-74.005974 (Fake Pickup Point, 1 Example St, New York)\nhttps://maps.google.com/?q=40.712776,-74.005974", 1735700240)}},
-		{"inbound_contacts.json", []messenger.Update{inbound("wamid.FAKE0006AAAA=", "👤 Bob Courier, +1 555-000-3333", 1735700300)}},
-		{"inbound_sticker.json", []messenger.Update{inbound("wamid.FAKE0007AAAA=", "", 1735700360,
-			messenger.FileRef{ID: "900000000000104", Filename: "sticker-900000000000104.webp", ContentType: "image/webp"})}},
-		{"inbound_interactive_button_reply.json", []messenger.Update{inbound("wamid.FAKE0008AAAA=", "Good", 1735700420)}},
-		{"status_delivered.json", []messenger.Update{{Kind: messenger.Status,
-			Status: &messenger.DeliveryStatus{ExternalID: "wamid.FAKEOUT0001AAAA=", State: messenger.Delivered}}}},
-		{"status_failed_131047.json", []messenger.Update{{Kind: messenger.Status,
-			Status: &messenger.DeliveryStatus{ExternalID: "wamid.FAKEOUT0002AAAA=", State: messenger.Failed, Error: windowFixed}}}},
-		{"template_status_update_ignored.json", []messenger.Update{{Kind: messenger.Ignored,
-			Reason: `field "message_template_status_update"`}}},
-	}
-	w := New("", nil)
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			got, err := w.Parse(account(), fixture(t, tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got  %s\nwant %s", dump(got), dump(tt.want))
-			}
-		})
-	}
+// webhooks are the webhook fixtures and what they parse to.
+var webhooks = platformtest.Golden{
+	"inbound_text.json": {inbound("wamid.FAKE0001AAAA=",
+		"Hi! Is my order 4521 shipped? Need it by Friday äöå / thanks", 1735700000)},
+	"inbound_image_caption.json": {inbound("wamid.FAKE0002AAAA=", "Scratch on the lid", 1735700060,
+		messenger.FileRef{ID: "900000000000101", Filename: "image-900000000000101.jpg", ContentType: "image/jpeg"})},
+	"inbound_document.json": {inbound("wamid.FAKE0003AAAA=", "Receipt", 1735700120,
+		messenger.FileRef{ID: "900000000000102", Filename: "receipt-4521.pdf", ContentType: "application/pdf"})},
+	"inbound_audio_voice.json": {inbound("wamid.FAKE0004AAAA=", "", 1735700180,
+		messenger.FileRef{ID: "900000000000103", Filename: "voice-900000000000103.ogg", ContentType: "audio/ogg; codecs=opus"})},
+	"inbound_location.json": {inbound("wamid.FAKE0005AAAA=",
+		"📍 40.712776,-74.005974 (Fake Pickup Point, 1 Example St, New York)\nhttps://maps.google.com/?q=40.712776,-74.005974", 1735700240)},
+	"inbound_contacts.json": {inbound("wamid.FAKE0006AAAA=", "👤 Bob Courier, +1 555-000-3333", 1735700300)},
+	"inbound_sticker.json": {inbound("wamid.FAKE0007AAAA=", "", 1735700360,
+		messenger.FileRef{ID: "900000000000104", Filename: "sticker-900000000000104.webp", ContentType: "image/webp"})},
+	"inbound_interactive_button_reply.json": {inbound("wamid.FAKE0008AAAA=", "Good", 1735700420)},
+	"status_delivered.json": {{Kind: messenger.Status,
+		Status: &messenger.DeliveryStatus{ExternalID: "wamid.FAKEOUT0001AAAA=", State: messenger.Delivered}}},
+	"status_failed_131047.json": {{Kind: messenger.Status,
+		Status: &messenger.DeliveryStatus{ExternalID: "wamid.FAKEOUT0002AAAA=", State: messenger.Failed, Error: windowFixed}}},
+	"template_status_update_ignored.json": {{Kind: messenger.Ignored,
+		Reason: `field "message_template_status_update"`}},
 }
 
-func dump(us []messenger.Update) string {
-	b, _ := json.Marshal(us)
-	return string(b)
+func TestParseFixtures(t *testing.T) {
+	platformtest.NewParser(New("", nil), account()).Match(t, webhooks)
 }
 
 // body wraps messages, statuses (JSON arrays) in an envelope for testPNID.
@@ -173,31 +129,8 @@ func msg(typ, obj string) string {
 
 func TestParseCases(t *testing.T) {
 	w := New("", nil)
-	one := func(t *testing.T, b []byte) messenger.Update {
-		t.Helper()
-		us, err := w.Parse(account(), b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(us) != 1 {
-			t.Fatalf("updates = %s", dump(us))
-		}
-		return us[0]
-	}
-	text := func(t *testing.T, b []byte, want string) {
-		t.Helper()
-		u := one(t, b)
-		if u.Kind != messenger.Message || u.Message.Text != want || u.Message.ExternalID != "wamid.X" {
-			t.Errorf("got %s, want text %q", dump([]messenger.Update{u}), want)
-		}
-	}
-	ignoredAs := func(t *testing.T, b []byte, prefix string) {
-		t.Helper()
-		u := one(t, b)
-		if u.Kind != messenger.Ignored || !strings.HasPrefix(u.Reason, prefix) {
-			t.Errorf("got %s, want ignored %q…", dump([]messenger.Update{u}), prefix)
-		}
-	}
+	p := platformtest.NewParser(w, account())
+	p.ID = "wamid.X"
 
 	t.Run("other object", func(t *testing.T) {
 		for _, b := range []string{`{"object":"page","entry":[]}`, `{}`, `[]`, `nope`, ``} {
@@ -207,81 +140,81 @@ func TestParseCases(t *testing.T) {
 		}
 	})
 	t.Run("another number", func(t *testing.T) {
-		ignoredAs(t, body("999", msg("text", `{"body":"hi"}`), ""), "another number")
+		p.Ignored(t, body("999", msg("text", `{"body":"hi"}`), ""), "another number")
 		acc := account()
 		delete(acc.Public, FieldPhoneNumberID)
-		us, _ := w.Parse(acc, fixture(t, "inbound_text.json"))
+		us, _ := w.Parse(acc, platformtest.Fixture(t, "inbound_text.json"))
 		if len(us) != 1 || us[0].Kind != messenger.Ignored {
-			t.Errorf("no phone number id: %s", dump(us))
+			t.Errorf("no phone number id: %s", platformtest.Dump(us...))
 		}
 	})
 	t.Run("reaction", func(t *testing.T) {
-		ignoredAs(t, body(testPNID, msg("reaction", `{"message_id":"wamid.OUT","emoji":"👍"}`), ""), "reaction")
-		ignoredAs(t, body(testPNID, msg("reaction", `{"message_id":"wamid.OUT"}`), ""), "reaction removed")
+		p.Ignored(t, body(testPNID, msg("reaction", `{"message_id":"wamid.OUT","emoji":"👍"}`), ""), "reaction")
+		p.Ignored(t, body(testPNID, msg("reaction", `{"message_id":"wamid.OUT"}`), ""), "reaction removed")
 	})
 	t.Run("unsupported", func(t *testing.T) {
-		text(t, body(testPNID, `[{"from":"15550002222","id":"wamid.X","timestamp":"1","type":"unsupported","errors":[{"code":131051,"title":"Message type unknown"}]}]`, ""), Unsupported)
-		text(t, body(testPNID, msg("unknown", ""), ""), Unsupported)
-		text(t, body(testPNID, msg("poll", `{"q":1}`), ""), "[unsupported message type: poll]")
-		text(t, body(testPNID, msg("image", `"not an object"`), ""), "[unsupported message type: image]")
-		text(t, body(testPNID, msg("text", ""), ""), "[unsupported message type: text]")
-		text(t, body(testPNID, msg("location", `{"latitude":"x"}`), ""), "[unsupported message type: location]")
+		p.Text(t, body(testPNID, `[{"from":"15550002222","id":"wamid.X","timestamp":"1","type":"unsupported","errors":[{"code":131051,"title":"Message type unknown"}]}]`, ""), Unsupported)
+		p.Text(t, body(testPNID, msg("unknown", ""), ""), Unsupported)
+		p.Text(t, body(testPNID, msg("poll", `{"q":1}`), ""), "[unsupported message type: poll]")
+		p.Text(t, body(testPNID, msg("image", `"not an object"`), ""), "[unsupported message type: image]")
+		p.Text(t, body(testPNID, msg("text", ""), ""), "[unsupported message type: text]")
+		p.Text(t, body(testPNID, msg("location", `{"latitude":"x"}`), ""), "[unsupported message type: location]")
 	})
 	t.Run("ignored types", func(t *testing.T) {
-		ignoredAs(t, body(testPNID, msg("system", `{"body":"changed number","type":"customer_changed_number"}`), ""), "system message")
-		ignoredAs(t, body(testPNID, msg("request_welcome", ""), ""), "request_welcome")
+		p.Ignored(t, body(testPNID, msg("system", `{"body":"changed number","type":"customer_changed_number"}`), ""), "system message")
+		p.Ignored(t, body(testPNID, msg("request_welcome", ""), ""), "request_welcome")
 	})
 	t.Run("order", func(t *testing.T) {
-		text(t, body(testPNID, msg("order", `{"catalog_id":"1","text":"asap","product_items":[{"product_retailer_id":"a"},{"product_retailer_id":"b"}]}`), ""), "[order: 2 items]\nasap")
+		p.Text(t, body(testPNID, msg("order", `{"catalog_id":"1","text":"asap","product_items":[{"product_retailer_id":"a"},{"product_retailer_id":"b"}]}`), ""), "[order: 2 items]\nasap")
 	})
 	t.Run("list reply and button", func(t *testing.T) {
-		text(t, body(testPNID, msg("interactive", `{"type":"list_reply","list_reply":{"id":"x","title":"Shipping","description":"d"}}`), ""), "Shipping")
-		text(t, body(testPNID, msg("button", `{"text":"Stop promotions","payload":"STOP"}`), ""), "Stop promotions")
+		p.Text(t, body(testPNID, msg("interactive", `{"type":"list_reply","list_reply":{"id":"x","title":"Shipping","description":"d"}}`), ""), "Shipping")
+		p.Text(t, body(testPNID, msg("button", `{"text":"Stop promotions","payload":"STOP"}`), ""), "Stop promotions")
 	})
 	t.Run("location without place", func(t *testing.T) {
-		text(t, body(testPNID, msg("location", `{"latitude":1.5,"longitude":-2}`), ""), "📍 1.5,-2\nhttps://maps.google.com/?q=1.5,-2")
+		p.Text(t, body(testPNID, msg("location", `{"latitude":1.5,"longitude":-2}`), ""), "📍 1.5,-2\nhttps://maps.google.com/?q=1.5,-2")
 	})
 	t.Run("media names", func(t *testing.T) {
-		u := one(t, body(testPNID, msg("audio", `{"id":"123","mime_type":"audio/mpeg","voice":false}`), ""))
+		u := p.One(t, body(testPNID, msg("audio", `{"id":"123","mime_type":"audio/mpeg","voice":false}`), ""))
 		if f := u.Message.Files[0]; f.Filename != "audio-123.mp3" {
 			t.Errorf("audio = %+v", f)
 		}
-		u = one(t, body(testPNID, msg("video", `{"id":"12345678901234567890","mime_type":"video/mp4","caption":"look"}`), ""))
+		u = p.One(t, body(testPNID, msg("video", `{"id":"12345678901234567890","mime_type":"video/mp4","caption":"look"}`), ""))
 		if f := u.Message.Files[0]; f.Filename != "video-1234567890123456.mp4" || u.Message.Text != "look" {
 			t.Errorf("video = %+v", u.Message)
 		}
-		u = one(t, body(testPNID, msg("document", `{"id":"9","mime_type":"application/x-thing","filename":"..\\..\\etc/pass\u0000wd.txt"}`), ""))
+		u = p.One(t, body(testPNID, msg("document", `{"id":"9","mime_type":"application/x-thing","filename":"..\\..\\etc/pass\u0000wd.txt"}`), ""))
 		if f := u.Message.Files[0]; f.Filename != "passwd.txt" {
 			t.Errorf("document = %+v", f)
 		}
-		u = one(t, body(testPNID, msg("document", `{"id":"9","mime_type":"application/x-thing"}`), ""))
+		u = p.One(t, body(testPNID, msg("document", `{"id":"9","mime_type":"application/x-thing"}`), ""))
 		if f := u.Message.Files[0]; f.Filename != "document-9.bin" {
 			t.Errorf("document = %+v", f)
 		}
 	})
 	t.Run("sender without contact", func(t *testing.T) {
-		u := one(t, body(testPNID, `[{"from":"4915550009999","id":"wamid.Y","timestamp":1735700000,"type":"text","text":{"body":"hi"}}]`, ""))
+		u := p.One(t, body(testPNID, `[{"from":"4915550009999","id":"wamid.Y","timestamp":1735700000,"type":"text","text":{"body":"hi"}}]`, ""))
 		m := u.Message
 		if m.SenderName != "" || m.SenderID != "4915550009999" || m.Phone != "+4915550009999" || m.SentAt.Unix() != 1735700000 {
 			t.Errorf("got %+v", m)
 		}
 	})
 	t.Run("message without id", func(t *testing.T) {
-		ignoredAs(t, body(testPNID, `[{"from":"1","type":"text","text":{"body":"x"}}]`, ""), "message without id")
+		p.Ignored(t, body(testPNID, `[{"from":"1","type":"text","text":{"body":"x"}}]`, ""), "message without id")
 	})
 	t.Run("statuses", func(t *testing.T) {
 		for state, want := range map[string]string{"sent": messenger.Sent, "delivered": messenger.Delivered, "read": messenger.Read, "played": messenger.Read} {
-			u := one(t, body(testPNID, "", `[{"id":"wamid.O","status":"`+state+`","timestamp":"1"}]`))
+			u := p.One(t, body(testPNID, "", `[{"id":"wamid.O","status":"`+state+`","timestamp":"1"}]`))
 			if u.Kind != messenger.Status || u.Status.State != want || u.Status.ExternalID != "wamid.O" {
-				t.Errorf("%s: %s", state, dump([]messenger.Update{u}))
+				t.Errorf("%s: %s", state, platformtest.Dump(u))
 			}
 		}
-		ignoredAs(t, body(testPNID, "", `[{"id":"wamid.O","status":"deleted"}]`), "status")
-		u := one(t, body(testPNID, "", `[{"id":"wamid.O","status":"failed","errors":[{"code":131026,"title":"Message undeliverable","error_data":{"details":"Receiver is incapable of receiving this message"}}]}]`))
+		p.Ignored(t, body(testPNID, "", `[{"id":"wamid.O","status":"deleted"}]`), "status")
+		u := p.One(t, body(testPNID, "", `[{"id":"wamid.O","status":"failed","errors":[{"code":131026,"title":"Message undeliverable","error_data":{"details":"Receiver is incapable of receiving this message"}}]}]`))
 		if u.Status.Error != "Receiver is incapable of receiving this message (error 131026)" {
 			t.Errorf("failed = %q", u.Status.Error)
 		}
-		u = one(t, body(testPNID, "", `[{"id":"wamid.O","status":"failed","errors":[{"code":131000,"title":"Something went wrong"}]}]`))
+		u = p.One(t, body(testPNID, "", `[{"id":"wamid.O","status":"failed","errors":[{"code":131000,"title":"Something went wrong"}]}]`))
 		if u.Status.Error != "Something went wrong (error 131000)" {
 			t.Errorf("failed = %q", u.Status.Error)
 		}
@@ -292,130 +225,27 @@ func TestParseCases(t *testing.T) {
 			`{"from":"1","id":"a","type":"text","text":{"body":"1"}},{"from":"1","id":"b","type":"text","text":{"body":"2"}}],` +
 			`"statuses":[{"id":"c","status":"read"}]}},{"field":"account_update","value":{}}]},` +
 			`{"id":"2","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"100000000000002"},"messages":[{"from":"1","id":"d","type":"text","text":{"body":"3"}}]}}]}]}`)
-		us, err := w.Parse(account(), b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, u := range us {
-			switch u.Kind {
-			case messenger.Message:
-				got = append(got, u.Message.ExternalID)
-			case messenger.Status:
-				got = append(got, u.Status.ExternalID)
-			default:
-				got = append(got, string(u.Kind))
-			}
-		}
-		if strings.Join(got, ",") != "a,b,c,ignored,d" {
-			t.Errorf("order = %v", got)
+		us, err := p.Parse(b)
+		if got := platformtest.Order(us); err != nil || got != "a,b,c,ignored,d" {
+			t.Errorf("order = %s %v", got, err)
 		}
 	})
 }
 
 func TestVerifySigning(t *testing.T) {
-	w := New("", nil)
-	raw := fixture(t, "inbound_text.json")
-	if len(raw) != 499 {
-		t.Fatalf("inbound_text.json is %d bytes, SIGNING.md says 499", len(raw))
-	}
-	hdr := func(v string) http.Header {
-		h := http.Header{}
-		if v != "" {
-			h.Set("X-Hub-Signature-256", v)
-		}
-		return h
-	}
-	// 1. The exact bytes and the header: accepted.
-	if err := w.Verify(account(), hdr("sha256="+signingHex), raw); err != nil {
-		t.Fatalf("1. valid signature refused: %v", err)
-	}
-	// 2. One hex digit changed.
-	changed := []byte(signingHex)
-	changed[10] = map[bool]byte{true: 'd', false: 'c'}[changed[10] == 'c']
-	if err := w.Verify(account(), hdr("sha256="+string(changed)), raw); err == nil {
-		t.Error("2. changed digit accepted")
-	}
-	// 3. No header.
-	if err := w.Verify(account(), hdr(""), raw); !errors.Is(err, ErrNoSignature) {
-		t.Errorf("3. no header: %v", err)
-	}
-	// 4. Body re-serialised: same JSON value, other bytes.
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	reserialised := bytes.TrimRight(buf.Bytes(), "\n")
-	if bytes.Equal(reserialised, raw) || !bytes.Contains(reserialised, []byte("äöå / thanks")) {
-		t.Fatalf("re-serialising did not change the bytes: %s", reserialised)
-	}
-	if err := w.Verify(account(), hdr("sha256="+signingHex), reserialised); err == nil {
-		t.Error("4. re-serialised body accepted")
-	}
-	// More malformed headers.
-	for _, h := range []string{signingHex, "sha1=" + signingHex, "sha256=" + signingHex[:62], "sha256=zz" + signingHex[2:], "SHA256=" + signingHex} {
-		if err := w.Verify(account(), hdr(h), raw); err == nil {
-			t.Errorf("header %q accepted", h)
-		}
-	}
-	// Uppercase hex is still the same digest.
-	if err := w.Verify(account(), hdr("sha256="+strings.ToUpper(signingHex)), raw); err != nil {
-		t.Errorf("uppercase hex: %v", err)
-	}
-	// No app secret: nothing verifies.
-	acc := account()
-	delete(acc.Secrets, FieldAppSecret)
-	if err := w.Verify(acc, hdr("sha256="+signingHex), raw); err == nil {
-		t.Error("accepted without an app secret")
-	}
-	// The fake signs the same way.
-	if got := whatsapptest.Sign(testSecret, raw); got != "sha256="+signingHex {
-		t.Errorf("whatsapptest.Sign = %s", got)
-	}
+	platformtest.Signature{
+		Platform: New("", nil), Account: account(), Secret: FieldAppSecret, Header: SignatureHeader, Prefix: "sha256=",
+		Fixture: "inbound_text.json", Size: 499, Hex: signingHex,
+		ErrNo: ErrNoSignature, ErrBad: ErrBadSignature, Sign: whatsapptest.Sign,
+	}.Check(t)
 }
 
 func TestHandshake(t *testing.T) {
-	w := New("", nil)
-	q := func(mode, token, challenge string) url.Values {
-		return url.Values{"hub.mode": {mode}, "hub.verify_token": {token}, "hub.challenge": {challenge}}
-	}
-	if body, ok := w.Handshake(account(), q("subscribe", testVerify, "1158201444")); !ok || body != "1158201444" {
-		t.Errorf("right token: %q %v", body, ok)
-	}
-	for name, v := range map[string]url.Values{
-		"wrong token":  q("subscribe", "wrong", "1158201444"),
-		"prefix token": q("subscribe", testVerify[:5], "1158201444"),
-		"wrong mode":   q("unsubscribe", testVerify, "1158201444"),
-		"no challenge": q("subscribe", testVerify, ""),
-		"nothing":      {},
-	} {
-		if body, ok := w.Handshake(account(), v); ok || body != "" {
-			t.Errorf("%s: %q %v", name, body, ok)
-		}
-	}
-	acc := account()
-	acc.Secrets[FieldVerifyToken] = ""
-	if _, ok := w.Handshake(acc, q("subscribe", "", "1")); ok {
-		t.Error("empty verify token accepted")
-	}
+	platformtest.MetaHandshake(t, New("", nil), account(), FieldVerifyToken)
 }
 
 func TestSendTextMatchesFixture(t *testing.T) {
-	var got []byte
-	var auth, path, ctype string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, _ = io.ReadAll(r.Body)
-		auth, path, ctype = r.Header.Get("Authorization"), r.URL.Path, r.Header.Get("Content-Type")
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(fixture(t, "send_response_ok.json"))
-	}))
-	defer srv.Close()
+	srv := platformtest.Record(t, platformtest.Fixture(t, "send_response_ok.json"))
 	w := New(srv.URL, srv.Client())
 	id, err := w.Send(context.Background(), account(), maria, messenger.Outgoing{Text: "Yes, it shipped today. Tracking: FAKE123"})
 	if err != nil {
@@ -424,19 +254,11 @@ func TestSendTextMatchesFixture(t *testing.T) {
 	if id != "wamid.FAKEOUT0003AAAA=" {
 		t.Errorf("id = %q", id)
 	}
-	if auth != "Bearer "+testToken || path != "/v21.0/"+testPNID+"/messages" || ctype != "application/json" {
-		t.Errorf("auth %q path %q content type %q", auth, path, ctype)
+	r, got := srv.Last()
+	if r.Header.Get("Authorization") != "Bearer "+testToken || r.URL.Path != "/v21.0/"+testPNID+"/messages" || r.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("%s %s", r.URL, r.Header)
 	}
-	var gotV, wantV any
-	if err := json.Unmarshal(got, &gotV); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(fixture(t, "send_request_text.json"), &wantV); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(gotV, wantV) {
-		t.Errorf("request\n got %s\nwant %s", got, fixture(t, "send_request_text.json"))
-	}
+	platformtest.JSONEqual(t, got, platformtest.Fixture(t, "send_request_text.json"))
 }
 
 func TestSendLongTextSplits(t *testing.T) {
@@ -493,12 +315,8 @@ func TestSendErrors(t *testing.T) {
 	send := func() *messenger.SendError {
 		t.Helper()
 		_, err := w.Send(ctx, fake.Account(), maria, messenger.Outgoing{Text: "hello"})
-		noSecret(t, err)
-		se := messenger.AsSendError(err)
-		if se == nil {
-			t.Fatalf("err = %v, want a SendError", err)
-		}
-		return se
+		platformtest.NoSecret(t, err, account())
+		return platformtest.SendError(t, err)
 	}
 
 	fake.FailNextSends(1, http.StatusBadRequest, whatsapptest.WindowClosedError())
@@ -542,13 +360,8 @@ func TestSendErrors(t *testing.T) {
 	}
 
 	// Unreachable: a network error, retried by the outbox.
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
-	_, err = New(srv.URL, nil).Send(ctx, account(), maria, messenger.Outgoing{Text: "x"})
-	if err == nil || messenger.AsSendError(err) != nil {
-		t.Errorf("unreachable: %v", err)
-	}
-	noSecret(t, err)
+	_, err = New(platformtest.DeadURL(t), nil).Send(ctx, account(), maria, messenger.Outgoing{Text: "x"})
+	platformtest.Unreachable(t, err, account())
 }
 
 func TestSendErrorCodes(t *testing.T) {
@@ -574,7 +387,7 @@ func TestSendErrorCodes(t *testing.T) {
 		if se.Permanent != w.permanent || se.Broken != w.broken || se.RetryAfter != w.retry || se.Reason == "" {
 			t.Errorf("%d: %+v", code, se)
 		}
-		noSecret(t, se)
+		platformtest.NoSecret(t, se, account())
 		if w.permanent && !w.broken && code != 131047 && !strings.Contains(se.Reason, "details") {
 			t.Errorf("%d: reason %q lacks Meta's details", code, se.Reason)
 		}
@@ -639,25 +452,9 @@ func TestSendFiles(t *testing.T) {
 func TestSendConcurrent(t *testing.T) {
 	fake := whatsapptest.New(t, testToken)
 	w := New(fake.URL, nil)
-	var wg sync.WaitGroup
-	ids := make([]string, 20)
-	for i := range ids {
-		wg.Go(func() {
-			id, err := w.Send(context.Background(), fake.Account(), maria, messenger.Outgoing{Text: fmt.Sprint("n", i)})
-			if err != nil {
-				t.Error(err)
-			}
-			ids[i] = id
-		})
-	}
-	wg.Wait()
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if id == "" || seen[id] {
-			t.Errorf("id %q empty or repeated", id)
-		}
-		seen[id] = true
-	}
+	platformtest.SendConcurrently(t, 20, func(i int) (string, error) {
+		return w.Send(context.Background(), fake.Account(), maria, messenger.Outgoing{Text: fmt.Sprint("n", i)})
+	})
 }
 
 func TestConnect(t *testing.T) {
@@ -679,20 +476,10 @@ func TestConnect(t *testing.T) {
 		t.Error("Connect changed its argument")
 	}
 
-	field := func(err error) string {
-		var e *errs.Error
-		if !errors.As(err, &e) {
-			return fmt.Sprintf("not an errs.Error: %v", err)
-		}
-		if e.Kind == errs.ErrUnavailable {
-			return "unavailable"
-		}
-		return e.Field
-	}
 	wrong := account()
 	wrong.Secrets[FieldAccessToken] = "EAAGwrongTOKEN"
 	_, err = w.Connect(ctx, wrong, "")
-	if field(err) != FieldAccessToken || err.Error() != "access_token: Meta does not accept this access token" {
+	if platformtest.ErrField(err) != FieldAccessToken || err.Error() != "access_token: Meta does not accept this access token" {
 		t.Errorf("wrong token: %v", err)
 	}
 	if strings.Contains(err.Error(), "EAAGwrongTOKEN") {
@@ -700,35 +487,27 @@ func TestConnect(t *testing.T) {
 	}
 	other := account()
 	other.Public[FieldPhoneNumberID] = "123456"
-	if _, err := w.Connect(ctx, other, ""); field(err) != FieldPhoneNumberID {
+	if _, err := w.Connect(ctx, other, ""); platformtest.ErrField(err) != FieldPhoneNumberID {
 		t.Errorf("unknown number: %v", err)
 	}
 	other.Public[FieldPhoneNumberID] = "../me"
-	if _, err := w.Connect(ctx, other, ""); field(err) != FieldPhoneNumberID {
+	if _, err := w.Connect(ctx, other, ""); platformtest.ErrField(err) != FieldPhoneNumberID {
 		t.Errorf("not digits: %v", err)
 	}
-	for _, name := range []string{FieldAccessToken, FieldAppSecret, FieldVerifyToken} {
-		a := account()
-		a.Secrets[name] = " "
-		if _, err := w.Connect(ctx, a, ""); field(err) != name {
-			t.Errorf("missing %s: %v", name, err)
-		}
-	}
+	platformtest.Required(t, w, account(), FieldAccessToken, FieldAppSecret, FieldVerifyToken)
 
 	fake.SetDown(true)
 	_, err = w.Connect(ctx, account(), "")
-	if field(err) != "unavailable" {
+	if platformtest.ErrField(err) != "unavailable" {
 		t.Errorf("down: %v", err)
 	}
 	fake.SetDown(false)
 
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
-	_, err = New(srv.URL, nil).Connect(ctx, account(), "")
-	if field(err) != "unavailable" {
+	_, err = New(platformtest.DeadURL(t), nil).Connect(ctx, account(), "")
+	if platformtest.ErrField(err) != "unavailable" {
 		t.Errorf("unreachable: %v", err)
 	}
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 }
 
 func TestFetch(t *testing.T) {
@@ -783,15 +562,7 @@ func graphWithMedia(t *testing.T, meta map[string]any) *httptest.Server {
 
 func TestFetchRefuses(t *testing.T) {
 	ctx := context.Background()
-	var foreignHits int
-	var mu sync.Mutex
-	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		foreignHits++
-		mu.Unlock()
-		_, _ = w.Write([]byte("foreign bytes"))
-	}))
-	defer foreign.Close()
+	foreign := platformtest.Foreign(t)
 
 	t.Run("foreign host", func(t *testing.T) {
 		graph := graphWithMedia(t, map[string]any{"url": foreign.URL + "/x", "mime_type": "image/jpeg", "id": "55"})
@@ -799,7 +570,7 @@ func TestFetchRefuses(t *testing.T) {
 		if !errors.Is(err, ErrHostNotAllowed) || !strings.Contains(err.Error(), "media host not allowed") {
 			t.Errorf("err = %v", err)
 		}
-		noSecret(t, err)
+		platformtest.NoSecret(t, err, account())
 	})
 	t.Run("redirect to a foreign host", func(t *testing.T) {
 		var graph *httptest.Server
@@ -815,7 +586,7 @@ func TestFetchRefuses(t *testing.T) {
 		if !errors.Is(err, ErrHostNotAllowed) {
 			t.Errorf("err = %v", err)
 		}
-		noSecret(t, err)
+		platformtest.NoSecret(t, err, account())
 	})
 	t.Run("too large", func(t *testing.T) {
 		graph := graphWithMedia(t, map[string]any{"url": "", "file_size": messenger.MaxFile + 1, "id": "55"})
@@ -838,16 +609,11 @@ func TestFetchRefuses(t *testing.T) {
 			t.Errorf("hex sum: %v", err)
 		}
 	})
-	mu.Lock()
-	defer mu.Unlock()
-	if foreignHits != 0 {
-		t.Errorf("the foreign host was asked %d times", foreignHits)
-	}
 }
 
 func TestMediaHostAllowed(t *testing.T) {
 	w := New("http://127.0.0.1:8080", nil)
-	for u, want := range map[string]bool{
+	platformtest.AllowedHosts(t, w.mediaHostAllowed, map[string]bool{
 		"https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1": true,
 		"https://scontent.xx.fbsbx.com/v/t1":                               true,
 		"https://mmg.whatsapp.net/d/f/x.enc":                               true,
@@ -859,12 +625,7 @@ func TestMediaHostAllowed(t *testing.T) {
 		"https://evilfbsbx.com/x":                                          false,
 		"https://user@lookaside.fbsbx.com/x":                               false,
 		"https://example.com/x":                                            false,
-	} {
-		pu, _ := url.Parse(u)
-		if got := w.mediaHostAllowed(pu); got != want {
-			t.Errorf("%s: %v", u, got)
-		}
-	}
+	})
 }
 
 func TestSecretsRedacted(t *testing.T) {
@@ -879,61 +640,22 @@ func TestSecretsRedacted(t *testing.T) {
 	w := New(srv.URL, nil)
 	ctx := context.Background()
 	_, err := w.Send(ctx, account(), maria, messenger.Outgoing{Text: "x"})
-	if err == nil {
-		t.Fatal("no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account())
 	_, err = w.Connect(ctx, account(), "")
-	noSecret(t, err)
+	platformtest.NoSecret(t, err, account())
 	_, err = w.Fetch(ctx, account(), messenger.FileRef{ID: "1"})
-	if err == nil {
-		t.Fatal("no error")
-	}
-	noSecret(t, err)
+	platformtest.Redacted(t, err, account())
 }
 
 func TestFakeDeliverAndStatus(t *testing.T) {
 	fake := whatsapptest.New(t, testToken)
 	w := New(fake.URL, nil)
-	var (
-		mu  sync.Mutex
-		got []messenger.Update
-	)
-	hook := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			body, ok := w.Handshake(fake.Account(), r.URL.Query())
-			if !ok {
-				rw.WriteHeader(http.StatusForbidden)
-				return
-			}
-			_, _ = io.WriteString(rw, body)
-			return
-		}
-		b, _ := io.ReadAll(r.Body)
-		if err := w.Verify(fake.Account(), r.Header, b); err != nil {
-			rw.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		us, err := w.Parse(fake.Account(), b)
-		if err != nil {
-			rw.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		got = append(got, us...)
-		mu.Unlock()
-	}))
-	defer hook.Close()
+	hook := platformtest.NewHook(t, w, fake.Account())
+	read := platformtest.ReadResponse(t)
 	ctx := context.Background()
 
-	resp, err := fake.Subscribe(ctx, hook.URL, whatsapptest.VerifyToken, "1158201444")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || string(b) != "1158201444" {
-		t.Errorf("subscribe: %d %q", resp.StatusCode, b)
+	if code, body := read(fake.Subscribe(ctx, hook.URL, whatsapptest.VerifyToken, "1158201444")); code != 200 || body != "1158201444" {
+		t.Errorf("subscribe: %d %q", code, body)
 	}
 
 	id, err := w.Send(ctx, fake.Account(), maria, messenger.Outgoing{Text: "hi"})
@@ -946,89 +668,34 @@ func TestFakeDeliverAndStatus(t *testing.T) {
 	}
 	bodies := [][]byte{inText, fake.Status(id, "delivered"), fake.Failed(id, 131047, "Re-engagement message", "x")}
 	for _, b := range bodies {
-		resp, err := fake.Deliver(ctx, hook.URL, whatsapptest.AppSecret, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("deliver: %d", resp.StatusCode)
+		if code, _ := read(fake.Deliver(ctx, hook.URL, whatsapptest.AppSecret, b)); code != 200 {
+			t.Fatalf("deliver: %d", code)
 		}
 	}
-	resp, err = fake.Deliver(ctx, hook.URL, "wrong secret", bodies[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("wrong secret: %d", resp.StatusCode)
+	if code, _ := read(fake.Deliver(ctx, hook.URL, "wrong secret", bodies[0])); code != http.StatusUnauthorized {
+		t.Errorf("wrong secret: %d", code)
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
+	got := hook.Updates()
 	if len(got) != 3 {
-		t.Fatalf("updates: %s", dump(got))
+		t.Fatalf("updates: %s", platformtest.Dump(got...))
 	}
 	if m := got[0].Message; m == nil || m.ExternalID != wamid || m.Text != "danke 🙂 / bis bald" || m.SenderName != "Mäxi / Müller" {
-		t.Errorf("inbound: %s", dump(got[:1]))
+		t.Errorf("inbound: %s", platformtest.Dump(got[:1]...))
 	}
 	if s := got[1].Status; s == nil || s.ExternalID != id || s.State != messenger.Delivered {
-		t.Errorf("delivered: %s", dump(got[1:2]))
+		t.Errorf("delivered: %s", platformtest.Dump(got[1:2]...))
 	}
 	if s := got[2].Status; s == nil || s.State != messenger.Failed || s.Error != WindowClosedReason {
-		t.Errorf("failed: %s", dump(got[2:]))
+		t.Errorf("failed: %s", platformtest.Dump(got[2:]...))
 	}
-}
-
-var webhookFixtures = []string{
-	"inbound_text.json", "inbound_image_caption.json", "inbound_document.json", "inbound_audio_voice.json",
-	"inbound_location.json", "inbound_contacts.json", "inbound_sticker.json", "inbound_interactive_button_reply.json",
-	"status_delivered.json", "status_failed_131047.json", "template_status_update_ignored.json",
 }
 
 func FuzzParse(f *testing.F) {
-	for _, name := range webhookFixtures {
-		f.Add(fixture(f, name))
-	}
-	f.Add(body(testPNID, msg("reaction", `{"message_id":"wamid.OUT","emoji":"👍"}`), ""))
-	f.Add(body(testPNID, msg("order", `{"product_items":[{}]}`), `[{"id":"x","status":"played"}]`))
-	w := New("", nil)
-	acc := account()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		us, err := w.Parse(acc, b)
-		if err != nil {
-			if us != nil {
-				t.Errorf("updates with an error")
-			}
-			return
-		}
-		for _, u := range us {
-			switch u.Kind {
-			case messenger.Message:
-				if u.Message == nil || u.Message.ExternalID == "" || u.Message.SenderID == "" {
-					t.Errorf("message without ids: %s", dump([]messenger.Update{u}))
-				}
-				for _, file := range u.Message.Files {
-					if file.ID == "" || file.Filename == "" || strings.ContainsAny(file.Filename, "/\\\x00") {
-						t.Errorf("bad file %+v", file)
-					}
-				}
-			case messenger.Status:
-				if u.Status == nil || u.Status.ExternalID == "" {
-					t.Errorf("status without id")
-				}
-				switch u.Status.State {
-				case messenger.Sent, messenger.Delivered, messenger.Read, messenger.Failed:
-				default:
-					t.Errorf("state %q", u.Status.State)
-				}
-			case messenger.Ignored:
-				if u.Reason == "" {
-					t.Errorf("ignored without a reason")
-				}
-			default:
-				t.Errorf("kind %q", u.Kind)
-			}
-		}
-	})
+	platformtest.NewParser(New("", nil), account()).Fuzz(f, platformtest.Rules{
+		Kinds:  []messenger.UpdateKind{messenger.Message, messenger.Status, messenger.Ignored},
+		States: []string{messenger.Sent, messenger.Delivered, messenger.Read, messenger.Failed},
+	}, webhooks.Files(),
+		body(testPNID, msg("reaction", `{"message_id":"wamid.OUT","emoji":"👍"}`), ""),
+		body(testPNID, msg("order", `{"product_items":[{}]}`), `[{"id":"x","status":"played"}]`))
 }

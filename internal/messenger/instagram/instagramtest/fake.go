@@ -10,28 +10,21 @@
 package instagramtest
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf16"
 
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/fakeapi"
 )
 
 // The fake's account, matching the shared fixtures (webhook fixtures name the
@@ -57,13 +50,7 @@ var fixtures embed.FS
 // Fixture returns a copy of one of the shared Instagram fixtures, byte-exact
 // (e.g. "inbound_text.json", "send_error_window.json"). It panics on an
 // unknown name.
-func Fixture(name string) []byte {
-	b, err := fixtures.ReadFile("fixtures/" + name)
-	if err != nil {
-		panic("instagramtest: no fixture " + name)
-	}
-	return b
-}
+func Fixture(name string) []byte { return fakeapi.Fixture(fixtures, "instagramtest", name) }
 
 // WindowClosedError is the Graph error body of a send outside the 24-hour
 // window (code 10), for FailNextSends.
@@ -88,27 +75,20 @@ type Sent struct {
 	Data        []byte
 }
 
-type media struct {
-	contentType string
-	data        []byte
-}
-
 // Fake is a fake Graph API. It is safe for concurrent use.
 type Fake struct {
+	fakeapi.Base // the server, its lock, SetDown and scripted failures
+
 	// URL is the base URL to give instagram.New.
 	URL string
 
-	srv   *httptest.Server
 	token string
 	no    int64
 
-	mu           sync.Mutex
-	down         bool
-	failN        int
-	failStatus   int
-	failBody     string
+	media fakeapi.Files
+
+	// Guarded by the lock:
 	sent         []Sent
-	media        map[string]media
 	subscribed   []string
 	cdnWithToken int
 	seq          int
@@ -120,15 +100,13 @@ var fakes atomic.Int64
 // stops when the test ends.
 func New(t testing.TB, token string) *Fake {
 	t.Helper()
-	f := &Fake{token: token, media: map[string]media{}, no: fakes.Add(1)}
+	f := &Fake{token: token, no: fakes.Add(1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{version}/{id}", f.getObject)
 	mux.HandleFunc("POST /{version}/{node}/messages", f.postMessage)
 	mux.HandleFunc("POST /{version}/{node}/subscribed_apps", f.subscribe)
 	mux.HandleFunc("GET /cdn/{id}", f.download)
-	f.srv = httptest.NewServer(f.gate(mux))
-	f.URL = f.srv.URL
-	t.Cleanup(f.srv.Close)
+	f.URL = f.Start(t, f.gate(mux))
 	return f
 }
 
@@ -151,50 +129,31 @@ func (f *Fake) Account() messenger.Account {
 	}
 }
 
-// SetDown makes every request answer 502 while down.
-func (f *Fake) SetDown(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = down
-}
-
 // FailNextSends makes the next n POST …/messages answer status with body
 // (e.g. WindowClosedError(), RateLimitError).
 func (f *Fake) FailNextSends(n, status int, body string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failN, f.failStatus, f.failBody = n, status, body
+	f.ReplaceFailures("messages", n, status, body)
 }
 
 // Sent lists the messages accepted so far, in order.
-func (f *Fake) Sent() []Sent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Sent(nil), f.sent...)
-}
+func (f *Fake) Sent() []Sent { return fakeapi.Snapshot(f, &f.sent) }
 
 // Subscriptions lists the subscribed_fields of every Page subscription
 // (POST /{page-id}/subscribed_apps) so far.
-func (f *Fake) Subscriptions() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.subscribed...)
-}
+func (f *Fake) Subscriptions() []string { return fakeapi.Snapshot(f, &f.subscribed) }
 
 // TokenSentToCDN counts media downloads that carried an Authorization
 // header or access_token (they are refused: the CDN needs no token).
 func (f *Fake) TokenSentToCDN() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	return f.cdnWithToken
 }
 
 // AddMedia makes a client's file downloadable and returns its URL (as an
 // attachment's payload.url would name it).
 func (f *Fake) AddMedia(id, contentType string, data []byte) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.media[id] = media{contentType: contentType, data: append([]byte(nil), data...)}
+	f.media.Add(id, fakeapi.NewFile(contentType, data))
 	return f.MediaURL(id)
 }
 
@@ -205,29 +164,21 @@ func (f *Fake) MediaURL(id string) string {
 
 func (f *Fake) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		down := f.down
-		f.mu.Unlock()
-		if down {
-			http.Error(w, "Bad Gateway", http.StatusBadGateway)
+		if f.RefuseWhileDown(w, "") {
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/cdn/") {
 			if r.Header.Get("Authorization") != "" || r.URL.Query().Has("access_token") {
-				f.mu.Lock()
+				f.Lock()
 				f.cdnWithToken++
-				f.mu.Unlock()
+				f.Unlock()
 				http.Error(w, "no token belongs here", http.StatusBadRequest)
 				return
 			}
 			next.ServeHTTP(w, r)
 			return
 		}
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
-			tok = r.URL.Query().Get("access_token")
-		}
-		if tok != f.token {
+		if fakeapi.AccessToken(r) != f.token {
 			writeJSON(w, http.StatusBadRequest, []byte(TokenError))
 			return
 		}
@@ -239,29 +190,20 @@ func (f *Fake) gate(next http.Handler) http.Handler {
 	})
 }
 
-var versionRE = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
-
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	fakeapi.WriteJSON(w, "application/json", status, body)
 }
 
 func graphError(w http.ResponseWriter, status, code, subcode int, message string) {
-	e := map[string]any{"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "CFakeTrace"}
-	if subcode != 0 {
-		e["error_subcode"] = subcode
-	}
-	b, _ := json.Marshal(map[string]any{"error": e})
-	writeJSON(w, status, b)
+	writeJSON(w, status, fakeapi.GraphError("CFakeTrace", code, subcode, message))
 }
 
 func unknownObject(w http.ResponseWriter, id string) {
-	graphError(w, http.StatusBadRequest, 100, 33, fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id))
+	graphError(w, http.StatusBadRequest, 100, 33, fakeapi.UnknownObject(id))
 }
 
 func badVersion(w http.ResponseWriter, r *http.Request) bool {
-	if versionRE.MatchString(r.PathValue("version")) {
+	if fakeapi.GraphVersion(r.PathValue("version")) {
 		return false
 	}
 	graphError(w, http.StatusBadRequest, 2500, 0, "Unknown path components")
@@ -303,23 +245,16 @@ func (f *Fake) subscribe(w http.ResponseWriter, r *http.Request) {
 		graphError(w, http.StatusBadRequest, 100, 0, "(#100) The parameter subscribed_fields is required")
 		return
 	}
-	f.mu.Lock()
+	f.Lock()
 	f.subscribed = append(f.subscribed, r.Form.Get("subscribed_fields"))
-	f.mu.Unlock()
+	f.Unlock()
 	writeJSON(w, http.StatusOK, []byte(`{"success":true}`))
 }
 
 func (f *Fake) download(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	m, ok := f.media[r.PathValue("id")]
-	f.mu.Unlock()
-	if !ok {
+	if !f.media.Serve(w, r.PathValue("id")) {
 		http.NotFound(w, r)
-		return
 	}
-	w.Header().Set("Content-Type", m.contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(m.data)))
-	_, _ = w.Write(m.data)
 }
 
 type sendRequest struct {
@@ -352,15 +287,10 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 		unknownObject(w, n)
 		return
 	}
-	f.mu.Lock()
-	if f.failN > 0 {
-		f.failN--
-		status, body := f.failStatus, f.failBody
-		f.mu.Unlock()
+	if status, body, failed := f.NextFailure("messages"); failed {
 		writeJSON(w, status, []byte(body))
 		return
 	}
-	f.mu.Unlock()
 
 	bad := func(msg string) { graphError(w, http.StatusBadRequest, 100, 0, "(#100) "+msg) }
 	var req sendRequest
@@ -461,11 +391,11 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	f.mu.Lock()
+	f.Lock()
 	f.seq++
 	s.ID = fmt.Sprintf("aWdfZAG1faWQ6FAKE%dOUT%06d", f.no, f.seq)
 	f.sent = append(f.sent, s)
-	f.mu.Unlock()
+	f.Unlock()
 
 	var out map[string]any
 	_ = json.Unmarshal(Fixture("send_response_ok.json"), &out)
@@ -477,18 +407,10 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 
 // AppSecretProof is the appsecret_proof of token under appSecret; the fake
 // refuses requests with another proof (but takes requests without one).
-func AppSecretProof(appSecret, token string) string {
-	mac := hmac.New(sha256.New, []byte(appSecret))
-	mac.Write([]byte(token))
-	return hex.EncodeToString(mac.Sum(nil))
-}
+func AppSecretProof(appSecret, token string) string { return fakeapi.HMAC(appSecret, []byte(token)) }
 
 // Sign is the X-Hub-Signature-256 value of body under appSecret.
-func Sign(appSecret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(appSecret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
+func Sign(appSecret string, body []byte) string { return "sha256=" + fakeapi.HMAC(appSecret, body) }
 
 // Deliver POSTs a webhook body to hookURL, signed with AppSecret, as Meta
 // does. The caller closes the response body.
@@ -498,50 +420,23 @@ func (f *Fake) Deliver(ctx context.Context, hookURL string, body []byte) (*http.
 
 // DeliverSigned is Deliver with another app secret (a forged webhook).
 func (f *Fake) DeliverSigned(ctx context.Context, hookURL, appSecret string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Hub-Signature-256", Sign(appSecret, body))
-	return hookClient.Do(req)
+	return fakeapi.PostHook(ctx, hookURL, body, map[string]string{"X-Hub-Signature-256": Sign(appSecret, body)})
 }
 
 // Subscribe sends Meta's verification request (GET with hub.mode,
 // hub.verify_token, hub.challenge) to hookURL.
 func (f *Fake) Subscribe(ctx context.Context, hookURL, verifyToken, challenge string) (*http.Response, error) {
-	u, err := url.Parse(hookURL)
-	if err != nil {
-		return nil, err
-	}
-	q := u.Query()
-	q.Set("hub.mode", "subscribe")
-	q.Set("hub.verify_token", verifyToken)
-	q.Set("hub.challenge", challenge)
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	return hookClient.Do(req)
+	return fakeapi.HubChallenge(ctx, hookURL, verifyToken, challenge)
 }
-
-var hookClient = &http.Client{Timeout: 30 * time.Second}
 
 // envelope wraps one messaging event as Meta sends it.
 func envelope(event map[string]any) []byte {
-	b, err := json.Marshal(map[string]any{"object": "instagram", "entry": []map[string]any{{
-		"id": AccountID, "time": time.Now().UnixMilli(), "messaging": []map[string]any{event},
-	}}})
-	if err != nil {
-		panic(err)
-	}
-	return metaEscape(b)
+	return fakeapi.MessagingHook("instagram", AccountID, event)
 }
 
 func (f *Fake) nextMID(dir string) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	f.seq++
 	return fmt.Sprintf("aWdfZAG1faWQ6FAKE%d%s%06d", f.no, dir, f.seq)
 }
@@ -576,25 +471,4 @@ func (f *Fake) Read(from, mid string) []byte {
 // Echo builds the echo of a message the account sent to the customer to.
 func (f *Fake) Echo(to, text string) []byte {
 	return envelope(event(AccountID, to, "message", map[string]any{"mid": f.nextMID("OUT"), "text": text, "is_echo": true}))
-}
-
-// metaEscape writes JSON the way Meta does: non-ASCII as \uXXXX and "/" as
-// "\/" (both only occur inside strings), so that a receiver that re-encodes
-// the body before checking the signature fails.
-func metaEscape(b []byte) []byte {
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		switch {
-		case r == '/':
-			out.WriteString(`\/`)
-		case r < 0x80:
-			out.WriteRune(r)
-		case r > 0xFFFF:
-			r -= 0x10000
-			fmt.Fprintf(&out, `\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))
-		default:
-			fmt.Fprintf(&out, `\u%04x`, r)
-		}
-	}
-	return out.Bytes()
 }

@@ -17,28 +17,22 @@ package messengertest
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path"
-	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/fakeapi"
 )
 
 // The fake's account, matching the shared fixtures (webhook fixtures name
@@ -62,13 +56,7 @@ var fixtures embed.FS
 // Fixture returns a copy of one of the shared Messenger fixtures, byte-exact
 // (e.g. "inbound_text.json", "send_error_window.json"). It panics on an
 // unknown name.
-func Fixture(name string) []byte {
-	b, err := fixtures.ReadFile("fixtures/" + name)
-	if err != nil {
-		panic("messengertest: no fixture " + name)
-	}
-	return b
-}
+func Fixture(name string) []byte { return fakeapi.Fixture(fixtures, "messengertest", name) }
 
 // WindowClosedError is the Graph error body of code 10 / 2018278 (outside
 // the 24-hour window), for FailNextSends.
@@ -104,28 +92,21 @@ type Sent struct {
 	URL            string
 }
 
-type media struct {
-	contentType string
-	data        []byte
-}
-
 // Fake is a fake Graph API for one Page. It is safe for concurrent use.
 type Fake struct {
+	fakeapi.Base // the server, its lock, SetDown and scripted failures
+
 	// URL is the base URL to give messenger.New.
 	URL string
 
-	srv   *httptest.Server
 	token string
 	no    int64
 
-	mu            sync.Mutex
-	down          bool
-	failN         int
-	failStatus    int
-	failBody      string
+	media fakeapi.Files
+
+	// Guarded by the lock:
 	sent          []Sent
 	subscriptions [][]string
-	media         map[string]media
 	seq           int
 }
 
@@ -135,15 +116,13 @@ var fakes atomic.Int64
 // stops when the test ends.
 func New(t testing.TB, token string) *Fake {
 	t.Helper()
-	f := &Fake{token: token, media: map[string]media{}, no: fakes.Add(1)}
+	f := &Fake{token: token, no: fakes.Add(1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{version}/{id}", f.getObject)
 	mux.HandleFunc("POST /{version}/{id}/messages", f.postMessage)
 	mux.HandleFunc("POST /{version}/{id}/subscribed_apps", f.subscribe)
 	mux.HandleFunc("GET /{version}/{id}/subscribed_apps", f.subscribedApps)
-	f.srv = httptest.NewServer(f.gate(mux))
-	f.URL = f.srv.URL
-	t.Cleanup(f.srv.Close)
+	f.URL = f.Start(t, f.gate(mux))
 	return f
 }
 
@@ -165,54 +144,37 @@ func (f *Fake) Account() messenger.Account {
 	}
 }
 
-// SetDown makes every request answer 502 while down.
-func (f *Fake) SetDown(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = down
-}
-
 // FailNextSends makes the next n POST …/messages answer status with body
 // (e.g. WindowClosedError(), UnavailableError(), RateLimitError).
 func (f *Fake) FailNextSends(n, status int, body string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failN, f.failStatus, f.failBody = n, status, body
+	f.ReplaceFailures("messages", n, status, body)
 }
 
 // Sent lists the messages accepted so far, in order.
 func (f *Fake) Sent() []Sent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]Sent, len(f.sent))
-	for i, s := range f.sent {
+	return fakeapi.SnapshotWith(f, &f.sent, func(s Sent) Sent {
 		s.Data = append([]byte(nil), s.Data...)
-		out[i] = s
-	}
-	return out
+		return s
+	})
 }
 
 // Subscriptions lists the subscribed_fields of every subscription of the
 // Page to the app, in order.
 func (f *Fake) Subscriptions() [][]string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([][]string, len(f.subscriptions))
-	for i, s := range f.subscriptions {
-		out[i] = append([]string(nil), s...)
-	}
-	return out
+	return fakeapi.SnapshotWith(f, &f.subscriptions, func(fields []string) []string {
+		return append([]string(nil), fields...)
+	})
 }
 
 // AddMedia makes data downloadable as a client's file named name and
 // returns its URL on the fake (on the base URL's host, which the platform
 // accepts like Meta's CDN).
 func (f *Fake) AddMedia(name, contentType string, data []byte) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	f.seq++
 	dir, base := fmt.Sprintf("/v/t%d.%d/", f.no, f.seq), path.Base("/"+name)
-	f.media[dir+base] = media{contentType: contentType, data: append([]byte(nil), data...)}
+	f.media.Add(dir+base, fakeapi.NewFile(contentType, data))
 	return f.URL + dir + url.PathEscape(base) + "?_nc_cat=1&oh=fake&oe=FFFFFFFF"
 }
 
@@ -221,22 +183,14 @@ func (f *Fake) AddMedia(name, contentType string, data []byte) string {
 // parameter, and the appsecret_proof when there is one.
 func (f *Fake) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		down := f.down
-		f.mu.Unlock()
-		if down {
-			http.Error(w, "Bad Gateway", http.StatusBadGateway)
+		if f.RefuseWhileDown(w, "") {
 			return
 		}
 		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v/") {
 			f.download(w, r)
 			return
 		}
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
-			token = r.URL.Query().Get("access_token")
-		}
-		if token != f.token {
+		if fakeapi.AccessToken(r) != f.token {
 			writeJSON(w, http.StatusBadRequest, []byte(TokenError))
 			return
 		}
@@ -249,35 +203,22 @@ func (f *Fake) gate(next http.Handler) http.Handler {
 }
 
 // Proof is the appsecret_proof of token under appSecret.
-func Proof(appSecret, token string) string {
-	mac := hmac.New(sha256.New, []byte(appSecret))
-	mac.Write([]byte(token))
-	return hex.EncodeToString(mac.Sum(nil))
-}
-
-var versionRE = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
+func Proof(appSecret, token string) string { return fakeapi.HMAC(appSecret, []byte(token)) }
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	fakeapi.WriteJSON(w, "application/json", status, body)
 }
 
 func graphError(w http.ResponseWriter, status, code, subcode int, message string) {
-	e := map[string]any{"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "BFakeTrace"}
-	if subcode != 0 {
-		e["error_subcode"] = subcode
-	}
-	b, _ := json.Marshal(map[string]any{"error": e})
-	writeJSON(w, status, b)
+	writeJSON(w, status, fakeapi.GraphError("BFakeTrace", code, subcode, message))
 }
 
 func unknownObject(w http.ResponseWriter, id string) {
-	graphError(w, http.StatusBadRequest, 100, 33, fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id))
+	graphError(w, http.StatusBadRequest, 100, 33, fakeapi.UnknownObject(id))
 }
 
 func badVersion(w http.ResponseWriter, r *http.Request) bool {
-	if versionRE.MatchString(r.PathValue("version")) {
+	if fakeapi.GraphVersion(r.PathValue("version")) {
 		return false
 	}
 	graphError(w, http.StatusBadRequest, 2500, 0, "Unknown path components")
@@ -345,9 +286,9 @@ func (f *Fake) subscribe(w http.ResponseWriter, r *http.Request) {
 		}
 		list = append(list, strings.TrimSpace(s))
 	}
-	f.mu.Lock()
+	f.Lock()
 	f.subscriptions = append(f.subscriptions, list)
-	f.mu.Unlock()
+	f.Unlock()
 	writeJSON(w, http.StatusOK, []byte(`{"success":true}`))
 }
 
@@ -355,12 +296,12 @@ func (f *Fake) subscribedApps(w http.ResponseWriter, r *http.Request) {
 	if badVersion(w, r) {
 		return
 	}
-	f.mu.Lock()
+	f.Lock()
 	var fields []string
 	if n := len(f.subscriptions); n > 0 {
 		fields = f.subscriptions[n-1]
 	}
-	f.mu.Unlock()
+	f.Unlock()
 	data := []map[string]any{}
 	if fields != nil {
 		data = append(data, map[string]any{"category": "Business", "link": "https://switchboard.example/",
@@ -376,19 +317,15 @@ var contentTypes = map[string]string{".jpg": "image/jpeg", ".jpeg": "image/jpeg"
 // download serves a file added with AddMedia, or stand-in bytes for any
 // other CDN-like path (the fixtures' files, see Localize).
 func (f *Fake) download(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	m, ok := f.media[r.URL.Path]
-	f.mu.Unlock()
+	m, ok := f.media.Get(r.URL.Path)
 	if !ok {
 		ct, ok := contentTypes[strings.ToLower(path.Ext(r.URL.Path))]
 		if !ok {
 			ct = "application/octet-stream"
 		}
-		m = media{contentType: ct, data: []byte("fake media " + path.Base(r.URL.Path))}
+		m = fakeapi.File{ContentType: ct, Data: []byte("fake media " + path.Base(r.URL.Path))}
 	}
-	w.Header().Set("Content-Type", m.contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(m.data)))
-	_, _ = w.Write(m.data)
+	m.Serve(w)
 }
 
 type sendMessage struct {
@@ -410,15 +347,10 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 		unknownObject(w, id)
 		return
 	}
-	f.mu.Lock()
-	if f.failN > 0 {
-		f.failN--
-		status, body := f.failStatus, f.failBody
-		f.mu.Unlock()
+	if status, body, failed := f.NextFailure("messages"); failed {
 		writeJSON(w, status, []byte(body))
 		return
 	}
-	f.mu.Unlock()
 
 	bad := func(msg string) { graphError(w, http.StatusBadRequest, 100, 0, "(#100) "+msg) }
 	var (
@@ -518,11 +450,11 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 		s.Text = msg.Text
 	}
 
-	f.mu.Lock()
+	f.Lock()
 	f.seq++
 	s.ID = fmt.Sprintf("m_FAKE%dOUT%06d", f.no, f.seq)
 	f.sent = append(f.sent, s)
-	f.mu.Unlock()
+	f.Unlock()
 
 	var out map[string]any
 	_ = json.Unmarshal(Fixture("send_response_ok.json"), &out)
@@ -532,11 +464,7 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 // Sign is the X-Hub-Signature-256 value of body under appSecret.
-func Sign(appSecret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(appSecret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
+func Sign(appSecret string, body []byte) string { return "sha256=" + fakeapi.HMAC(appSecret, body) }
 
 // Deliver POSTs a webhook body to hookURL signed with AppSecret, as Meta
 // does. The caller closes the response body.
@@ -547,44 +475,21 @@ func (f *Fake) Deliver(ctx context.Context, hookURL string, body []byte) (*http.
 // DeliverSigned POSTs a webhook body to hookURL with the X-Hub-Signature-256
 // value signature ("" for none).
 func (f *Fake) DeliverSigned(ctx context.Context, hookURL, signature string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if signature != "" {
-		req.Header.Set("X-Hub-Signature-256", signature)
-	}
-	return hookClient.Do(req)
+	return fakeapi.PostHook(ctx, hookURL, body, map[string]string{"X-Hub-Signature-256": signature})
 }
 
 // Subscribe sends Meta's verification request (GET with hub.mode,
 // hub.verify_token, hub.challenge) to hookURL.
 func (f *Fake) Subscribe(ctx context.Context, hookURL, verifyToken, challenge string) (*http.Response, error) {
-	u, err := url.Parse(hookURL)
-	if err != nil {
-		return nil, err
-	}
-	q := u.Query()
-	q.Set("hub.mode", "subscribe")
-	q.Set("hub.verify_token", verifyToken)
-	q.Set("hub.challenge", challenge)
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	return hookClient.Do(req)
+	return fakeapi.HubChallenge(ctx, hookURL, verifyToken, challenge)
 }
-
-var hookClient = &http.Client{Timeout: 30 * time.Second}
 
 // Localize rewrites the Meta CDN URLs of a webhook body (a fixture's) to
 // the fake, which serves stand-in bytes for them, so that fetching a
 // fixture's files works offline. Deliver signs the rewritten body.
 func (f *Fake) Localize(body []byte) []byte {
 	for _, host := range []string{"https://cdn.fbsbx.com", "https://scontent.xx.fbcdn.net"} {
-		body = bytes.ReplaceAll(body, escape([]byte(host)), escape([]byte(f.URL)))
+		body = bytes.ReplaceAll(body, fakeapi.MetaEscape([]byte(host)), fakeapi.MetaEscape([]byte(f.URL)))
 		body = bytes.ReplaceAll(body, []byte(host), []byte(f.URL))
 	}
 	return body
@@ -593,19 +498,11 @@ func (f *Fake) Localize(body []byte) []byte {
 func nowMillis() int64 { return time.Now().UnixMilli() }
 
 // envelope wraps one messaging event for the fake's Page, escaped like Meta.
-func envelope(event map[string]any) []byte {
-	b, err := json.Marshal(map[string]any{"object": "page", "entry": []map[string]any{{
-		"id": PageID, "time": nowMillis(), "messaging": []map[string]any{event},
-	}}})
-	if err != nil {
-		panic(err)
-	}
-	return escape(b)
-}
+func envelope(event map[string]any) []byte { return fakeapi.MessagingHook("page", PageID, event) }
 
 func (f *Fake) nextMid() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	f.seq++
 	return fmt.Sprintf("m_FAKE%dIN%06d", f.no, f.seq)
 }
@@ -653,26 +550,4 @@ func (f *Fake) Read(psid string, watermark time.Time) []byte {
 func (f *Fake) Echo(psid, mid, text string) []byte {
 	return envelope(map[string]any{"sender": map[string]string{"id": PageID}, "recipient": map[string]string{"id": psid},
 		"timestamp": nowMillis(), "message": map[string]any{"is_echo": true, "app_id": json.Number(AppID), "mid": mid, "text": text}})
-}
-
-// escape writes JSON the way Meta does: non-ASCII as \uXXXX (lowercase
-// hex) and "/" as "\/" (both only occur inside strings), so that a receiver
-// that re-encodes the body before checking the signature fails. Go already
-// escapes <, > and & as \u003c….
-func escape(b []byte) []byte {
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		switch {
-		case r == '/':
-			out.WriteString(`\/`)
-		case r < 0x80:
-			out.WriteRune(r)
-		case r > 0xFFFF:
-			r -= 0x10000
-			fmt.Fprintf(&out, `\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))
-		default:
-			fmt.Fprintf(&out, `\u%04x`, r)
-		}
-	}
-	return out.Bytes()
 }

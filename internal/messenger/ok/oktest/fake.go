@@ -11,7 +11,6 @@
 package oktest
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -20,15 +19,14 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/fakeapi"
 )
 
 // The fake's group and the fixtures' client.
@@ -51,13 +49,7 @@ var fixtures embed.FS
 // Fixture returns a copy of one of the shared OK fixtures, byte-exact
 // ("message_text.json", "send_response_error.json", …). It panics on an
 // unknown name.
-func Fixture(name string) []byte {
-	b, err := fixtures.ReadFile("fixtures/" + name)
-	if err != nil {
-		panic("oktest: no fixture " + name)
-	}
-	return b
-}
+func Fixture(name string) []byte { return fakeapi.Fixture(fixtures, "oktest", name) }
 
 // WebhookFixtures are the fixture names of webhook bodies.
 var WebhookFixtures = []string{
@@ -107,49 +99,34 @@ type slot struct {
 	typ, token, fileID string
 }
 
-type media struct {
-	contentType string
-	data        []byte
-}
-
-type failure struct {
-	endpoint string
-	n        int
-	status   int
-	body     string
-}
-
 // Fake is a fake OK Graph API. It is safe for concurrent use.
 type Fake struct {
+	fakeapi.Base // the server, its lock, SetDown and scripted failures
+
 	// URL is the base URL to give ok.New (…/graph).
 	URL   string
 	Token string
 
-	srv *httptest.Server
+	calls fakeapi.CallLog
+	media fakeapi.Files
 
-	mu      sync.Mutex
-	down    bool
-	fails   []*failure
+	// Guarded by the lock:
 	subs    []string
 	sent    []Sent
 	uploads []Upload
 	slots   map[string]slot    // upload slot number → what fileUploadUrl named
 	tokens  map[string]*Upload // attachment token → uploaded file
-	media   map[string]media
-	calls   []string
 	nSlot   int
 	nSent   int
 	nMedia  int
 	nIn     int
 }
 
-var hookClient = &http.Client{Timeout: 30 * time.Second}
-
 // New starts a fake that accepts the access token token (Token when none is
 // given); it stops when the test ends.
 func New(t testing.TB, token ...string) *Fake {
 	t.Helper()
-	f := &Fake{Token: Token, slots: map[string]slot{}, tokens: map[string]*Upload{}, media: map[string]media{}}
+	f := &Fake{Token: Token, slots: map[string]slot{}, tokens: map[string]*Upload{}}
 	if len(token) > 0 {
 		f.Token = token[0]
 	}
@@ -162,22 +139,13 @@ func New(t testing.TB, token ...string) *Fake {
 	mux.HandleFunc("GET /graph/me/fileUploadUrl", f.fileUploadURL)
 	mux.HandleFunc("POST /upload/{slot}", f.upload)
 	mux.HandleFunc("GET /media/{id}", f.download)
-	f.srv = httptest.NewServer(f.gate(mux))
-	f.URL = f.srv.URL + "/graph"
-	t.Cleanup(f.srv.Close)
+	f.URL = f.Start(t, f.gate(mux)) + "/graph"
 	return f
 }
 
 // Account is an account for this fake before Connect: just the token.
 func (f *Fake) Account() messenger.Account {
 	return messenger.Account{Public: map[string]string{}, Secrets: map[string]string{"access_token": f.Token}}
-}
-
-// SetDown makes every request answer 502 while down.
-func (f *Fake) SetDown(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = down
 }
 
 // FailNextSends makes the next n POST /me/messages/{chat} answer status with
@@ -189,49 +157,31 @@ func (f *Fake) FailNextSends(n, status int, body string) { f.FailNext("messages"
 // endpoints: info, subscribe, unsubscribe, subscriptions, messages,
 // fileUploadUrl, upload, media.
 func (f *Fake) FailNext(endpoint string, n, status int, body string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.fails = append(f.fails, &failure{endpoint: endpoint, n: n, status: status, body: body})
+	f.QueueFailures(n, status, body, endpoint)
 }
 
 // Sent lists the messages accepted so far, in order (not the refused ones).
-func (f *Fake) Sent() []Sent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Sent(nil), f.sent...)
-}
+func (f *Fake) Sent() []Sent { return fakeapi.Snapshot(f, &f.sent) }
 
 // Uploads lists the files uploaded so far, in order.
-func (f *Fake) Uploads() []Upload {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Upload(nil), f.uploads...)
-}
+func (f *Fake) Uploads() []Upload { return fakeapi.Snapshot(f, &f.uploads) }
 
 // Subscriptions lists the subscribed webhook URLs, oldest first.
-func (f *Fake) Subscriptions() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.subs...)
-}
+func (f *Fake) Subscriptions() []string { return fakeapi.Snapshot(f, &f.subs) }
 
 // Calls lists the endpoints called (see FailNext), in order, including the
 // ones answered with an error.
-func (f *Fake) Calls() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
+func (f *Fake) Calls() []string { return f.calls.List() }
 
 // AddMedia makes data downloadable as a client's file and returns its URL
 // (on the fake's host, as OK's CDN URLs are for a real channel).
 func (f *Fake) AddMedia(contentType string, data []byte) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	f.nMedia++
 	id := strconv.Itoa(910000000000 + f.nMedia)
-	f.media[id] = media{contentType: contentType, data: append([]byte(nil), data...)}
-	return f.srv.URL + "/media/" + id + "?id=" + id + "&t=fake"
+	f.media.Add(id, fakeapi.NewFile(contentType, data))
+	return f.ServerURL() + "/media/" + id + "?id=" + id + "&t=fake"
 }
 
 // Deliver POSTs a webhook body as OK does: to the URL subscribed for
@@ -240,23 +190,18 @@ func (f *Fake) AddMedia(contentType string, data []byte) string {
 func (f *Fake) Deliver(ctx context.Context, hookURL string, body []byte) (*http.Response, error) {
 	target := ""
 	prefix := strings.TrimRight(hookURL, "/") + "/"
-	f.mu.Lock()
+	f.Lock()
 	for i := len(f.subs) - 1; i >= 0; i-- {
 		if s := f.subs[i]; s == hookURL || strings.HasPrefix(s, prefix) {
 			target = s
 			break
 		}
 	}
-	f.mu.Unlock()
+	f.Unlock()
 	if target == "" {
 		return nil, errors.New("oktest: no webhook is subscribed at " + hookURL)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json;charset=utf-8")
-	return hookClient.Do(req)
+	return fakeapi.PostHook(ctx, target, body, map[string]string{"Content-Type": "application/json;charset=utf-8"})
 }
 
 // Text builds a MESSAGE_CREATED webhook body from the client userID (name
@@ -275,10 +220,10 @@ func (f *Fake) File(chat, userID, name, fileURL, filename string, size int) (mid
 }
 
 func (f *Fake) webhook(chat, userID, name string, message map[string]any) (string, []byte) {
-	f.mu.Lock()
+	f.Lock()
 	f.nIn++
 	n := f.nIn
-	f.mu.Unlock()
+	f.Unlock()
 	mid := fmt.Sprintf("mid:%s.%x", strings.TrimPrefix(chat, "chat:"), 0x15cea67d7900000+n)
 	message["mid"] = mid
 	message["seq"] = int64(98211023614200000) + int64(n)
@@ -307,9 +252,7 @@ func okError(code int, msg string) string {
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json;charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
+	fakeapi.WriteJSON(w, "application/json;charset=utf-8", status, []byte(body))
 }
 
 // endpoint names a request for FailNext and Calls.
@@ -328,35 +271,22 @@ func endpoint(r *http.Request) string {
 	return p
 }
 
+// downPage is what OK's front end answers while the API is out.
+const downPage = "<html><body><h1>502 Bad Gateway</h1></body></html>\n"
+
 func (f *Fake) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ep := endpoint(r)
-		f.mu.Lock()
-		f.calls = append(f.calls, ep)
-		down := f.down
-		var scripted *failure
-		if !down {
-			for _, x := range f.fails {
-				if x.n > 0 && x.endpoint == ep {
-					x.n--
-					scripted = x
-					break
-				}
-			}
-		}
-		f.mu.Unlock()
-		if down {
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(http.StatusBadGateway)
-			_, _ = io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>\n")
+		f.calls.Add(ep)
+		if f.RefuseWhileDown(w, downPage) {
 			return
 		}
-		if scripted != nil {
-			if scripted.body == "" {
-				http.Error(w, http.StatusText(scripted.status), scripted.status)
+		if status, body, failed := f.NextFailure(ep); failed {
+			if body == "" {
+				http.Error(w, http.StatusText(status), status)
 				return
 			}
-			writeJSON(w, scripted.status, scripted.body)
+			writeJSON(w, status, body)
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/graph/") {
@@ -402,7 +332,7 @@ func (f *Fake) subscribe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f.mu.Lock()
+	f.Lock()
 	found := false
 	for _, s := range f.subs {
 		found = found || s == u
@@ -410,7 +340,7 @@ func (f *Fake) subscribe(w http.ResponseWriter, r *http.Request) {
 	if !found {
 		f.subs = append(f.subs, u)
 	}
-	f.mu.Unlock()
+	f.Unlock()
 	writeJSON(w, http.StatusOK, string(Fixture("subscribe_response.json")))
 }
 
@@ -419,7 +349,7 @@ func (f *Fake) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f.mu.Lock()
+	f.Lock()
 	kept := f.subs[:0]
 	for _, s := range f.subs {
 		if s != u {
@@ -427,7 +357,7 @@ func (f *Fake) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.subs = kept
-	f.mu.Unlock()
+	f.Unlock()
 	writeJSON(w, http.StatusOK, string(Fixture("subscribe_response.json")))
 }
 
@@ -473,9 +403,9 @@ func (f *Fake) message(w http.ResponseWriter, r *http.Request) {
 	s := Sent{ChatID: chat, Text: req.Message.Text, Body: body}
 	if a := req.Message.Attachment; a != nil {
 		s.Attachment, s.Token = a.Type, a.Payload.Token
-		f.mu.Lock()
+		f.Lock()
 		up := f.tokens[a.Payload.Token]
-		f.mu.Unlock()
+		f.Unlock()
 		if up == nil || up.Type != a.Type {
 			writeJSON(w, http.StatusOK, okError(100, "PARAM : invalid attachment token"))
 			return
@@ -489,11 +419,11 @@ func (f *Fake) message(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, okError(100, "PARAM : message text is too long"))
 		return
 	}
-	f.mu.Lock()
+	f.Lock()
 	s.MessageID = fmt.Sprintf("mid:%s.%x", strings.TrimPrefix(chat, "chat:"), 0x15cea67d78d3000+f.nSent)
 	f.nSent++
 	f.sent = append(f.sent, s)
-	f.mu.Unlock()
+	f.Unlock()
 
 	var out map[string]any
 	_ = json.Unmarshal(Fixture("send_response_ok.json"), &out)
@@ -510,7 +440,7 @@ func (f *Fake) fileUploadURL(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, okError(100, "PARAM : type must be FILE, IMAGE, VIDEO or AUDIO"))
 		return
 	}
-	f.mu.Lock()
+	f.Lock()
 	f.nSlot++
 	n := strconv.Itoa(f.nSlot)
 	s := slot{typ: typ}
@@ -520,11 +450,11 @@ func (f *Fake) fileUploadURL(w http.ResponseWriter, r *http.Request) {
 		s.token = fmt.Sprintf("fakeUploadToken%04d", f.nSlot)
 	}
 	f.slots[n] = s
-	f.mu.Unlock()
+	f.Unlock()
 
 	var out map[string]any
 	_ = json.Unmarshal(Fixture("file_upload_url_response.json"), &out)
-	out["url"] = f.srv.URL + "/upload/" + n + "?sig=fake&expires=1718003600000&clientType=3&id=" + n + "&userId=1"
+	out["url"] = f.ServerURL() + "/upload/" + n + "?sig=fake&expires=1718003600000&clientType=3&id=" + n + "&userId=1"
 	if typ == "IMAGE" {
 		delete(out, "token")
 		out["file_id"] = s.fileID
@@ -537,10 +467,10 @@ func (f *Fake) fileUploadURL(w http.ResponseWriter, r *http.Request) {
 
 func (f *Fake) upload(w http.ResponseWriter, r *http.Request) {
 	n := r.PathValue("slot")
-	f.mu.Lock()
+	f.Lock()
 	s, ok := f.slots[n]
 	delete(f.slots, n)
-	f.mu.Unlock()
+	f.Unlock()
 	if !ok {
 		http.Error(w, "unknown upload URL", http.StatusNotFound)
 		return
@@ -561,11 +491,11 @@ func (f *Fake) upload(w http.ResponseWriter, r *http.Request) {
 	if s.typ == "IMAGE" {
 		up.Token = "fakePhotoToken" + strings.TrimPrefix(s.fileID, "fakeFileId")
 	}
-	f.mu.Lock()
+	f.Lock()
 	f.uploads = append(f.uploads, up)
 	stored := up
 	f.tokens[up.Token] = &stored
-	f.mu.Unlock()
+	f.Unlock()
 	if s.typ == "IMAGE" {
 		b, _ := json.Marshal(map[string]any{"photos": map[string]any{s.fileID: map[string]string{"token": up.Token}}})
 		writeJSON(w, http.StatusOK, string(b))
@@ -575,14 +505,7 @@ func (f *Fake) upload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Fake) download(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	m, ok := f.media[r.PathValue("id")]
-	f.mu.Unlock()
-	if !ok {
+	if !f.media.Serve(w, r.PathValue("id")) {
 		http.NotFound(w, r)
-		return
 	}
-	w.Header().Set("Content-Type", m.contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(m.data)))
-	_, _ = w.Write(m.data)
 }

@@ -20,13 +20,13 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
+
+	"github.com/switchboard-hq/switchboard/internal/messenger/fakeapi"
 )
 
 //go:embed fixtures/*.json
@@ -34,13 +34,7 @@ var fixtures embed.FS
 
 // Fixture returns one of the documented sample payloads by file name
 // ("update_text.json", "send_error_429.json", …); it panics on unknown names.
-func Fixture(name string) []byte {
-	b, err := fixtures.ReadFile("fixtures/" + name)
-	if err != nil {
-		panic("telegramtest: no fixture " + name)
-	}
-	return b
-}
+func Fixture(name string) []byte { return fakeapi.Fixture(fixtures, "telegramtest", name) }
 
 // Scripted error bodies for FailNextSends / FailNext.
 var (
@@ -76,92 +70,57 @@ type file struct {
 	data []byte
 }
 
-type failure struct {
-	methods map[string]bool
-	n       int
-	status  int
-	body    string
-}
-
 // Fake is a fake Bot API for one bot token. Safe for concurrent use.
 type Fake struct {
+	fakeapi.Base // the server, its lock, SetDown and scripted failures
+
 	// URL is the base URL to give telegram.New.
 	URL   string
 	Token string
 
-	srv    *httptest.Server
-	client *http.Client
+	calls fakeapi.CallLog
 
-	mu             sync.Mutex
-	down           bool
+	// Guarded by the lock:
 	webhookURL     string
 	webhookSecret  string
 	allowedUpdates []string
 	sent           []Sent
-	calls          []string
 	nextID         int64
 	files          map[string]file // by file_id
 	paths          map[string][]byte
-	fails          []*failure
 }
 
 // New starts a fake for token; it closes when the test ends.
 func New(t testing.TB, token string) *Fake {
 	t.Helper()
-	f := &Fake{
-		Token:  token,
-		files:  map[string]file{},
-		paths:  map[string][]byte{},
-		client: &http.Client{Timeout: 30 * time.Second},
-	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	f.URL = f.srv.URL
-	t.Cleanup(f.srv.Close)
+	f := &Fake{Token: token, files: map[string]file{}, paths: map[string][]byte{}}
+	f.URL = f.Start(t, http.HandlerFunc(f.serve))
 	return f
 }
 
 // Webhook is what the last setWebhook registered.
 func (f *Fake) Webhook() (url, secret string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	return f.webhookURL, f.webhookSecret
 }
 
 // AllowedUpdates is the allowed_updates of the last setWebhook.
-func (f *Fake) AllowedUpdates() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.allowedUpdates...)
-}
+func (f *Fake) AllowedUpdates() []string { return fakeapi.Snapshot(f, &f.allowedUpdates) }
 
 // Sent lists the messages accepted so far, in order (not the refused ones).
-func (f *Fake) Sent() []Sent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Sent(nil), f.sent...)
-}
+func (f *Fake) Sent() []Sent { return fakeapi.Snapshot(f, &f.sent) }
 
 // Calls lists every method called (and "file" for downloads), in order,
 // including the ones answered with an error.
-func (f *Fake) Calls() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
+func (f *Fake) Calls() []string { return f.calls.List() }
 
 // AddFile makes fileID known to getFile, downloadable at path.
 func (f *Fake) AddFile(fileID, path string, data []byte) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	f.files[fileID] = file{path: path, data: data}
 	f.paths[path] = data
-}
-
-// SetDown makes every call answer 502 (as Telegram's front end does) while down.
-func (f *Fake) SetDown(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = down
 }
 
 // FailNextSends makes the next n sendMessage/sendPhoto/sendDocument calls
@@ -180,13 +139,7 @@ func (f *Fake) fail(n, status int, body string, methods ...string) {
 	if body == "" {
 		body = apiError(status, http.StatusText(status))
 	}
-	m := map[string]bool{}
-	for _, x := range methods {
-		m[x] = true
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.fails = append(f.fails, &failure{methods: m, n: n, status: status, body: body})
+	f.QueueFailures(n, status, body, methods...)
 }
 
 // Deliver posts update to the registered webhook with the registered
@@ -196,15 +149,7 @@ func (f *Fake) Deliver(ctx context.Context, update []byte) (*http.Response, erro
 	if url == "" {
 		return nil, errors.New("telegramtest: no webhook registered (setWebhook was not called)")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(update))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if secret != "" {
-		req.Header.Set(SecretHeader, secret)
-	}
-	return f.client.Do(req)
+	return fakeapi.PostHook(ctx, url, update, map[string]string{SecretHeader: secret})
 }
 
 // ---------------------------------------------------------------- server
@@ -215,9 +160,7 @@ func apiError(code int, description string) string {
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
+	fakeapi.WriteJSON(w, "application/json", status, []byte(body))
 }
 
 func ok(w http.ResponseWriter, result any) {
@@ -229,6 +172,9 @@ func ok(w http.ResponseWriter, result any) {
 	writeJSON(w, 200, string(b))
 }
 
+// downPage is what Telegram's nginx answers while the Bot API is out.
+const downPage = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	// method is the Bot API method, or the file path of a download.
 	p := r.URL.Path
@@ -236,7 +182,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	isFile := strings.HasPrefix(p, "/file/bot")
 	switch {
 	case isFile:
-		f.record("file")
+		f.calls.Add("file")
 		token, filePath, _ := strings.Cut(strings.TrimPrefix(p, "/file/bot"), "/")
 		if token != f.Token {
 			writeJSON(w, 404, apiError(404, "Not Found"))
@@ -246,7 +192,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, "/bot"):
 		token, m, _ := strings.Cut(strings.TrimPrefix(p, "/bot"), "/")
 		method = m
-		f.record(method)
+		f.calls.Add(method)
 		if token != f.Token {
 			writeJSON(w, 401, apiError(401, "Unauthorized"))
 			return
@@ -256,41 +202,22 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	f.mu.Lock()
-	down := f.down
-	var scripted *failure
-	if !down && !isFile {
-		for _, x := range f.fails {
-			if x.n > 0 && x.methods[method] {
-				x.n--
-				scripted = x
-				break
-			}
-		}
-	}
-	f.mu.Unlock()
-	if down {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusBadGateway)
-		_, _ = io.WriteString(w, "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+	if f.RefuseWhileDown(w, downPage) {
 		return
 	}
-	if scripted != nil {
-		writeJSON(w, scripted.status, scripted.body)
-		return
-	}
-
 	if isFile {
-		f.mu.Lock()
+		f.Lock()
 		data, found := f.paths[method]
-		f.mu.Unlock()
+		f.Unlock()
 		if !found {
 			writeJSON(w, 404, apiError(404, "Not Found"))
 			return
 		}
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-		_, _ = w.Write(data)
+		fakeapi.File{ContentType: "application/octet-stream", Data: data}.Serve(w)
+		return
+	}
+	if status, body, failed := f.NextFailure(method); failed {
+		writeJSON(w, status, body)
 		return
 	}
 
@@ -305,9 +232,9 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	case "setWebhook":
 		f.setWebhook(w, ps)
 	case "deleteWebhook":
-		f.mu.Lock()
+		f.Lock()
 		f.webhookURL, f.webhookSecret, f.allowedUpdates = "", "", nil
-		f.mu.Unlock()
+		f.Unlock()
 		ok(w, true)
 	case "getWebhookInfo":
 		url, _ := f.Webhook()
@@ -319,12 +246,6 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, 404, apiError(404, "Not Found"))
 	}
-}
-
-func (f *Fake) record(method string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, method)
 }
 
 // upload is a file part of a multipart request.
@@ -424,9 +345,9 @@ func (f *Fake) setWebhook(w http.ResponseWriter, req request) {
 			return
 		}
 	}
-	f.mu.Lock()
+	f.Lock()
 	f.webhookURL, f.webhookSecret, f.allowedUpdates = req.values["url"], secret, allowed
-	f.mu.Unlock()
+	f.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, `{"ok":true,"result":true,"description":"Webhook was set"}`)
 }
@@ -477,11 +398,11 @@ func (f *Fake) send(w http.ResponseWriter, method string, req request) {
 		s.Filename, s.ContentType, s.Data = up.filename, up.contentType, up.data
 	}
 
-	f.mu.Lock()
+	f.Lock()
 	f.nextID++
 	s.MessageID = f.nextID
 	f.sent = append(f.sent, s)
-	f.mu.Unlock()
+	f.Unlock()
 
 	// The answer is send_message_ok.json with this message's values.
 	var a struct {
@@ -515,9 +436,9 @@ func (f *Fake) send(w http.ResponseWriter, method string, req request) {
 
 func (f *Fake) getFile(w http.ResponseWriter, req request) {
 	id := req.values["file_id"]
-	f.mu.Lock()
+	f.Lock()
 	fl, found := f.files[id]
-	f.mu.Unlock()
+	f.Unlock()
 	if !found {
 		writeJSON(w, 400, apiError(400, "Bad Request: invalid file_id"))
 		return

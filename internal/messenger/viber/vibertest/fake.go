@@ -16,24 +16,21 @@ package vibertest
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/switchboard-hq/switchboard/internal/messenger/fakeapi"
 )
 
 //go:embed fixtures/*.json
@@ -42,13 +39,7 @@ var fixtures embed.FS
 // Fixture returns one of the documented sample payloads by file name
 // ("message_text.json", "send_message_response_ok.json", …), byte-exact; it
 // panics on unknown names.
-func Fixture(name string) []byte {
-	b, err := fixtures.ReadFile("fixtures/" + name)
-	if err != nil {
-		panic("vibertest: no fixture " + name)
-	}
-	return b
-}
+func Fixture(name string) []byte { return fakeapi.Fixture(fixtures, "vibertest", name) }
 
 // The fake's bot and the fixtures' client.
 const (
@@ -83,11 +74,7 @@ const SignatureHeader = "X-Viber-Content-Signature"
 
 // Sign is the X-Viber-Content-Signature of body under token: lowercase hex
 // HMAC-SHA256.
-func Sign(token string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(token))
-	mac.Write(body)
-	return hex.EncodeToString(mac.Sum(nil))
-}
+func Sign(token string, body []byte) string { return fakeapi.HMAC(token, body) }
 
 // Sent is one send_message the fake accepted.
 type Sent struct {
@@ -106,41 +93,27 @@ type Sent struct {
 	Body []byte
 }
 
-type media struct {
-	contentType string
-	data        []byte
-}
-
-type failure struct {
-	methods map[string]bool
-	n       int
-	status  int
-	body    string
-}
-
 // Fake is a fake Viber API for one bot token. Safe for concurrent use.
 type Fake struct {
+	fakeapi.Base // the server, its lock, SetDown and scripted failures
+
 	// URL is the base URL to give viber.New.
 	URL   string
 	Token string
 
-	srv    *httptest.Server
-	client *http.Client
+	calls fakeapi.CallLog
+	media fakeapi.Files
 
-	mu           sync.Mutex
-	down         bool
+	// Guarded by the lock:
 	skipCheck    bool
 	webhookURL   string
 	eventTypes   []string
 	sendName     bool
 	sendPhoto    bool
 	sent         []Sent
-	calls        []string
 	outSeq       int64
 	inSeq        int64
 	unsubscribed map[string]bool
-	media        map[string]media
-	fails        []*failure
 }
 
 // New starts a fake for token (Token when empty); it closes when the test
@@ -150,60 +123,38 @@ func New(t testing.TB, token string) *Fake {
 	if token == "" {
 		token = Token
 	}
-	f := &Fake{
-		Token:        token,
-		client:       &http.Client{Timeout: 30 * time.Second},
-		unsubscribed: map[string]bool{},
-		media:        map[string]media{},
-	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	f.URL = f.srv.URL + "/pa"
-	t.Cleanup(f.srv.Close)
+	f := &Fake{Token: token, unsubscribed: map[string]bool{}}
+	f.URL = f.Start(t, http.HandlerFunc(f.serve)) + "/pa"
 	return f
 }
 
 // Webhook is what the last set_webhook registered.
 func (f *Fake) Webhook() (url string, eventTypes []string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	return f.webhookURL, append([]string(nil), f.eventTypes...)
 }
 
 // SendsNameAndPhoto says whether the last set_webhook asked for send_name
 // and send_photo.
 func (f *Fake) SendsNameAndPhoto() (name, photo bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	return f.sendName, f.sendPhoto
 }
 
 // Sent lists the messages accepted so far, in order (not the refused ones).
-func (f *Fake) Sent() []Sent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Sent(nil), f.sent...)
-}
+func (f *Fake) Sent() []Sent { return fakeapi.Snapshot(f, &f.sent) }
 
 // Calls lists every method called (and "media" for downloads), in order,
 // including the ones answered with an error.
-func (f *Fake) Calls() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
-
-// SetDown makes every request answer 502 (HTML, as a front end does) while down.
-func (f *Fake) SetDown(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = down
-}
+func (f *Fake) Calls() []string { return f.calls.List() }
 
 // SkipWebhookCheck makes set_webhook accept a URL without calling it (Viber
 // always calls it; for tests whose hook URL leads nowhere).
 func (f *Fake) SkipWebhookCheck(skip bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	f.skipCheck = skip
 }
 
@@ -219,52 +170,42 @@ func (f *Fake) FailNext(method string, n, status int, body string) {
 	if body == "" {
 		body = http.StatusText(status)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.fails = append(f.fails, &failure{methods: map[string]bool{method: true}, n: n, status: status, body: body})
+	f.QueueFailures(n, status, body, method)
 }
 
 // Unsubscribe makes sends to userID fail with status 6, as after the
 // client's "unsubscribed" event; Resubscribe undoes it.
 func (f *Fake) Unsubscribe(userID string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	f.unsubscribed[userID] = true
 }
 
 // Resubscribe lets userID receive messages again.
 func (f *Fake) Resubscribe(userID string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	delete(f.unsubscribed, userID)
 }
 
 // AddMedia makes data downloadable as a client's file and returns its link
 // (on the fake's host, which the platform's Fetch allows).
 func (f *Fake) AddMedia(name, contentType string, data []byte) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.media[name] = media{contentType: contentType, data: append([]byte(nil), data...)}
-	return f.srv.URL + "/media/" + url.PathEscape(name) + "?Expires=4102444800&Signature=FAKE"
+	f.media.Add(name, fakeapi.NewFile(contentType, data))
+	return f.ServerURL() + "/media/" + url.PathEscape(name) + "?Expires=4102444800&Signature=FAKE"
 }
 
 // Deliver posts body to hookURL signed with the fake's token, as Viber posts
 // callbacks. The caller closes the response body.
 func (f *Fake) Deliver(ctx context.Context, hookURL string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(SignatureHeader, Sign(f.Token, body))
-	return f.client.Do(req)
+	return fakeapi.PostHook(ctx, hookURL, body, map[string]string{SignatureHeader: Sign(f.Token, body)})
 }
 
 // ---------------------------------------------------------------- callbacks
 
 func (f *Fake) nextIn() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	f.inSeq++
 	return strconv.FormatInt(5710000000000000100+f.inSeq, 10)
 }
@@ -328,9 +269,7 @@ func (f *Fake) Status(event, messageToken string) []byte {
 // ---------------------------------------------------------------- server
 
 func writeJSON(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
+	fakeapi.WriteJSON(w, "application/json", status, []byte(body))
 }
 
 func status(w http.ResponseWriter, code int, message string) {
@@ -347,55 +286,35 @@ func okAnswer(w http.ResponseWriter, fields map[string]any) {
 	writeJSON(w, http.StatusOK, b.String())
 }
 
-func (f *Fake) record(call string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, call)
-}
-
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	isMedia := strings.HasPrefix(r.URL.Path, "/media/")
 	method := strings.TrimPrefix(r.URL.Path, "/pa/")
 	switch {
 	case isMedia:
-		f.record("media")
+		f.calls.Add("media")
 	case strings.HasPrefix(r.URL.Path, "/pa/") && r.Method == http.MethodPost:
-		f.record(method)
+		f.calls.Add(method)
 	default:
 		http.NotFound(w, r)
 		return
 	}
 
-	f.mu.Lock()
-	down := f.down
-	var scripted *failure
-	if !down && !isMedia {
-		for _, x := range f.fails {
-			if x.n > 0 && x.methods[method] {
-				x.n--
-				scripted = x
-				break
-			}
-		}
-	}
-	f.mu.Unlock()
-	if down {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusBadGateway)
-		_, _ = io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n")
+	if f.RefuseWhileDown(w, fakeapi.GatewayPage) {
 		return
 	}
 	if isMedia {
 		f.download(w, r)
 		return
 	}
+	// A scripted failure is spent even on a call with a wrong token.
+	failStatus, failBody, failed := f.NextFailure(method)
 	// Viber answers 200 with status 2 to a missing or wrong token.
 	if r.Header.Get("X-Viber-Auth-Token") != f.Token {
 		status(w, 2, "invalidAuthToken")
 		return
 	}
-	if scripted != nil {
-		writeJSON(w, scripted.status, scripted.body)
+	if failed {
+		writeJSON(w, failStatus, failBody)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -455,15 +374,15 @@ func (f *Fake) setWebhook(ctx context.Context, w http.ResponseWriter, req map[st
 	var sendName, sendPhoto bool
 	_ = json.Unmarshal(req["send_name"], &sendName)
 	_ = json.Unmarshal(req["send_photo"], &sendPhoto)
-	f.mu.Lock()
+	f.Lock()
 	skip := f.skipCheck
-	f.mu.Unlock()
+	f.Unlock()
 	if hook != "" && !skip {
 		// Viber calls the URL at once and registers it only on a 200.
-		f.mu.Lock()
+		f.Lock()
 		f.inSeq++
 		tok := 5700000000000000100 + f.inSeq
-		f.mu.Unlock()
+		f.Unlock()
 		check := callback(map[string]any{"event": "webhook", "timestamp": now(), "chat_hostname": "SN-FAKE_",
 			"message_token": tok})
 		resp, err := f.Deliver(ctx, hook, check)
@@ -478,9 +397,9 @@ func (f *Fake) setWebhook(ctx context.Context, w http.ResponseWriter, req map[st
 			return
 		}
 	}
-	f.mu.Lock()
+	f.Lock()
 	f.webhookURL, f.eventTypes, f.sendName, f.sendPhoto = hook, types, sendName, sendPhoto
-	f.mu.Unlock()
+	f.Unlock()
 	if types == nil {
 		types = []string{"delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started", "message"}
 	}
@@ -561,9 +480,9 @@ func (f *Fake) send(w http.ResponseWriter, body []byte) {
 		status(w, 3, "badData: unknown type")
 		return
 	}
-	f.mu.Lock()
+	f.Lock()
 	if f.unsubscribed[s.Receiver] {
-		f.mu.Unlock()
+		f.Unlock()
 		writeJSON(w, http.StatusOK, ErrorNotSubscribed)
 		return
 	}
@@ -578,7 +497,7 @@ func (f *Fake) send(w http.ResponseWriter, body []byte) {
 		sent.MinAPIVersion = *s.MinAPIVersion
 	}
 	f.sent = append(f.sent, sent)
-	f.mu.Unlock()
+	f.Unlock()
 
 	// The answer is send_message_response_ok.json with this message's token.
 	var a map[string]any
@@ -606,15 +525,7 @@ func (f *Fake) userDetails(w http.ResponseWriter, req map[string]json.RawMessage
 }
 
 func (f *Fake) download(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.URL.Path, "/media/")
-	f.mu.Lock()
-	m, ok := f.media[name]
-	f.mu.Unlock()
-	if !ok {
+	if !f.media.Serve(w, strings.TrimPrefix(r.URL.Path, "/media/")) {
 		http.Error(w, "Forbidden", http.StatusForbidden) // as an expired CDN link
-		return
 	}
-	w.Header().Set("Content-Type", m.contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(m.data)))
-	_, _ = w.Write(m.data)
 }

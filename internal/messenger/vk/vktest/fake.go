@@ -16,7 +16,6 @@
 package vktest
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha1"
 	"embed"
@@ -26,16 +25,15 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
 
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/fakeapi"
 )
 
 // The fake's community and client, matching the shared fixtures.
@@ -65,13 +63,7 @@ var fixtures embed.FS
 // Fixture returns a copy of one of the shared VK fixtures, byte-exact
 // ("message_new_text.json", "messages_send_error_901.json", …). It panics on
 // an unknown name.
-func Fixture(name string) []byte {
-	b, err := fixtures.ReadFile("fixtures/" + name)
-	if err != nil {
-		panic("vktest: no fixture " + name)
-	}
-	return b
-}
+func Fixture(name string) []byte { return fakeapi.Fixture(fixtures, "vktest", name) }
 
 // Error bodies for FailNextSends (VK answers errors with HTTP 200).
 var (
@@ -103,35 +95,26 @@ type Upload struct {
 	Data        []byte
 }
 
-type media struct {
-	contentType string
-	data        []byte
-}
-
 // Fake is a fake VK API for one community token. Safe for concurrent use.
 type Fake struct {
+	fakeapi.Base // the server, its lock, SetDown and scripted failures
+
 	// URL is the base URL to give vk.New.
 	URL   string
 	Token string
 
-	srv    *httptest.Server
-	client *http.Client
+	calls fakeapi.CallLog
+	media fakeapi.Files
 
-	mu         sync.Mutex
-	down       bool
-	mask       int64
-	failN      int
-	failStatus int
-	failBody   string
-	sent       []Sent
-	byRandom   map[string]string // peer/random_id → message id
-	uploads    []Upload
-	pending    map[string]Upload // upload tokens not saved yet
-	saved      map[string]bool   // attachments messages.send accepts
-	media      map[string]media
-	calls      []string
-	nextID     int64
-	seq        int64
+	// Guarded by the lock:
+	mask     int64
+	sent     []Sent
+	byRandom map[string]string // peer/random_id → message id
+	uploads  []Upload
+	pending  map[string]Upload // upload tokens not saved yet
+	saved    map[string]bool   // attachments messages.send accepts
+	nextID   int64
+	seq      int64
 }
 
 // New starts a fake accepting the community token token; it stops when the
@@ -144,18 +127,14 @@ func New(t testing.TB, token string) *Fake {
 		byRandom: map[string]string{},
 		pending:  map[string]Upload{},
 		saved:    map[string]bool{},
-		media:    map[string]media{},
 		nextID:   FirstMessageID,
 		seq:      2000,
-		client:   &http.Client{Timeout: 30 * time.Second},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /method/{method}", f.method)
 	mux.HandleFunc("POST /upload/{kind}", f.upload)
 	mux.HandleFunc("GET /media/{name}", f.download)
-	f.srv = httptest.NewServer(f.gate(mux))
-	f.URL = f.srv.URL
-	t.Cleanup(f.srv.Close)
+	f.URL = f.Start(t, f.gate(mux))
 	return f
 }
 
@@ -172,63 +151,40 @@ func (f *Fake) Account() messenger.Account {
 	}
 }
 
-// SetDown makes every request answer 502 while down.
-func (f *Fake) SetDown(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = down
-}
-
 // SetTokenMask sets the rights groups.getTokenPermissions reports
 // (MessagesMask by default; ManageMask lets Connect read Confirmation).
 func (f *Fake) SetTokenMask(mask int64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	f.mask = mask
 }
 
 // FailNextSends makes the next n messages.send calls answer status with
 // body (ErrorNotAllowed, ErrorFlood…; VK itself answers errors with 200).
 func (f *Fake) FailNextSends(n, status int, body string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failN, f.failStatus, f.failBody = n, status, body
+	f.ReplaceFailures("messages.send", n, status, body)
 }
 
 // Sent lists the messages accepted so far, in order; a send VK drops as a
 // repeated random_id is not listed again.
 func (f *Fake) Sent() []Sent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]Sent, len(f.sent))
-	for i, s := range f.sent {
+	return fakeapi.SnapshotWith(f, &f.sent, func(s Sent) Sent {
 		s.Attachments = append([]string(nil), s.Attachments...)
-		out[i] = s
-	}
-	return out
+		return s
+	})
 }
 
 // Uploads lists the files saved so far, in order.
-func (f *Fake) Uploads() []Upload {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Upload(nil), f.uploads...)
-}
+func (f *Fake) Uploads() []Upload { return fakeapi.Snapshot(f, &f.uploads) }
 
 // Calls lists the methods called (and "upload/photo", "upload/doc",
 // "media"), in order, including the ones answered with an error.
-func (f *Fake) Calls() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
+func (f *Fake) Calls() []string { return f.calls.List() }
 
 // AddMedia serves data as a client's file and returns its URL on the fake
 // (use it in a webhook body: the platform fetches from the base URL's host).
 func (f *Fake) AddMedia(name, contentType string, data []byte) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.media[name] = media{contentType: contentType, data: append([]byte(nil), data...)}
+	f.media.Add(name, fakeapi.NewFile(contentType, data))
 	return f.URL + "/media/" + url.PathEscape(name)
 }
 
@@ -243,9 +199,7 @@ func apiError(code int, msg string) string {
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
+	fakeapi.WriteJSON(w, "application/json; charset=utf-8", status, []byte(body))
 }
 
 func respond(w http.ResponseWriter, v any) {
@@ -257,21 +211,9 @@ func respond(w http.ResponseWriter, v any) {
 	writeJSON(w, 200, string(b))
 }
 
-func (f *Fake) record(call string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, call)
-}
-
 func (f *Fake) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		down := f.down
-		f.mu.Unlock()
-		if down {
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(http.StatusBadGateway)
-			_, _ = io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n")
+		if f.RefuseWhileDown(w, fakeapi.GatewayPage) {
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -280,7 +222,7 @@ func (f *Fake) gate(next http.Handler) http.Handler {
 
 func (f *Fake) method(w http.ResponseWriter, r *http.Request) {
 	method := r.PathValue("method")
-	f.record(method)
+	f.calls.Add(method)
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" && ct != "" {
 		writeJSON(w, 200, apiError(8, "Invalid request: expected form-encoded parameters"))
@@ -310,9 +252,9 @@ func (f *Fake) method(w http.ResponseWriter, r *http.Request) {
 			"is_closed": 0, "type": "group", "photo_50": "https://sun9-3.userapi.com/fake_group_50.jpg",
 		}}, "profiles": []any{}})
 	case "groups.getTokenPermissions":
-		f.mu.Lock()
+		f.Lock()
 		mask := f.mask
-		f.mu.Unlock()
+		f.Unlock()
 		var perms []map[string]any
 		for _, x := range []struct {
 			bit  int64
@@ -324,9 +266,9 @@ func (f *Fake) method(w http.ResponseWriter, r *http.Request) {
 		}
 		respond(w, map[string]any{"mask": mask, "permissions": perms})
 	case "groups.getCallbackConfirmationCode":
-		f.mu.Lock()
+		f.Lock()
 		mask := f.mask
-		f.mu.Unlock()
+		f.Unlock()
 		if mask&262144 == 0 {
 			writeJSON(w, 200, apiError(15, "Access denied: no access to call this method"))
 			return
@@ -362,15 +304,10 @@ func (f *Fake) method(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Fake) send(w http.ResponseWriter, p url.Values) {
-	f.mu.Lock()
-	if f.failN > 0 {
-		f.failN--
-		status, body := f.failStatus, f.failBody
-		f.mu.Unlock()
+	if status, body, failed := f.NextFailure("messages.send"); failed {
 		writeJSON(w, status, body)
 		return
 	}
-	f.mu.Unlock()
 
 	bad := func(msg string) {
 		writeJSON(w, 200, apiError(100, "One of the parameters specified was missing or invalid: "+msg))
@@ -402,8 +339,8 @@ func (f *Fake) send(w http.ResponseWriter, p url.Values) {
 		return
 	}
 
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	for _, a := range s.Attachments {
 		if !f.saved[a] {
 			writeJSON(w, 200, apiError(100, "One of the parameters specified was missing or invalid: attachment is invalid"))
@@ -456,7 +393,7 @@ func (f *Fake) usersGet(w http.ResponseWriter, p url.Values) {
 
 func (f *Fake) upload(w http.ResponseWriter, r *http.Request) {
 	kind := r.PathValue("kind")
-	f.record("upload/" + kind)
+	f.calls.Add("upload/" + kind)
 	field := map[string]string{"photo": "photo", "doc": "file"}[kind]
 	if field == "" {
 		http.NotFound(w, r)
@@ -474,11 +411,11 @@ func (f *Fake) upload(w http.ResponseWriter, r *http.Request) {
 	sum := sha1.Sum(data)
 	token := hex.EncodeToString(sum[:8])
 
-	f.mu.Lock()
+	f.Lock()
 	f.seq++
 	token = fmt.Sprintf("%s%d", token, f.seq)
 	f.pending[token] = up
-	f.mu.Unlock()
+	f.Unlock()
 
 	if kind == "photo" {
 		if !strings.HasPrefix(http.DetectContentType(data), "image/") {
@@ -499,13 +436,13 @@ func (f *Fake) upload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Fake) save(w http.ResponseWriter, kind, token, hash, title string) {
-	f.mu.Lock()
+	f.Lock()
 	up, ok := f.pending[token]
 	if ok && kind == "photo" && hash != "h"+token {
 		ok = false
 	}
 	if !ok || up.Kind != kind {
-		f.mu.Unlock()
+		f.Unlock()
 		writeJSON(w, 200, apiError(100, "One of the parameters specified was missing or invalid: "+kind+" is undefined"))
 		return
 	}
@@ -523,7 +460,7 @@ func (f *Fake) save(w http.ResponseWriter, kind, token, hash, title string) {
 	}
 	f.saved[up.Attachment] = true
 	f.uploads = append(f.uploads, up)
-	f.mu.Unlock()
+	f.Unlock()
 
 	if kind == "photo" {
 		respond(w, []map[string]any{{"id": id, "owner_id": json.Number(owner), "album_id": -3,
@@ -544,17 +481,10 @@ func extOf(name string) string {
 }
 
 func (f *Fake) download(w http.ResponseWriter, r *http.Request) {
-	f.record("media")
-	f.mu.Lock()
-	m, ok := f.media[r.PathValue("name")]
-	f.mu.Unlock()
-	if !ok {
+	f.calls.Add("media")
+	if !f.media.Serve(w, r.PathValue("name")) {
 		http.NotFound(w, r)
-		return
 	}
-	w.Header().Set("Content-Type", m.contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(m.data)))
-	_, _ = w.Write(m.data)
 }
 
 // ---------------------------------------------------------------- callbacks
@@ -563,13 +493,7 @@ func (f *Fake) download(w http.ResponseWriter, r *http.Request) {
 // the secret key; the builders below and the fixtures carry Secret). The
 // caller reads the answer ("ok", or the confirmation string) and closes it.
 func (f *Fake) Deliver(ctx context.Context, hookURL string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "VKCallbackAPI/1.0 (vktest)")
-	return f.client.Do(req)
+	return fakeapi.PostHook(ctx, hookURL, body, map[string]string{"User-Agent": "VKCallbackAPI/1.0 (vktest)"})
 }
 
 // Confirm sends VK's confirmation request (confirmation.json) to hookURL;
@@ -581,10 +505,10 @@ func (f *Fake) Confirm(ctx context.Context, hookURL string) (*http.Response, err
 // Event builds a callback body of type typ around object, for GroupID,
 // with a new event_id, v 5.199 and Secret.
 func (f *Fake) Event(typ string, object any) []byte {
-	f.mu.Lock()
+	f.Lock()
 	f.seq++
 	n := f.seq
-	f.mu.Unlock()
+	f.Unlock()
 	sum := sha1.Sum([]byte(fmt.Sprintf("%s/%p/%d", typ, f, n)))
 	b, err := json.Marshal(map[string]any{
 		"group_id": json.Number(GroupID), "type": typ, "event_id": hex.EncodeToString(sum[:]),
@@ -607,10 +531,10 @@ func num(s string) any {
 
 // message is a message object from the client peer (a user id).
 func (f *Fake) message(peer, text string, attachments []any) (externalID string, m map[string]any) {
-	f.mu.Lock()
+	f.Lock()
 	f.seq++
 	cmid := f.seq
-	f.mu.Unlock()
+	f.Unlock()
 	if attachments == nil {
 		attachments = []any{}
 	}

@@ -9,9 +9,7 @@
 package whatsapptest
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -19,18 +17,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/switchboard-hq/switchboard/internal/messenger"
+	"github.com/switchboard-hq/switchboard/internal/messenger/fakeapi"
 )
 
 // The fake's account, matching the shared fixtures (webhook fixtures name
@@ -51,13 +47,7 @@ var fixtures embed.FS
 // Fixture returns a copy of one of the shared WhatsApp fixtures, byte-exact
 // (e.g. "inbound_text.json", "send_error_131047.json"). It panics on an
 // unknown name.
-func Fixture(name string) []byte {
-	b, err := fixtures.ReadFile("fixtures/" + name)
-	if err != nil {
-		panic("whatsapptest: no fixture " + name)
-	}
-	return b
-}
+func Fixture(name string) []byte { return fakeapi.Fixture(fixtures, "whatsapptest", name) }
 
 // WindowClosedError is the Graph error body of code 131047 (24-hour window),
 // for FailNextSends.
@@ -87,29 +77,22 @@ type Upload struct {
 	Data        []byte
 }
 
-type media struct {
-	contentType string
-	data        []byte
-}
-
 // Fake is a fake Graph API. It is safe for concurrent use.
 type Fake struct {
+	fakeapi.Base // the server, its lock, SetDown and scripted failures
+
 	// URL is the base URL to give whatsapp.New.
 	URL string
 
-	srv   *httptest.Server
 	token string
 	no    int64
 
-	mu         sync.Mutex
-	down       bool
-	failN      int
-	failStatus int
-	failBody   string
-	sent       []Sent
-	uploads    []Upload
-	media      map[string]media
-	seq        int
+	media fakeapi.Files
+
+	// Guarded by the lock:
+	sent    []Sent
+	uploads []Upload
+	seq     int
 }
 
 var fakes atomic.Int64
@@ -118,15 +101,13 @@ var fakes atomic.Int64
 // when the test ends.
 func New(t testing.TB, token string) *Fake {
 	t.Helper()
-	f := &Fake{token: token, media: map[string]media{}, no: fakes.Add(1)}
+	f := &Fake{token: token, no: fakes.Add(1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{version}/{id}", f.getObject)
 	mux.HandleFunc("POST /{version}/{pnid}/messages", f.postMessage)
 	mux.HandleFunc("POST /{version}/{pnid}/media", f.postMedia)
 	mux.HandleFunc("GET /download/{id}", f.download)
-	f.srv = httptest.NewServer(f.gate(mux))
-	f.URL = f.srv.URL
-	t.Cleanup(f.srv.Close)
+	f.URL = f.Start(t, f.gate(mux))
 	return f
 }
 
@@ -147,49 +128,26 @@ func (f *Fake) Account() messenger.Account {
 	}
 }
 
-// SetDown makes every request answer 502 while down.
-func (f *Fake) SetDown(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = down
-}
-
 // FailNextSends makes the next n POST …/messages answer status with body
 // (e.g. WindowClosedError(), RateLimitError()).
 func (f *Fake) FailNextSends(n, status int, body string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failN, f.failStatus, f.failBody = n, status, body
+	f.ReplaceFailures("messages", n, status, body)
 }
 
 // Sent lists the messages accepted so far, in order.
-func (f *Fake) Sent() []Sent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Sent(nil), f.sent...)
-}
+func (f *Fake) Sent() []Sent { return fakeapi.Snapshot(f, &f.sent) }
 
 // Uploads lists the media uploaded so far, in order.
-func (f *Fake) Uploads() []Upload {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Upload(nil), f.uploads...)
-}
+func (f *Fake) Uploads() []Upload { return fakeapi.Snapshot(f, &f.uploads) }
 
 // AddMedia makes media id downloadable (as a client's file would be).
 func (f *Fake) AddMedia(id, contentType string, data []byte) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.media[id] = media{contentType: contentType, data: append([]byte(nil), data...)}
+	f.media.Add(id, fakeapi.NewFile(contentType, data))
 }
 
 func (f *Fake) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		down := f.down
-		f.mu.Unlock()
-		if down {
-			http.Error(w, "Bad Gateway", http.StatusBadGateway)
+		if f.RefuseWhileDown(w, "") {
 			return
 		}
 		if r.Header.Get("Authorization") != "Bearer "+f.token {
@@ -200,28 +158,21 @@ func (f *Fake) gate(next http.Handler) http.Handler {
 	})
 }
 
-var versionRE = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
-
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	fakeapi.WriteJSON(w, "application/json", status, body)
 }
 
 func graphError(w http.ResponseWriter, status, code int, message string) {
-	b, _ := json.Marshal(map[string]any{"error": map[string]any{
-		"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AFakeTraceId",
-	}})
-	writeJSON(w, status, b)
+	writeJSON(w, status, fakeapi.GraphError("AFakeTraceId", code, 0, message))
 }
 
 func unknownObject(w http.ResponseWriter, id string) {
-	graphError(w, http.StatusBadRequest, 100, fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id))
+	graphError(w, http.StatusBadRequest, 100, fakeapi.UnknownObject(id))
 }
 
 func (f *Fake) getObject(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !versionRE.MatchString(r.PathValue("version")) {
+	if !fakeapi.GraphVersion(r.PathValue("version")) {
 		graphError(w, http.StatusBadRequest, 2500, "Unknown path components")
 		return
 	}
@@ -249,36 +200,27 @@ func (f *Fake) getObject(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, b)
 		return
 	}
-	f.mu.Lock()
-	m, ok := f.media[id]
-	f.mu.Unlock()
+	m, ok := f.media.Get(id)
 	if !ok {
 		unknownObject(w, id)
 		return
 	}
 	var out map[string]any
 	_ = json.Unmarshal(Fixture("media_url_response.json"), &out)
-	sum := sha256.Sum256(m.data)
+	sum := sha256.Sum256(m.Data)
 	out["url"] = f.URL + "/download/" + url.PathEscape(id) + "?hash=FAKEHASH"
-	out["mime_type"] = m.contentType
+	out["mime_type"] = m.ContentType
 	out["sha256"] = hex.EncodeToString(sum[:])
-	out["file_size"] = len(m.data)
+	out["file_size"] = len(m.Data)
 	out["id"] = id
 	b, _ := json.Marshal(out)
 	writeJSON(w, http.StatusOK, b)
 }
 
 func (f *Fake) download(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	m, ok := f.media[r.PathValue("id")]
-	f.mu.Unlock()
-	if !ok {
+	if !f.media.Serve(w, r.PathValue("id")) {
 		http.NotFound(w, r)
-		return
 	}
-	w.Header().Set("Content-Type", m.contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(m.data)))
-	_, _ = w.Write(m.data)
 }
 
 type mediaObject struct {
@@ -289,7 +231,7 @@ type mediaObject struct {
 }
 
 func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
-	if !versionRE.MatchString(r.PathValue("version")) {
+	if !fakeapi.GraphVersion(r.PathValue("version")) {
 		graphError(w, http.StatusBadRequest, 2500, "Unknown path components")
 		return
 	}
@@ -297,15 +239,10 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 		unknownObject(w, r.PathValue("pnid"))
 		return
 	}
-	f.mu.Lock()
-	if f.failN > 0 {
-		f.failN--
-		status, body := f.failStatus, f.failBody
-		f.mu.Unlock()
+	if status, body, failed := f.NextFailure("messages"); failed {
 		writeJSON(w, status, []byte(body))
 		return
 	}
-	f.mu.Unlock()
 
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		graphError(w, http.StatusBadRequest, 100, "(#100) The request body must be JSON")
@@ -377,10 +314,7 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if mo.ID != "" {
-			f.mu.Lock()
-			_, ok := f.media[mo.ID]
-			f.mu.Unlock()
-			if !ok {
+			if _, ok := f.media.Get(mo.ID); !ok {
 				graphError(w, http.StatusBadRequest, 131053, "(#131053) Media upload error: unknown media id")
 				return
 			}
@@ -388,11 +322,11 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 		s.Text, s.Filename, s.MediaID = mo.Caption, mo.Filename, mo.ID
 	}
 
-	f.mu.Lock()
+	f.Lock()
 	f.seq++
 	s.ID = fmt.Sprintf("wamid.FAKE%dOUT%06d=", f.no, f.seq)
 	f.sent = append(f.sent, s)
-	f.mu.Unlock()
+	f.Unlock()
 
 	var out map[string]any
 	_ = json.Unmarshal(Fixture("send_response_ok.json"), &out)
@@ -425,55 +359,30 @@ func (f *Fake) postMedia(w http.ResponseWriter, r *http.Request) {
 	defer file.Close()
 	data, _ := io.ReadAll(file)
 
-	f.mu.Lock()
+	f.Lock()
 	f.seq++
 	id := strconv.FormatInt(800000000000000+int64(f.no)*100000+int64(f.seq), 10)
-	f.media[id] = media{contentType: typ, data: data}
+	f.media.Add(id, fakeapi.File{ContentType: typ, Data: data})
 	f.uploads = append(f.uploads, Upload{ID: id, Filename: hdr.Filename, ContentType: typ, Data: data})
-	f.mu.Unlock()
+	f.Unlock()
 	b, _ := json.Marshal(map[string]string{"id": id})
 	writeJSON(w, http.StatusOK, b)
 }
 
 // Sign is the X-Hub-Signature-256 value of body under appSecret.
-func Sign(appSecret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(appSecret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
+func Sign(appSecret string, body []byte) string { return "sha256=" + fakeapi.HMAC(appSecret, body) }
 
 // Deliver POSTs a webhook body to hookURL, signed with appSecret, as Meta
 // does. The caller closes the response body.
 func (f *Fake) Deliver(ctx context.Context, hookURL, appSecret string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Hub-Signature-256", Sign(appSecret, body))
-	return hookClient.Do(req)
+	return fakeapi.PostHook(ctx, hookURL, body, map[string]string{"X-Hub-Signature-256": Sign(appSecret, body)})
 }
 
 // Subscribe sends Meta's verification request (GET with hub.mode,
 // hub.verify_token, hub.challenge) to hookURL.
 func (f *Fake) Subscribe(ctx context.Context, hookURL, verifyToken, challenge string) (*http.Response, error) {
-	u, err := url.Parse(hookURL)
-	if err != nil {
-		return nil, err
-	}
-	q := u.Query()
-	q.Set("hub.mode", "subscribe")
-	q.Set("hub.verify_token", verifyToken)
-	q.Set("hub.challenge", challenge)
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	return hookClient.Do(req)
+	return fakeapi.HubChallenge(ctx, hookURL, verifyToken, challenge)
 }
-
-var hookClient = &http.Client{Timeout: 30 * time.Second}
 
 // The webhook envelope, as Meta sends it.
 type (
@@ -510,7 +419,7 @@ func (f *Fake) envelope(v hookValue) []byte {
 	if err != nil {
 		panic(err)
 	}
-	return metaEscape(b)
+	return fakeapi.MetaEscape(b)
 }
 
 func now() string { return strconv.FormatInt(time.Now().Unix(), 10) }
@@ -534,13 +443,18 @@ func (f *Fake) Failed(wamid string, code int, title, details string) []byte {
 	}}})
 }
 
+// nextInbound is a new wamid of a client's message.
+func (f *Fake) nextInbound() string {
+	f.Lock()
+	defer f.Unlock()
+	f.seq++
+	return fmt.Sprintf("wamid.FAKE%dIN%06d=", f.no, f.seq)
+}
+
 // Text builds an inbound text message webhook body from the customer from
 // (wa_id digits) named name, and returns its new wamid.
 func (f *Fake) Text(from, name, text string) (wamid string, body []byte) {
-	f.mu.Lock()
-	f.seq++
-	wamid = fmt.Sprintf("wamid.FAKE%dIN%06d=", f.no, f.seq)
-	f.mu.Unlock()
+	wamid = f.nextInbound()
 	return wamid, f.envelope(hookValue{
 		Contacts: []hookContact{{Profile: map[string]string{"name": name}, WaID: from}},
 		Messages: []map[string]any{{"from": from, "id": wamid, "timestamp": now(), "type": "text",
@@ -551,10 +465,7 @@ func (f *Fake) Text(from, name, text string) (wamid string, body []byte) {
 // Image builds an inbound image message webhook body for media id (add its
 // bytes with AddMedia) and returns its new wamid.
 func (f *Fake) Image(from, name, mediaID, mimeType, caption string) (wamid string, body []byte) {
-	f.mu.Lock()
-	f.seq++
-	wamid = fmt.Sprintf("wamid.FAKE%dIN%06d=", f.no, f.seq)
-	f.mu.Unlock()
+	wamid = f.nextInbound()
 	img := map[string]string{"mime_type": mimeType, "sha256": "ZmFrZQ==", "id": mediaID}
 	if caption != "" {
 		img["caption"] = caption
@@ -563,25 +474,4 @@ func (f *Fake) Image(from, name, mediaID, mimeType, caption string) (wamid strin
 		Contacts: []hookContact{{Profile: map[string]string{"name": name}, WaID: from}},
 		Messages: []map[string]any{{"from": from, "id": wamid, "timestamp": now(), "type": "image", "image": img}},
 	})
-}
-
-// metaEscape writes JSON the way Meta does: non-ASCII as \uXXXX and "/" as
-// "\/" (both only occur inside strings), so that a receiver that re-encodes
-// the body before checking the signature fails.
-func metaEscape(b []byte) []byte {
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		switch {
-		case r == '/':
-			out.WriteString(`\/`)
-		case r < 0x80:
-			out.WriteRune(r)
-		case r > 0xFFFF:
-			r -= 0x10000
-			fmt.Fprintf(&out, `\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))
-		default:
-			fmt.Fprintf(&out, `\u%04x`, r)
-		}
-	}
-	return out.Bytes()
 }
