@@ -91,6 +91,13 @@ func TestABreachReachesTheQueueLiveAndTheStatistics(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		tm := newTeam(t, e)
 		admin := tm.admin
+		// A team time zone where it is about noon now: "today" cannot end during the test.
+		var omni map[string]any
+		admin.call("GET", "/api/v1/settings/omnichannel", nil).decode(t, &omni)
+		omni["time_zone"] = fmt.Sprintf("Etc/GMT%+d", time.Now().UTC().Hour()-12)
+		if res := admin.call("PUT", "/api/v1/settings/omnichannel", omni); res.status != http.StatusOK {
+			t.Fatalf("set the time zone: %d %s", res.status, res.body)
+		}
 		policy := admin.create("/api/v1/sla-policies", map[string]any{"name": "Instant", "business_hours_id": 1,
 			"targets": map[string]int{"first_response": 1, "resolution": 3600}, "channels": []int64{tm.channel}})
 		conn := admin.socket(t, e.srv.URL, -1)
