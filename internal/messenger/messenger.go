@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
@@ -216,4 +217,29 @@ func NewRegistry(ps ...Platform) Registry {
 		r[p.Kind()] = p
 	}
 	return r
+}
+
+// APIBase parses a platform's API base URL (empty: fallback) without a
+// trailing slash, query, fragment or credentials. A malformed one is a
+// configuration mistake: it becomes an address that fails every request
+// rather than a guess.
+func APIBase(baseURL, fallback string) *url.URL {
+	baseURL = strings.TrimRight(strings.TrimSpace(baseURL), "/")
+	if baseURL == "" {
+		baseURL = fallback
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return &url.URL{Scheme: "https", Host: "invalid.invalid"}
+	}
+	u.RawQuery, u.Fragment, u.User, u.RawPath = "", "", nil, ""
+	return u
+}
+
+// APIClient is client, or one with a 60-second timeout when nil.
+func APIClient(client *http.Client) *http.Client {
+	if client == nil {
+		return &http.Client{Timeout: 60 * time.Second}
+	}
+	return client
 }

@@ -26,7 +26,7 @@ func NewService(store Store, settings Settings) *Service {
 
 // Query checks the actor's right and reads their input in the team's time zone.
 func (s *Service) Query(ctx context.Context, actor access.Actor, in Input) (Query, error) {
-	if err := allowed(actor); err != nil {
+	if err := actor.Require(access.Management); err != nil {
 		return Query{}, err
 	}
 	o, err := s.settings.Omnichannel(ctx)
@@ -70,8 +70,9 @@ func (s *Service) Agents(ctx context.Context, q Query) ([]AgentRow, error) {
 	sums, err := s.store.StatsAgents(ctx, q)
 	out := make([]AgentRow, 0, len(sums))
 	for _, a := range sums {
-		out = append(out, AgentRow{ID: a.ID, Name: a.Name, Handled: a.Firsts, Replies: a.Replies,
-			FirstResponse: Average(a.FirstMS, a.Firsts), Reply: Average(a.AnswerMS, a.Answers),
+		day := a.Today()
+		out = append(out, AgentRow{ID: a.ID, Name: a.Name, Handled: int(a.FirstReplies), Replies: day.Replies,
+			FirstResponse: day.FirstReplySeconds, Reply: day.ReplySeconds,
 			Online: a.Online / 1000, Away: a.Away / 1000, Offline: a.Offline / 1000})
 	}
 	return out, err

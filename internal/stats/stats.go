@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/switchboard-hq/switchboard/internal/access"
 	"github.com/switchboard-hq/switchboard/internal/errs"
 	"github.com/switchboard-hq/switchboard/internal/settings"
 	"github.com/switchboard-hq/switchboard/internal/sla"
+	"github.com/switchboard-hq/switchboard/internal/supervision"
 )
 
 // MaxDays bounds a custom period.
@@ -190,11 +190,11 @@ type AgentRow struct {
 
 // AgentSums are an agent's raw figures.
 type AgentSums struct {
-	ID                       int64
-	Name                     string
-	Replies, Firsts, Answers int
-	FirstMS, AnswerMS        int64
-	Online, Away, Offline    int64 // ms
+	ID   int64
+	Name string
+	// Sums are the agent's replies, as Management → Agents sums them.
+	supervision.Sums
+	Online, Away, Offline int64 // ms
 }
 
 // Load is when and where requests came.
@@ -292,15 +292,3 @@ func figure(ms []int64) Figure {
 func times(d Durations) Times {
 	return Times{Calendar: figure(d.Calendar), Business: figure(d.Business)}
 }
-
-// Average is sum/n in seconds, nil when n is 0.
-func Average(sumMS int64, n int) *float64 {
-	if n == 0 {
-		return nil
-	}
-	v := float64(sumMS) / float64(n) / 1000
-	return &v
-}
-
-// actor check shared by every view.
-func allowed(actor access.Actor) error { return actor.Require(access.Management) }

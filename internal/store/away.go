@@ -54,10 +54,7 @@ func (db *DB) DeleteAwayReason(ctx context.Context, id int64) error {
 			return errs.NotFound("away reason")
 		}
 		rows, err := tx.query(ctx, `SELECT id FROM agents WHERE away_reason_id = ?`, id)
-		away, err := collect(rows, err, func(row scanner) (int64, error) {
-			var a int64
-			return a, row.Scan(&a)
-		})
+		away, err := collect(rows, err, scanInt64)
 		if err != nil {
 			return err
 		}

@@ -718,12 +718,11 @@ func (db *DB) conversations(ctx context.Context, query string, args ...any) ([]c
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list requests: %w", err)
 	}
+	bound := make([]*cv.Conversation, len(out))
 	for i := range out {
-		if err := db.reader().bindSLA(ctx, &out[i]); err != nil {
-			return nil, err
-		}
+		bound[i] = &out[i]
 	}
-	return out, nil
+	return out, db.reader().bindSLA(ctx, bound...)
 }
 
 // ClientRequests lists every request of a client, newest first.

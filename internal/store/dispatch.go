@@ -296,9 +296,6 @@ func (db *DB) HeldRequests(ctx context.Context, agentID int64, statuses []int64)
 	}
 	rows, err := db.reader().query(ctx, `SELECT id FROM conversations WHERE assignee_id = ? AND closed_at IS NULL
 		AND status_id IN (?`+strings.Repeat(`, ?`, len(statuses)-1)+`) ORDER BY id LIMIT 100`, args...)
-	out, err := collect(rows, err, func(row scanner) (int64, error) {
-		var id int64
-		return id, row.Scan(&id)
-	})
+	out, err := collect(rows, err, scanInt64)
 	return out, wrap(err, "requests held by agent %d", agentID)
 }

@@ -3,10 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"time"
 
+	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/supervision"
 )
 
@@ -26,10 +26,12 @@ func (db *DB) ManagementChats(ctx context.Context, q supervision.ChatQuery, afte
 		ch.Conversation, err = scanConversation(withMore{row, []any{&ch.AssigneeName, &ch.DepartmentName}})
 		return ch, err
 	})
-	for i := range out {
-		if err == nil {
-			err = db.reader().bindSLA(ctx, &out[i].Conversation)
+	if err == nil {
+		bound := make([]*cv.Conversation, len(out))
+		for i := range out {
+			bound[i] = &out[i].Conversation
 		}
+		err = db.reader().bindSLA(ctx, bound...)
 	}
 	return out, wrap(err, "list active chats")
 }
@@ -94,21 +96,37 @@ const managementAgents = `SELECT a.id, a.name, a.avatar, a.presence, COALESCE(r.
 		WHERE gm.agent_id = a.id AND (' ' || g.rights || ' ') LIKE '% omnichannel %'))
 	ORDER BY a.name, a.id`
 
-// managementMetrics sums, per agent, the replies written in [from, to) by
-// the agents listed in its IN (…) (docs/supervision.md, Metrics), from the
+// replySumsQuery sums, per agent, the replies of the agents listed (ids
+// placeholders) that match where (docs/supervision.md, Metrics), from the
 // replies the write path recorded with what each counts for
 // (replies_agent: one index range per agent).
-const managementMetrics = `SELECT agent_id, COUNT(*), COUNT(first_ms), CAST(COALESCE(SUM(first_ms), 0) AS BIGINT),
-	COUNT(answer_ms), CAST(COALESCE(SUM(answer_ms), 0) AS BIGINT)
-	FROM replies WHERE agent_id IN (%s) AND sent_at >= ? AND sent_at < ? GROUP BY agent_id`
+func replySumsQuery(ids int, where string) string {
+	return `SELECT r.agent_id, COUNT(*), COUNT(r.first_ms), CAST(COALESCE(SUM(r.first_ms), 0) AS BIGINT),
+		COUNT(r.answer_ms), CAST(COALESCE(SUM(r.answer_ms), 0) AS BIGINT)
+		FROM replies r WHERE r.agent_id IN (?` + strings.Repeat(`, ?`, ids-1) + `) AND ` + where + ` GROUP BY r.agent_id`
+}
 
-// metricsQuery is managementMetrics for the agents ids.
+// metricsQuery is the day's sums of the agents ids for Management → Agents.
 func metricsQuery(ids []int64, from, to time.Time) (string, []any) {
 	args := make([]any, 0, len(ids)+2)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	return fmt.Sprintf(managementMetrics, `?`+strings.Repeat(`, ?`, len(ids)-1)), append(args, millis(from), millis(to))
+	return replySumsQuery(len(ids), `r.sent_at >= ? AND r.sent_at < ?`), append(args, millis(from), millis(to))
+}
+
+// replySums runs a replySumsQuery.
+func (r run) replySums(ctx context.Context, query string, args ...any) (map[int64]supervision.Sums, error) {
+	out := map[int64]supervision.Sums{}
+	rows, err := r.query(ctx, query, args...)
+	_, err = collect(rows, err, func(row scanner) (int, error) {
+		var id int64
+		var m supervision.Sums
+		err := row.Scan(&id, &m.Replies, &m.FirstReplies, &m.FirstReplyMillis, &m.Answers, &m.AnswerMillis)
+		out[id] = m
+		return 0, err
+	})
+	return out, err
 }
 
 // ManagementAgents returns the agents at work; see supervision.Store.
@@ -132,23 +150,10 @@ func (db *DB) ManagementAgents(ctx context.Context) ([]supervision.Agent, error)
 // ManagementMetrics sums the metrics of the replies of the agents ids
 // written in [from, to); see supervision.Store.
 func (db *DB) ManagementMetrics(ctx context.Context, ids []int64, from, to time.Time) (map[int64]supervision.Sums, error) {
-	out := map[int64]supervision.Sums{}
 	if len(ids) == 0 || !from.Before(to) {
-		return out, nil
+		return map[int64]supervision.Sums{}, nil
 	}
 	query, args := metricsQuery(ids, from, to)
-	rows, err := db.reader().query(ctx, query, args...)
-	if err != nil {
-		return nil, wrap(err, "metrics of agents")
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var m supervision.Sums
-		if err := rows.Scan(&id, &m.Replies, &m.FirstReplies, &m.FirstReplyMillis, &m.Answers, &m.AnswerMillis); err != nil {
-			return nil, wrap(err, "metrics of agents")
-		}
-		out[id] = m
-	}
-	return out, wrap(rows.Err(), "metrics of agents")
+	sums, err := db.reader().replySums(ctx, query, args...)
+	return sums, wrap(err, "metrics of agents")
 }

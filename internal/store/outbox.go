@@ -50,10 +50,7 @@ func (db *DB) ClaimJobs(ctx context.Context, owner string, lease time.Duration, 
 	err = db.tx(ctx, func(tx *txn) error {
 		now := millis(tx.now)
 		rows, err := tx.query(ctx, due+tx.d.skipLocked(), jobPending, now, now, jobPending, limit)
-		ids, err := collect(rows, err, func(row scanner) (int64, error) {
-			var id int64
-			return id, row.Scan(&id)
-		})
+		ids, err := collect(rows, err, scanInt64)
 		if err != nil {
 			return err
 		}
@@ -221,10 +218,7 @@ func (db *DB) SetDeliveryUpTo(ctx context.Context, channelID int64, recipient, e
 			args = append([]any{channelID, recipient, cv.Reply, millis(before)}, lower...)
 		}
 		rows, err := tx.query(ctx, q, args...)
-		ids, err := collect(rows, err, func(row scanner) (int64, error) {
-			var id int64
-			return id, row.Scan(&id)
-		})
+		ids, err := collect(rows, err, scanInt64)
 		if err != nil {
 			return err
 		}

@@ -384,10 +384,7 @@ func (db *DB) DeleteSLAPolicy(ctx context.Context, id int64) error {
 func (db *DB) OrderSLAPolicies(ctx context.Context, ids []int64) error {
 	err := db.tx(ctx, func(tx *txn) error {
 		rows, err := tx.query(ctx, `SELECT id FROM sla_policies WHERE NOT is_default`)
-		have, err := collect(rows, err, func(row scanner) (int64, error) {
-			var id int64
-			return id, row.Scan(&id)
-		})
+		have, err := collect(rows, err, scanInt64)
 		if err != nil {
 			return err
 		}
@@ -443,10 +440,7 @@ func (db *DB) Breach(ctx context.Context, limit int) (int, error) {
 		}
 		now := millis(tx.now)
 		rows, err := tx.query(ctx, `SELECT id FROM conversations WHERE sla_next_at <= ? ORDER BY sla_next_at LIMIT ?`, now, limit)
-		ids, err := collect(rows, err, func(row scanner) (int64, error) {
-			var id int64
-			return id, row.Scan(&id)
-		})
+		ids, err := collect(rows, err, scanInt64)
 		if err != nil {
 			return err
 		}

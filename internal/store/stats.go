@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/internal/sla"
 	"github.com/switchboard-hq/switchboard/internal/stats"
+	"github.com/switchboard-hq/switchboard/internal/supervision"
 	"github.com/switchboard-hq/switchboard/internal/team"
 )
 
@@ -144,22 +145,14 @@ func (db *DB) StatsAgents(ctx context.Context, q stats.Query) ([]stats.AgentSums
 	for i, a := range list {
 		ids[i] = a.ID
 	}
-	rows, err = r.query(ctx, `SELECT r.agent_id, COUNT(*), COUNT(r.first_ms),
-		CAST(COALESCE(SUM(r.first_ms), 0) AS BIGINT), COUNT(r.answer_ms), CAST(COALESCE(SUM(r.answer_ms), 0) AS BIGINT)
-		FROM replies r WHERE r.agent_id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) AND `+where+` GROUP BY r.agent_id`, append(ids, args...)...)
-	_, err = collect(rows, err, func(row scanner) (int, error) {
-		var id int64
-		var s stats.AgentSums
-		if err := row.Scan(&id, &s.Replies, &s.Firsts, &s.FirstMS, &s.Answers, &s.AnswerMS); err != nil {
-			return 0, err
-		}
-		if a := byID[id]; a != nil {
-			a.Replies, a.Firsts, a.FirstMS, a.Answers, a.AnswerMS = s.Replies, s.Firsts, s.FirstMS, s.Answers, s.AnswerMS
-		}
-		return 0, nil
-	})
+	sums, err := r.replySums(ctx, replySumsQuery(len(ids), where), append(ids, args...)...)
 	if err != nil {
 		return nil, wrap(err, "replies of agents")
+	}
+	for id, m := range sums {
+		if a := byID[id]; a != nil {
+			a.Sums = m
+		}
 	}
 	// Presence periods overlapping the period, cut to it (and to now).
 	from, to := millis(q.From), min(millis(q.To), millis(db.Now()))
@@ -239,7 +232,7 @@ func (db *DB) StatsChannels(ctx context.Context, q stats.Query) ([]stats.Channel
 			return 0, err
 		}
 		if c := byID[id]; c != nil {
-			c.FirstResponse = stats.Average(sum, n)
+			c.FirstResponse = supervision.Average(sum, int64(n))
 		}
 		return 0, nil
 	})

@@ -49,6 +49,12 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([
 	return out, rows.Err()
 }
 
+// scanInt64 reads a row of one integer (an id) for collect.
+func scanInt64(row scanner) (int64, error) {
+	var v int64
+	return v, row.Scan(&v)
+}
+
 // CreateVisitor stores a new visitor with the hash of their token.
 func (db *DB) CreateVisitor(ctx context.Context, v widget.Visitor, tokenHash string) (widget.Visitor, error) {
 	err := db.tx(ctx, func(tx *txn) error {

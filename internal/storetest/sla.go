@@ -41,10 +41,10 @@ func SLA(t *testing.T, db *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	channel := func() cv.Channel {
+	channel := func(t *testing.T) cv.Channel {
 		return mgmtChannel(t, db, cv.Channel{Kind: cv.API, Name: fmt.Sprintf("sla-%d", seq.Add(1)), Active: true})
 	}
-	policy := func(p sla.Policy) sla.Policy {
+	policy := func(t *testing.T, p sla.Policy) sla.Policy {
 		t.Helper()
 		p.Normalize()
 		if err := p.Validate(); err != nil {
@@ -56,7 +56,7 @@ func SLA(t *testing.T, db *store.DB) {
 		}
 		return saved
 	}
-	arrive := func(ch cv.Channel, who string) int64 {
+	arrive := func(t *testing.T, ch cv.Channel, who string) int64 {
 		t.Helper()
 		res, err := db.Ingest(ctx, ch, cv.Inbound{Sender: cv.Sender{ExternalID: who, Name: who}, Text: "hello"})
 		if err != nil {
@@ -64,19 +64,19 @@ func SLA(t *testing.T, db *store.DB) {
 		}
 		return res.ConversationID
 	}
-	write := func(ch cv.Channel, who string) {
+	write := func(t *testing.T, ch cv.Channel, who string) {
 		t.Helper()
 		if _, err := db.Ingest(ctx, ch, cv.Inbound{Sender: cv.Sender{ExternalID: who}, Text: "anyone?"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	reply := func(id int64) {
+	reply := func(t *testing.T, id int64) {
 		t.Helper()
 		if _, err := db.AddMessage(ctx, id, anyone, cv.Message{Kind: cv.Reply, AuthorID: agent.ID, Body: "On it"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	load := func(id int64) cv.Conversation {
+	load := func(t *testing.T, id int64) cv.Conversation {
 		t.Helper()
 		c, err := db.Conversation(ctx, id)
 		if err != nil {
@@ -84,7 +84,7 @@ func SLA(t *testing.T, db *store.DB) {
 		}
 		return c
 	}
-	utc := func(s string) time.Time {
+	utc := func(t *testing.T, s string) time.Time {
 		t.Helper()
 		at, err := time.Parse(time.RFC3339, s)
 		if err != nil {
@@ -93,27 +93,27 @@ func SLA(t *testing.T, db *store.DB) {
 		return at
 	}
 	// wantDue checks the running clocks' due instants (zero = not running).
-	wantDue := func(id int64, first, next, resolution string) {
+	wantDue := func(t *testing.T, id int64, first, next, resolution string) {
 		t.Helper()
-		got := load(id).SLA.Due
+		got := load(t, id).SLA.Due
 		for i, want := range []string{first, next, resolution} {
 			var w int64
 			if want != "" {
-				w = utc(want).UnixMilli()
+				w = utc(t, want).UnixMilli()
 			}
 			if got[i] != w {
 				t.Errorf("request %d: %s due at %s, want %q", id, sla.Targets[i], time.UnixMilli(got[i]).UTC().Format(time.RFC3339), want)
 			}
 		}
 	}
-	breach := func(want int) {
+	breach := func(t *testing.T, want int) {
 		t.Helper()
 		n, err := db.Breach(ctx, 100)
 		if err != nil || n != want {
 			t.Fatalf("Breach at %s = %d, %v; want %d", db.Now().UTC().Format(time.RFC3339), n, err, want)
 		}
 	}
-	clockOf := func(c cv.Conversation, at time.Time, target sla.Target) sla.Clock {
+	clockOf := func(t *testing.T, c cv.Conversation, at time.Time, target sla.Target) sla.Clock {
 		t.Helper()
 		v := c.SLA.View(at)
 		if v == nil {
@@ -127,7 +127,7 @@ func SLA(t *testing.T, db *store.DB) {
 		t.Fatalf("request %d shows no %s clock: %+v", c.ID, target, v.Clocks)
 		return sla.Clock{}
 	}
-	eventsOf := func(after int64, kind string) []cv.Event {
+	eventsOf := func(t *testing.T, after int64, kind string) []cv.Event {
 		t.Helper()
 		evs, err := dspEvents(ctx, db, after)
 		if err != nil {
@@ -137,30 +137,30 @@ func SLA(t *testing.T, db *store.DB) {
 	}
 
 	t.Run("the default policy measures the first response in 10 minutes, round the clock", func(t *testing.T) {
-		clk := useClock(t, db, utc("2031-03-01T10:00:00Z"))
-		id := arrive(channel(), "default-client")
-		c := load(id)
+		clk := useClock(t, db, utc(t, "2031-03-01T10:00:00Z"))
+		id := arrive(t, channel(t), "default-client")
+		c := load(t, id)
 		if c.SLA.PolicyID == 0 || c.SLA.View(clk.Now()).Policy != "Default" {
 			t.Fatalf("new request's SLA: %+v", c.SLA.View(clk.Now()))
 		}
-		wantDue(id, "2031-03-01T10:10:00Z", "", "")
-		k := clockOf(c, clk.Now().Add(4*time.Minute), sla.FirstResponse)
+		wantDue(t, id, "2031-03-01T10:10:00Z", "", "")
+		k := clockOf(t, c, clk.Now().Add(4*time.Minute), sla.FirstResponse)
 		if k.State != sla.Running || k.LeftSeconds != 360 || k.Seconds != 600 {
 			t.Errorf("4 minutes in: %+v, want running with 360 s of 600 left", k)
 		}
 		clk.Advance(3 * time.Minute)
-		reply(id)
-		wantDue(id, "", "", "")
-		if k := clockOf(load(id), clk.Now(), sla.FirstResponse); k.State != sla.Met {
+		reply(t, id)
+		wantDue(t, id, "", "", "")
+		if k := clockOf(t, load(t, id), clk.Now(), sla.FirstResponse); k.State != sla.Met {
 			t.Errorf("after the reply: %+v, want met", k)
 		}
 		// Another client message after the reply: the default policy has no next-response target.
-		write(cv.Channel{ID: c.ChannelID, Kind: c.ChannelKind}, "default-client")
-		wantDue(id, "", "", "")
+		write(t, cv.Channel{ID: c.ChannelID, Kind: c.ChannelKind}, "default-client")
+		wantDue(t, id, "", "", "")
 	})
 
-	ch := channel()
-	vip := policy(sla.Policy{Name: "VIP", ScheduleID: office.ID, Channels: []int64{ch.ID}, OnBreach: sla.NoAction,
+	ch := channel(t)
+	vip := policy(t, sla.Policy{Name: "VIP", ScheduleID: office.ID, Channels: []int64{ch.ID}, OnBreach: sla.NoAction,
 		Targets: map[sla.Target]int64{sla.FirstResponse: 600, sla.NextResponse: 300, sla.Resolution: 8 * 3600}})
 	var vipReq int64
 
@@ -168,38 +168,38 @@ func SLA(t *testing.T, db *store.DB) {
 		// Friday 16:55 in Berlin (CET). Five minutes are left on Friday;
 		// Saturday and Sunday are closed, the clocks go forward on Sunday,
 		// Monday is a holiday: the rest runs from Tuesday 09:00 CEST (07:00Z).
-		clk := useClock(t, db, utc("2031-03-28T15:55:00Z"))
-		vipReq = arrive(ch, "vip-client")
-		if got := load(vipReq).SLA.PolicyID; got != vip.ID {
+		clk := useClock(t, db, utc(t, "2031-03-28T15:55:00Z"))
+		vipReq = arrive(t, ch, "vip-client")
+		if got := load(t, vipReq).SLA.PolicyID; got != vip.ID {
 			t.Fatalf("policy %d, want VIP (%d)", got, vip.ID)
 		}
-		wantDue(vipReq, "2031-04-01T07:05:00Z", "", "2031-04-01T14:55:00Z")
+		wantDue(t, vipReq, "2031-04-01T07:05:00Z", "", "2031-04-01T14:55:00Z")
 		// On Saturday the clock stands at 5 minutes left and shows when it runs again.
-		k := clockOf(load(vipReq), utc("2031-03-29T12:00:00Z"), sla.FirstResponse)
-		if k.State != sla.Running || k.LeftSeconds != 300 || len(k.Open) == 0 || !k.Open[0][0].Equal(utc("2031-04-01T07:00:00Z")) {
+		k := clockOf(t, load(t, vipReq), utc(t, "2031-03-29T12:00:00Z"), sla.FirstResponse)
+		if k.State != sla.Running || k.LeftSeconds != 300 || len(k.Open) == 0 || !k.Open[0][0].Equal(utc(t, "2031-04-01T07:00:00Z")) {
 			t.Errorf("on Saturday: %+v, want 300 s left, running from Tuesday 07:00Z", k)
 		}
 		_ = clk
 	})
 
 	t.Run("a reply stops the first response; the next unanswered message starts the next response, which breaches once", func(t *testing.T) {
-		clk := useClock(t, db, utc("2031-04-01T07:02:00Z"))
+		clk := useClock(t, db, utc(t, "2031-04-01T07:02:00Z"))
 		if _, err := db.Take(ctx, vipReq, agent.ID); err != nil {
 			t.Fatal(err)
 		}
-		reply(vipReq)
+		reply(t, vipReq)
 		clk.Advance(8 * time.Minute) // 07:10
-		write(ch, "vip-client")
+		write(t, ch, "vip-client")
 		clk.Advance(time.Minute)
-		write(ch, "vip-client") // the clock runs from the first unanswered message
-		wantDue(vipReq, "", "2031-04-01T07:15:00Z", "2031-04-01T14:55:00Z")
+		write(t, ch, "vip-client") // the clock runs from the first unanswered message
+		wantDue(t, vipReq, "", "2031-04-01T07:15:00Z", "2031-04-01T14:55:00Z")
 		head, _ := db.LastSeq(ctx)
 		clk.Advance(4*time.Minute - time.Millisecond)
-		breach(0)
+		breach(t, 0)
 		clk.Advance(time.Millisecond)
-		breach(1)
-		breach(0)
-		evs := eventsOf(head, cv.EventSLABreached)
+		breach(t, 1)
+		breach(t, 0)
+		evs := eventsOf(t, head, cv.EventSLABreached)
 		if len(evs) != 1 || evs[0].ConversationID != vipReq || evs[0].AssigneeID != agent.ID {
 			t.Fatalf("breach events: %+v", evs)
 		}
@@ -213,20 +213,20 @@ func SLA(t *testing.T, db *store.DB) {
 		if !slices.Equal(data.Targets, []sla.Target{sla.NextResponse}) || data.Message.Body != "SLA breached: next response (5 min)" || data.Message.Kind != cv.EventLine {
 			t.Errorf("breach event: %+v", data)
 		}
-		if k := clockOf(load(vipReq), clk.Now(), sla.NextResponse); k.State != sla.Breached {
+		if k := clockOf(t, load(t, vipReq), clk.Now(), sla.NextResponse); k.State != sla.Breached {
 			t.Errorf("next response after its breach: %+v", k)
 		}
 		clk.Advance(time.Minute)
-		reply(vipReq)
-		c := load(vipReq)
-		if k := clockOf(c, clk.Now(), sla.NextResponse); k.State != sla.Idle || !c.SLA.WasBreached(sla.NextResponse) || c.SLA.WasBreached(sla.FirstResponse) {
+		reply(t, vipReq)
+		c := load(t, vipReq)
+		if k := clockOf(t, c, clk.Now(), sla.NextResponse); k.State != sla.Idle || !c.SLA.WasBreached(sla.NextResponse) || c.SLA.WasBreached(sla.FirstResponse) {
 			t.Errorf("after the late reply: %+v, breached next %v first %v", k, c.SLA.WasBreached(sla.NextResponse), c.SLA.WasBreached(sla.FirstResponse))
 		}
 	})
 
 	t.Run("waiting for the client freezes the clocks; the client's answer resumes them and reopens the request", func(t *testing.T) {
-		clk := useClock(t, db, utc("2031-04-01T07:20:00Z"))
-		write(ch, "vip-client") // next response due 07:25
+		clk := useClock(t, db, utc(t, "2031-04-01T07:20:00Z"))
+		write(t, ch, "vip-client") // next response due 07:25
 		clk.Advance(2 * time.Minute)
 		statuses, err := db.Statuses(ctx)
 		if err != nil {
@@ -245,71 +245,71 @@ func SLA(t *testing.T, db *store.DB) {
 			t.Fatal(err)
 		}
 		clk.Advance(38 * time.Minute) // 08:00: long past 07:25, but frozen
-		breach(0)
-		if k := clockOf(load(vipReq), clk.Now(), sla.NextResponse); k.State != sla.Paused || k.LeftSeconds != 180 {
+		breach(t, 0)
+		if k := clockOf(t, load(t, vipReq), clk.Now(), sla.NextResponse); k.State != sla.Paused || k.LeftSeconds != 180 {
 			t.Errorf("while waiting: %+v, want paused with 180 s left", k)
 		}
-		write(ch, "vip-client")
-		c := load(vipReq)
+		write(t, ch, "vip-client")
+		c := load(t, vipReq)
 		if c.StatusID != open {
 			t.Errorf("status after the client answered: %d, want Open (%d)", c.StatusID, open)
 		}
 		// 3 minutes left of the next response. The resolution, due at 16:55
 		// local, moves by the 38 minutes of waiting: 5 minutes before 17:00,
 		// the other 33 the next morning (09:33 CEST).
-		wantDue(vipReq, "", "2031-04-01T08:03:00Z", "2031-04-02T07:33:00Z")
+		wantDue(t, vipReq, "", "2031-04-01T08:03:00Z", "2031-04-02T07:33:00Z")
 	})
 
 	t.Run("closing stops every clock: the resolution is met", func(t *testing.T) {
-		clk := useClock(t, db, utc("2031-04-01T08:01:00Z"))
-		reply(vipReq)
+		clk := useClock(t, db, utc(t, "2031-04-01T08:01:00Z"))
+		reply(t, vipReq)
 		if _, err := db.Finish(ctx, vipReq, anyone, agent.ID, false, false); err != nil {
 			t.Fatal(err)
 		}
-		c := load(vipReq)
-		wantDue(vipReq, "", "", "")
-		if k := clockOf(c, clk.Now(), sla.Resolution); k.State != sla.Met {
+		c := load(t, vipReq)
+		wantDue(t, vipReq, "", "", "")
+		if k := clockOf(t, c, clk.Now(), sla.Resolution); k.State != sla.Met {
 			t.Errorf("resolution after close: %+v", k)
 		}
-		breach(0)
+		breach(t, 0)
 	})
 
 	t.Run("a policy that returns breached requests to the queue", func(t *testing.T) {
-		clk := useClock(t, db, utc("2031-05-05T10:00:00Z"))
-		strictCh := channel()
-		policy(sla.Policy{Name: "Strict", ScheduleID: 1, Channels: []int64{strictCh.ID}, OnBreach: sla.Requeue,
+		clk := useClock(t, db, utc(t, "2031-05-05T10:00:00Z"))
+		strictCh := channel(t)
+		policy(t, sla.Policy{Name: "Strict", ScheduleID: 1, Channels: []int64{strictCh.ID}, OnBreach: sla.Requeue,
 			Targets: map[sla.Target]int64{sla.FirstResponse: 60}})
-		id := arrive(strictCh, "strict-client")
+		id := arrive(t, strictCh, "strict-client")
 		if _, err := db.Take(ctx, id, agent.ID); err != nil {
 			t.Fatal(err)
 		}
 		head, _ := db.LastSeq(ctx)
 		clk.Advance(time.Minute)
-		breach(1)
-		c := load(id)
+		breach(t, 1)
+		c := load(t, id)
 		if c.AssigneeID != 0 || c.PreviousAssigneeID != agent.ID {
 			t.Errorf("after the breach: assignee %d, previous %d", c.AssigneeID, c.PreviousAssigneeID)
 		}
-		if n := len(eventsOf(head, cv.EventSLABreached)); n != 1 {
+		if n := len(eventsOf(t, head, cv.EventSLABreached)); n != 1 {
 			t.Errorf("%d breach events", n)
 		}
-		if n := len(eventsOf(head, cv.EventConversationReturned)); n != 1 {
+		if n := len(eventsOf(t, head, cv.EventConversationReturned)); n != 1 {
 			t.Errorf("%d returned events", n)
 		}
 	})
 
 	t.Run("a reply or close after the due instant is a breach, even before the scheduler comes round", func(t *testing.T) {
-		clk := useClock(t, db, utc("2031-05-12T10:00:00Z"))
-		lateCh := channel()
-		policy(sla.Policy{Name: "Late", ScheduleID: 1, Channels: []int64{lateCh.ID}, OnBreach: sla.Requeue,
+		clk := useClock(t, db, utc(t, "2031-05-12T10:00:00Z"))
+		lateCh := channel(t)
+		policy(t, sla.Policy{Name: "Late", ScheduleID: 1, Channels: []int64{lateCh.ID}, OnBreach: sla.Requeue,
 			Targets: map[sla.Target]int64{sla.FirstResponse: 60, sla.NextResponse: 60, sla.Resolution: 600}})
-		id := arrive(lateCh, "late-client")
+		id := arrive(t, lateCh, "late-client")
 		if _, err := db.Take(ctx, id, agent.ID); err != nil {
 			t.Fatal(err)
 		}
 		head, _ := db.LastSeq(ctx)
 		clk.Advance(61 * time.Second)
-		reply(id)
+		reply(t, id)
 		evs, err := dspEvents(ctx, db, head)
 		if err != nil {
 			t.Fatal(err)
@@ -321,33 +321,33 @@ func SLA(t *testing.T, db *store.DB) {
 		if !slices.Equal(kinds, []string{cv.EventSLABreached, cv.EventMessageCreated}) {
 			t.Errorf("events of the late reply: %v, want the breach, then the reply", kinds)
 		}
-		c := load(id)
+		c := load(t, id)
 		if !c.SLA.WasBreached(sla.FirstResponse) || c.AssigneeID != agent.ID {
 			t.Errorf("after the late reply: breached %v, assignee %d (the agent answering keeps it)", c.SLA.WasBreached(sla.FirstResponse), c.AssigneeID)
 		}
-		breach(0)
+		breach(t, 0)
 
 		// The client asks again and nobody answers; the request is closed
 		// late: both are breaches, and the next response was never met.
-		write(lateCh, "late-client")
+		write(t, lateCh, "late-client")
 		clk.Advance(10 * time.Minute)
 		if _, err := db.Finish(ctx, id, anyone, agent.ID, false, false); err != nil {
 			t.Fatal(err)
 		}
-		c = load(id)
+		c = load(t, id)
 		if !c.SLA.WasBreached(sla.NextResponse) || !c.SLA.WasBreached(sla.Resolution) || c.SLA.NextMet != 0 {
 			t.Errorf("after the late close: %+v", c.SLA)
 		}
-		breach(0)
+		breach(t, 0)
 	})
 
 	t.Run("a client's message carries the clocks to the lists", func(t *testing.T) {
-		useClock(t, db, utc("2031-05-13T10:00:00Z"))
-		liveCh := channel()
-		policy(sla.Policy{Name: "Live", ScheduleID: 1, Channels: []int64{liveCh.ID}, Targets: map[sla.Target]int64{sla.FirstResponse: 600}})
-		arrive(liveCh, "live-client")
+		useClock(t, db, utc(t, "2031-05-13T10:00:00Z"))
+		liveCh := channel(t)
+		policy(t, sla.Policy{Name: "Live", ScheduleID: 1, Channels: []int64{liveCh.ID}, Targets: map[sla.Target]int64{sla.FirstResponse: 600}})
+		arrive(t, liveCh, "live-client")
 		head, _ := db.LastSeq(ctx)
-		write(liveCh, "live-client")
+		write(t, liveCh, "live-client")
 		evs, err := dspEvents(ctx, db, head)
 		if err != nil || len(evs) != 1 {
 			t.Fatalf("events: %v, %v", evs, err)
@@ -363,22 +363,22 @@ func SLA(t *testing.T, db *store.DB) {
 	})
 
 	t.Run("a removed policy stops nothing: its requests keep their clocks and new ones take the next match", func(t *testing.T) {
-		clk := useClock(t, db, utc("2031-05-14T10:00:00Z"))
-		goneCh := channel()
-		gone := policy(sla.Policy{Name: "Gone", ScheduleID: 1, Channels: []int64{goneCh.ID}, Targets: map[sla.Target]int64{sla.FirstResponse: 120}})
-		id := arrive(goneCh, "gone-client")
+		clk := useClock(t, db, utc(t, "2031-05-14T10:00:00Z"))
+		goneCh := channel(t)
+		gone := policy(t, sla.Policy{Name: "Gone", ScheduleID: 1, Channels: []int64{goneCh.ID}, Targets: map[sla.Target]int64{sla.FirstResponse: 120}})
+		id := arrive(t, goneCh, "gone-client")
 		if err := db.DeleteSLAPolicy(ctx, gone.ID); err != nil {
 			t.Fatal(err)
 		}
-		other := arrive(goneCh, "other-client")
-		if got := load(other).SLA.View(clk.Now()).Policy; got != "Default" {
+		other := arrive(t, goneCh, "other-client")
+		if got := load(t, other).SLA.View(clk.Now()).Policy; got != "Default" {
 			t.Errorf("a new request after the removal runs under %q, want Default", got)
 		}
 		clk.Advance(2 * time.Minute)
 		if _, err := db.Breach(ctx, 100); err != nil {
 			t.Fatal(err)
 		}
-		if !load(id).SLA.WasBreached(sla.FirstResponse) {
+		if !load(t, id).SLA.WasBreached(sla.FirstResponse) {
 			t.Errorf("the removed policy's request did not breach")
 		}
 	})

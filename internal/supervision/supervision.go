@@ -164,10 +164,11 @@ type Sums struct {
 
 // Today returns the day's metrics of these sums.
 func (s Sums) Today() Today {
-	return Today{Replies: int(s.Replies), FirstReplySeconds: average(s.FirstReplyMillis, s.FirstReplies), ReplySeconds: average(s.AnswerMillis, s.Answers)}
+	return Today{Replies: int(s.Replies), FirstReplySeconds: Average(s.FirstReplyMillis, s.FirstReplies), ReplySeconds: Average(s.AnswerMillis, s.Answers)}
 }
 
-func average(totalMillis, n int64) *float64 {
+// Average is totalMillis / n in seconds, nil when n is 0.
+func Average(totalMillis, n int64) *float64 {
 	if n == 0 {
 		return nil
 	}

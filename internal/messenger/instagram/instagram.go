@@ -41,7 +41,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
@@ -94,18 +93,7 @@ var _ messenger.Platform = (*Instagram)(nil)
 // New returns the platform talking to the Graph API at baseURL (empty:
 // DefaultBaseURL) through client (nil: a client with a 60 s timeout).
 func New(baseURL string, client *http.Client) *Instagram {
-	if strings.TrimSpace(baseURL) == "" {
-		baseURL = DefaultBaseURL
-	}
-	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(baseURL), "/"))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		// A configuration mistake: fail every request rather than guess.
-		u = &url.URL{Scheme: "https", Host: "invalid.invalid"}
-	}
-	u.RawQuery, u.Fragment, u.User = "", "", nil
-	if client == nil {
-		client = &http.Client{Timeout: 60 * time.Second}
-	}
+	u, client := messenger.APIBase(baseURL, DefaultBaseURL), messenger.APIClient(client)
 	return &Instagram{base: u, client: client}
 }
 

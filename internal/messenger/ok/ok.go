@@ -105,18 +105,7 @@ var _ messenger.Platform = (*OK)(nil)
 // New returns the platform talking to the Graph API at baseURL (empty:
 // DefaultBaseURL) through client (nil: a client with a 60 s timeout).
 func New(baseURL string, client *http.Client) *OK {
-	if strings.TrimSpace(baseURL) == "" {
-		baseURL = DefaultBaseURL
-	}
-	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(baseURL), "/"))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		// A configuration mistake: fail every request rather than guess.
-		u = &url.URL{Scheme: "https", Host: "invalid.invalid"}
-	}
-	u.RawQuery, u.Fragment, u.User, u.RawPath = "", "", nil, ""
-	if client == nil {
-		client = &http.Client{Timeout: 60 * time.Second}
-	}
+	u, client := messenger.APIBase(baseURL, DefaultBaseURL), messenger.APIClient(client)
 	return &OK{base: u, client: client,
 		readyWaits: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}}
 }

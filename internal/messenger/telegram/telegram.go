@@ -87,13 +87,7 @@ var _ messenger.Platform = (*Telegram)(nil)
 // New returns the platform talking to baseURL (DefaultBaseURL when empty)
 // through client (a client with a 60 s timeout when nil).
 func New(baseURL string, client *http.Client) *Telegram {
-	if baseURL == "" {
-		baseURL = DefaultBaseURL
-	}
-	if client == nil {
-		client = &http.Client{Timeout: 60 * time.Second}
-	}
-	return &Telegram{base: strings.TrimRight(baseURL, "/"), client: client}
+	return &Telegram{base: messenger.APIBase(baseURL, DefaultBaseURL).String(), client: messenger.APIClient(client)}
 }
 
 // Kind is conversation.Telegram.

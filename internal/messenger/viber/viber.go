@@ -118,20 +118,8 @@ var _ messenger.Platform = (*Viber)(nil)
 // New returns the platform talking to baseURL (DefaultBaseURL when empty)
 // through client (a client with a 60 s timeout when nil).
 func New(baseURL string, client *http.Client) *Viber {
-	baseURL = strings.TrimRight(strings.TrimSpace(baseURL), "/")
-	if baseURL == "" {
-		baseURL = DefaultBaseURL
-	}
-	u, err := url.Parse(baseURL)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil {
-		// A configuration mistake: fail every request rather than guess.
-		u = &url.URL{Scheme: "https", Host: "invalid.invalid"}
-		baseURL = u.String()
-	}
-	if client == nil {
-		client = &http.Client{Timeout: 60 * time.Second}
-	}
-	return &Viber{base: baseURL, host: &url.URL{Scheme: u.Scheme, Host: u.Host}, client: client}
+	u := messenger.APIBase(baseURL, DefaultBaseURL)
+	return &Viber{base: u.String(), host: &url.URL{Scheme: u.Scheme, Host: u.Host}, client: messenger.APIClient(client)}
 }
 
 // WithFileLinks makes Send publish files with link (see Linker); without it

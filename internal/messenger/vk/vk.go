@@ -38,7 +38,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	cv "github.com/switchboard-hq/switchboard/internal/conversation"
 	"github.com/switchboard-hq/switchboard/internal/errs"
@@ -85,18 +84,7 @@ var _ messenger.Platform = (*VK)(nil)
 // New returns the platform talking to the API at baseURL (empty:
 // DefaultBaseURL) through client (nil: a client with a 60 s timeout).
 func New(baseURL string, client *http.Client) *VK {
-	if strings.TrimSpace(baseURL) == "" {
-		baseURL = DefaultBaseURL
-	}
-	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(baseURL), "/"))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		// A configuration mistake: fail every request rather than guess.
-		u = &url.URL{Scheme: "https", Host: "invalid.invalid"}
-	}
-	u.RawQuery, u.Fragment, u.User = "", "", nil
-	if client == nil {
-		client = &http.Client{Timeout: 60 * time.Second}
-	}
+	u, client := messenger.APIBase(baseURL, DefaultBaseURL), messenger.APIClient(client)
 	return &VK{base: u, client: client}
 }
 
